@@ -1,0 +1,241 @@
+/*
+ * ringlog — lock-free per-CPU logging and flight recording in shared memory.
+ *
+ * Producers (any thread of any process, signal handlers included) write
+ * entries into a named region holding one ring per possible CPU.  A log call
+ * takes no lock, makes no system call, allocates nothing and never blocks;
+ * when a ring is full it overwrites the oldest entries or drops the new one,
+ * per the region's policy, and counts what it did.
+ *
+ * A reader delivers entries in the order of a global index shared by all
+ * producers and reports every index that will never arrive as a gap.
+ *
+ * Concurrency contract (who may call what at the same time):
+ *   - ringlog_write / ringlog_printf / ringlog_vprintf: any number of threads
+ *     and processes at once, from signal handlers too, on one handle or many.
+ *   - ringlog_stats: any time, from anyone.
+ *   - ringlog_open / ringlog_close: not async-signal-safe; close only after
+ *     every thread has stopped logging through the handle.
+ *   - A reader handle belongs to one thread at a time.  At most one
+ *     consuming reader per region; any number of peeking readers.
+ */
+#ifndef RINGLOG_H
+#define RINGLOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define RINGLOG_API __attribute__((visibility("default")))
+#define RINGLOG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define RINGLOG_API
+#define RINGLOG_PRINTF(f, a)
+#endif
+
+#define RINGLOG_VERSION_MAJOR 0
+#define RINGLOG_VERSION_MINOR 1
+#define RINGLOG_VERSION_PATCH 0
+
+/* Errors: every function that can fail returns 0 or one of these (< 0).
+ * ringlog_strerror() names it; ringlog_errmsg() gives the details of the
+ * calling thread's last failure (which file, which field, which value). */
+enum ringlog_error {
+    RINGLOG_OK = 0,
+    RINGLOG_EINVAL = -1,     /* bad argument or option */
+    RINGLOG_ENOENT = -2,     /* no such region or file */
+    RINGLOG_EEXIST = -3,     /* region exists and RINGLOG_OPEN_EXCL was given */
+    RINGLOG_EACCES = -4,     /* permission denied */
+    RINGLOG_ENOMEM = -5,     /* out of memory or address space */
+    RINGLOG_EFORMAT = -6,    /* not a ringlog region, or corrupt header */
+    RINGLOG_EVERSION = -7,   /* region has a layout version this build does not know */
+    RINGLOG_EMISMATCH = -8,  /* region exists with other geometry than requested */
+    RINGLOG_EBUSY = -9,      /* another live consuming reader holds the region */
+    RINGLOG_EIO = -10,       /* system call failed (see ringlog_errmsg) */
+    RINGLOG_ENOSPC = -11,    /* producer registry of the region is full */
+    RINGLOG_ETIMEDOUT = -12, /* region creator did not finish initialising */
+    /* Results of a log call; the call still "succeeded" from the caller's
+     * point of view: nothing blocked and the loss is counted. */
+    RINGLOG_DROPPED = -20,   /* ring full (drop policy or blocked overwrite) */
+    RINGLOG_TOO_BIG = -21,   /* entry larger than one ring can ever hold */
+};
+
+/* What a full ring does. */
+enum ringlog_policy {
+    RINGLOG_OVERWRITE = 0, /* default: reclaim the oldest entries (flight recorder) */
+    RINGLOG_DROP = 1,      /* refuse the new entry and count it as lost */
+};
+
+/* Severity levels, syslog order reversed so that bigger is worse. */
+enum ringlog_level {
+    RINGLOG_LEVEL_TRACE = 0,
+    RINGLOG_LEVEL_DEBUG = 1,
+    RINGLOG_LEVEL_INFO = 2,
+    RINGLOG_LEVEL_NOTICE = 3,
+    RINGLOG_LEVEL_WARN = 4,
+    RINGLOG_LEVEL_ERROR = 5,
+    RINGLOG_LEVEL_CRITICAL = 6,
+};
+
+/* Entry type tags below 256 are ringlog's; applications use the rest. */
+enum ringlog_type {
+    RINGLOG_TYPE_TEXT = 1, /* payload is UTF-8 text (ringlog_printf) */
+    RINGLOG_TYPE_RAW = 2,  /* payload is opaque bytes */
+    RINGLOG_TYPE_USER = 256,
+};
+
+/* Entry flags. */
+#define RINGLOG_FLAG_TRUNCATED 0x01u /* formatted text was cut to fit */
+
+/* ringlog_open flags. */
+#define RINGLOG_OPEN_EXCL 0x1u     /* fail with RINGLOG_EEXIST if the region exists */
+#define RINGLOG_OPEN_EXISTING 0x2u /* never create; fail with RINGLOG_ENOENT */
+
+/* Region description.  A zero field means "the default". */
+struct ringlog_options {
+    size_t ring_size;   /* bytes of entry space per ring; default 1 MiB, rounded
+                           up to a power of two, at least 4 KiB, at most 1 GiB */
+    unsigned nrings;    /* default: number of possible CPUs of this machine */
+    int policy;         /* enum ringlog_policy; default RINGLOG_OVERWRITE */
+    mode_t mode;        /* permissions of a new region; default 0600 */
+    unsigned flags;     /* RINGLOG_OPEN_* */
+};
+
+typedef struct ringlog ringlog;               /* producer handle */
+typedef struct ringlog_reader ringlog_reader; /* reader handle */
+
+/*
+ * Create or attach to a region.  `name` is either a shared-memory name
+ * ("app" or "/app", kept in /dev/shm) or a file path (anything containing
+ * a '/' after its first character, e.g. "./app.rlog" or "/var/log/app.rlog").
+ * `opts` may be NULL.  When the region exists its geometry is used; asking
+ * for a different non-default geometry is RINGLOG_EMISMATCH.
+ */
+RINGLOG_API int ringlog_open(const char *name, const struct ringlog_options *opts,
+                             ringlog **out);
+RINGLOG_API void ringlog_close(ringlog *log);
+/* Remove a region's name (shared memory or file). Mappings stay valid. */
+RINGLOG_API int ringlog_unlink(const char *name);
+
+/* Raw entry: type tag, 32-bit remarks, payload bytes.  Lock-free,
+ * async-signal-safe, never blocks.  Returns 0 when stored, else
+ * RINGLOG_DROPPED or RINGLOG_TOO_BIG (already counted in the statistics). */
+RINGLOG_API int ringlog_write(ringlog *log, unsigned level, unsigned type, uint32_t remarks,
+                              const void *data, size_t len);
+
+/* Formatted text entry.  Formats with ringlog's own async-signal-safe
+ * printf (no locale, no malloc); text beyond RINGLOG_PRINTF_MAX bytes is cut
+ * and the entry flagged RINGLOG_FLAG_TRUNCATED.  Same guarantees as
+ * ringlog_write. */
+#define RINGLOG_PRINTF_MAX 2048
+RINGLOG_API int ringlog_printf(ringlog *log, unsigned level, const char *fmt, ...)
+    RINGLOG_PRINTF(3, 4);
+RINGLOG_API int ringlog_vprintf(ringlog *log, unsigned level, const char *fmt, va_list ap)
+    RINGLOG_PRINTF(3, 0);
+
+/* Counters.  At quiescence (no log call in progress, nothing buffered):
+ *     written == read + lost + overwritten + buffered
+ * `too_big` is part of `lost`.  `abandoned` counts reservations whose producer
+ * died (or was too slow) before committing; those never count as written. */
+struct ringlog_stats {
+    uint64_t written;     /* log calls that completed on this ring */
+    uint64_t read;        /* entries claimed by a consuming reader */
+    uint64_t lost;        /* refused entries: ring full, too big, reservation stolen */
+    uint64_t overwritten; /* unread entries reclaimed by the overwrite policy */
+    uint64_t too_big;     /* entries larger than a ring (also in lost) */
+    uint64_t wraps;       /* times the ring's write position wrapped */
+    uint64_t bytes;       /* bytes of ring space used so far (headers, padding) */
+    uint64_t abandoned;   /* reservations reclaimed from dead or stalled producers */
+    uint64_t buffered;    /* committed entries still in the ring, unread */
+};
+
+/* Fill `total` (may be NULL) and up to `max` per-ring records.  Returns the
+ * number of rings of the region (which may exceed `max`), or an error. */
+RINGLOG_API int ringlog_stats(ringlog *log, struct ringlog_stats *total,
+                              struct ringlog_stats *per_ring, unsigned max);
+
+/* ------------------------------------------------------------------ reader */
+
+/* An entry as delivered to a reader callback.  `data` points into the
+ * reader's private copy and is valid only during the callback. */
+struct ringlog_entry {
+    uint64_t index;     /* global order */
+    uint64_t timestamp; /* raw clock value as stored */
+    uint64_t time_ns;   /* nanoseconds since the Unix epoch, UTC */
+    uint32_t cpu;       /* ring the entry was written to */
+    uint32_t level;
+    uint32_t type;
+    uint32_t remarks;
+    uint32_t flags;     /* RINGLOG_FLAG_* */
+    uint32_t pid;       /* producer process, 0 when unknown */
+    size_t length;
+    const void *data;
+};
+
+/* Callbacks; either may be NULL.  Returning non-zero stops ringlog_read
+ * after the current item (it returns what was delivered so far). */
+struct ringlog_handler {
+    int (*entry)(void *arg, const struct ringlog_entry *e);
+    int (*gap)(void *arg, uint64_t first_index, uint64_t count);
+    void *arg;
+};
+
+/* Reader modes. */
+#define RINGLOG_READER_CONSUME 0x0u /* claim entries: each is delivered once,
+                                      to one consuming reader (tail, drain) */
+#define RINGLOG_READER_PEEK 0x1u    /* look without changing anything (dump);
+                                      maps the region read-only */
+
+RINGLOG_API int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out);
+RINGLOG_API void ringlog_reader_close(ringlog_reader *r);
+
+/*
+ * Deliver entries in index order, and gaps for indices that will never
+ * arrive.  timeout_ms: 0 returns at once with what is ready; > 0 waits up to
+ * that long while nothing is ready (sleeping, not spinning); < 0 waits until
+ * something is delivered.  Returns the number of entries and gaps delivered
+ * (0 on timeout) or an error.
+ */
+RINGLOG_API int ringlog_read(ringlog_reader *r, const struct ringlog_handler *h, int timeout_ms);
+
+/* Same counters as ringlog_stats, read through a reader handle. */
+RINGLOG_API int ringlog_reader_stats(ringlog_reader *r, struct ringlog_stats *total,
+                                     struct ringlog_stats *per_ring, unsigned max);
+
+/* Region facts for tools. */
+struct ringlog_info {
+    uint32_t version;      /* layout version */
+    uint32_t nrings;
+    uint64_t ring_size;    /* entry bytes per ring */
+    int policy;
+    uint64_t next_index;   /* indices handed out so far */
+    uint64_t created_ns;   /* creation wall-clock time, ns since epoch */
+    uint32_t creator_pid;
+    const char *clock;     /* "tsc" or "monotonic" */
+};
+RINGLOG_API int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info);
+
+/* Time between a reservation first seen stuck and the reader reclaiming it
+ * when its producer is dead (or never marked it).  Default 20 ms. */
+RINGLOG_API void ringlog_reader_set_abandon_ms(ringlog_reader *r, unsigned ms);
+
+RINGLOG_API const char *ringlog_strerror(int err);
+RINGLOG_API const char *ringlog_errmsg(void);
+RINGLOG_API const char *ringlog_level_name(unsigned level);
+/* Parses "info", "INFO", "2"...; returns -1 when unknown. */
+RINGLOG_API int ringlog_level_parse(const char *s);
+
+/* Shared-memory regions of this machine (names without the leading '/').
+ * Calls fn for each ringlog region found in /dev/shm; returns the count. */
+RINGLOG_API int ringlog_list(void (*fn)(void *arg, const char *name, uint64_t size), void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RINGLOG_H */

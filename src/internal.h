@@ -1,0 +1,78 @@
+/* Library internals shared between the region, producer and reader code. */
+#ifndef RINGLOG_INTERNAL_H
+#define RINGLOG_INTERNAL_H
+
+#include "layout.h"
+#include "platform.h"
+#include "ringlog.h"
+
+#include <assert.h>
+#include <stdbool.h>
+
+#define RL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Invariant checks: cheap ones stay in debug builds (NDEBUG off). */
+#define RL_ASSERT(x) assert(x)
+
+/* Geometry of a mapped, validated region, resolved once at open. */
+struct rl_region {
+    struct rl_map map;
+    struct rl_header *hdr;
+    struct rl_registry_slot *registry;
+    unsigned char *rings; /* ring 0 */
+    uint64_t stride;
+    uint64_t nslots; /* N */
+    uint64_t mask;   /* N - 1 */
+    uint32_t nrings;
+    int policy;
+    int clock;
+};
+
+static inline struct rl_ring *rl_ring_at(const struct rl_region *g, uint32_t r)
+{
+    return (struct rl_ring *)(g->rings + (uint64_t)r * g->stride);
+}
+static inline _Atomic uint64_t *rl_seq(const struct rl_region *g, struct rl_ring *ring)
+{
+    (void)g; /* same signature as rl_data: the seq array starts at a fixed offset */
+    return (_Atomic uint64_t *)((unsigned char *)ring + RL_RING_HDR_SIZE);
+}
+/* Slot data as 64-bit words: copies in and out use relaxed atomic word
+ * accesses, so a reader racing an overwriting producer is a detected,
+ * defined race (copy-and-validate) rather than undefined behaviour. */
+static inline _Atomic uint64_t *rl_data(const struct rl_region *g, struct rl_ring *ring)
+{
+    return (_Atomic uint64_t *)((unsigned char *)ring + RL_RING_HDR_SIZE + 8 * g->nslots);
+}
+
+struct ringlog {
+    struct rl_region g;
+    uint32_t owner;     /* registry index, 1..4095 */
+    uint32_t fork_gen;  /* rl_fork_gen when `owner` was claimed */
+    char *name;
+};
+
+/* Bumped in every forked child: a handle whose fork_gen differs belongs to
+ * the parent's registry slot and must claim its own before logging. */
+extern _Atomic uint32_t rl_fork_gen;
+
+/* region.c */
+int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_options *o,
+                   int writable, int may_create);
+int rl_region_validate(struct rl_region *g, const void *base, size_t size);
+void rl_region_close(struct rl_region *g);
+int rl_registry_claim(struct rl_region *g, uint32_t *owner);
+void rl_registry_release(struct rl_region *g, uint32_t owner);
+/* Marks owner DEAD when its process is gone; returns 1 if dead. */
+int rl_registry_check_dead(struct rl_region *g, uint32_t owner);
+uint64_t rl_ticks(int clock);
+uint64_t rl_ticks_to_real_ns(const struct rl_header *h, uint64_t ticks);
+void rl_ring_stats(const struct rl_region *g, uint32_t r, struct ringlog_stats *s);
+int rl_stats(const struct rl_region *g, struct ringlog_stats *total,
+             struct ringlog_stats *per_ring, unsigned max);
+
+/* error.c */
+int rl_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * Everything ringlog needs from the operating system, in one small
+ * interface: a port (Windows, a kernel module) is one new platform_*.c.
+ * Functions marked HOT are called on the producer's log path and must be
+ * async-signal-safe, lock-free and free of system calls.
+ */
+#ifndef RINGLOG_PLATFORM_H
+#define RINGLOG_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* HOT: CPU the caller runs on now (may be stale by the time it is used). */
+unsigned rl_plat_cpu(void);
+/* HOT: timestamp counter (TSC) ticks. */
+uint64_t rl_plat_tsc(void);
+/* HOT: CLOCK_MONOTONIC in ns (vDSO, no system call on Linux). */
+uint64_t rl_plat_mono_ns(void);
+uint64_t rl_plat_real_ns(void);
+
+/* True when the TSC is invariant (constant and non-stop) on this machine. */
+int rl_plat_tsc_usable(void);
+/* Measured TSC frequency in Hz (takes about 20 ms), 0 if unusable. */
+uint64_t rl_plat_tsc_hz(void);
+
+unsigned rl_plat_possible_cpus(void);
+unsigned rl_plat_online_cpus(void);
+
+/* A mapped region. */
+struct rl_map {
+    void *base;
+    size_t size;
+    int writable;
+};
+
+/* Open or create the object `name` (shared-memory name or file path, see
+ * rl_plat_is_path).  create: 0 = must exist, 1 = create if absent,
+ * 2 = create, must not exist.  On create of a new object, *created = 1 and
+ * the object has `size` zero bytes.  Returns 0 or a RINGLOG_E* code with
+ * ringlog_errmsg set. */
+int rl_plat_map(const char *name, int create, size_t size, mode_t mode, int writable,
+                struct rl_map *m, int *created);
+void rl_plat_unmap(struct rl_map *m);
+int rl_plat_unlink(const char *name);
+int rl_plat_is_path(const char *name);
+/* Calls fn for every shared-memory object; returns count or error. */
+int rl_plat_list_shm(void (*fn)(void *arg, const char *name, uint64_t size), void *arg);
+
+/* Process identity for liveness checks of producers and readers. */
+uint32_t rl_plat_pid(void);
+uint64_t rl_plat_proc_start(uint32_t pid); /* 0 when the process does not exist */
+/* 1 alive, 0 dead (or zombie, or pid reused: start time differs). */
+int rl_plat_proc_alive(uint32_t pid, uint64_t start);
+
+void rl_plat_sleep_ns(uint64_t ns);
+
+#endif

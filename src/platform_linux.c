@@ -1,0 +1,312 @@
+/* Linux implementation of platform.h. */
+#include "internal.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define RL_HAVE_TSC 1
+#else
+#define RL_HAVE_TSC 0
+#endif
+
+unsigned rl_plat_cpu(void)
+{
+    /* glibc >= 2.35 answers from the rseq area the kernel keeps current:
+     * a load, not a system call. */
+    int c = sched_getcpu();
+    return c < 0 ? 0u : (unsigned)c;
+}
+
+uint64_t rl_plat_tsc(void)
+{
+#if RL_HAVE_TSC
+    return __rdtsc();
+#else
+    return rl_plat_mono_ns();
+#endif
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t rl_plat_mono_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+uint64_t rl_plat_real_ns(void) { return clock_ns(CLOCK_REALTIME); }
+
+int rl_plat_tsc_usable(void)
+{
+#if RL_HAVE_TSC
+    if (getenv("RINGLOG_NO_TSC"))
+        return 0;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return 0;
+    char line[4096];
+    int constant = 0, nonstop = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "flags", 5) != 0)
+            continue;
+        constant = strstr(line, " constant_tsc") != NULL;
+        nonstop = strstr(line, " nonstop_tsc") != NULL;
+        break;
+    }
+    fclose(f);
+    return constant && nonstop;
+#else
+    return 0;
+#endif
+}
+
+uint64_t rl_plat_tsc_hz(void)
+{
+#if RL_HAVE_TSC
+    /* Two 10 ms windows; keep the one least disturbed by preemption
+     * (the shortest measured wall-clock span around the TSC reads). */
+    uint64_t best_hz = 0, best_err = UINT64_MAX;
+    for (int i = 0; i < 2; i++) {
+        uint64_t m0 = rl_plat_mono_ns(), t0 = rl_plat_tsc(), m0b = rl_plat_mono_ns();
+        rl_plat_sleep_ns(10 * 1000 * 1000);
+        uint64_t m1 = rl_plat_mono_ns(), t1 = rl_plat_tsc(), m1b = rl_plat_mono_ns();
+        uint64_t err = (m0b - m0) + (m1b - m1);
+        uint64_t ns = ((m1 + m1b) / 2) - ((m0 + m0b) / 2);
+        if (ns == 0)
+            continue;
+        uint64_t hz = (uint64_t)((double)(t1 - t0) * 1e9 / (double)ns);
+        if (err < best_err) {
+            best_err = err;
+            best_hz = hz;
+        }
+    }
+    return best_hz;
+#else
+    return 0;
+#endif
+}
+
+unsigned rl_plat_possible_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_CONF);
+    return n < 1 ? 1u : (unsigned)n;
+}
+
+unsigned rl_plat_online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : (unsigned)n;
+}
+
+int rl_plat_is_path(const char *name)
+{
+    /* "/app" is a shared-memory name; "/var/log/app" and "./app" are paths. */
+    return strchr(name + (name[0] == '/'), '/') != NULL;
+}
+
+static int map_errno(int e)
+{
+    switch (e) {
+    case ENOENT: return RINGLOG_ENOENT;
+    case EEXIST: return RINGLOG_EEXIST;
+    case EACCES: case EPERM: case EROFS: return RINGLOG_EACCES;
+    case ENOMEM: return RINGLOG_ENOMEM;
+    case EINVAL: case ENAMETOOLONG: return RINGLOG_EINVAL;
+    default: return RINGLOG_EIO;
+    }
+}
+
+static int open_object(const char *name, int flags, mode_t mode)
+{
+    if (rl_plat_is_path(name))
+        return open(name, flags | O_CLOEXEC, mode);
+    char buf[256];
+    int n = snprintf(buf, sizeof buf, "/%s", name + (name[0] == '/'));
+    if (n <= 1 || (size_t)n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return shm_open(buf, flags, mode);
+}
+
+int rl_plat_map(const char *name, int create, size_t size, mode_t mode, int writable,
+                struct rl_map *m, int *created)
+{
+    int fd = -1;
+    *created = 0;
+    int acc = writable ? O_RDWR : O_RDONLY;
+    if (create) {
+        fd = open_object(name, acc | O_CREAT | O_EXCL, mode);
+        if (fd >= 0) {
+            /* The umask must not narrow what the caller asked for. */
+            if (fchmod(fd, mode) != 0 || ftruncate(fd, (off_t)size) != 0) {
+                int e = errno;
+                close(fd);
+                rl_plat_unlink(name);
+                return rl_fail(map_errno(e), "%s: cannot size region to %zu bytes: %s", name,
+                               size, strerror(e));
+            }
+            *created = 1;
+        } else if (errno != EEXIST || create == 2) {
+            int e = errno;
+            return rl_fail(map_errno(e), "%s: cannot create: %s", name, strerror(e));
+        }
+    }
+    if (fd < 0) {
+        fd = open_object(name, acc, 0);
+        if (fd < 0) {
+            int e = errno;
+            return rl_fail(map_errno(e), "%s: %s", name,
+                           e == ENOENT ? "no such region" : strerror(e));
+        }
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return rl_fail(map_errno(e), "%s: %s", name, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return rl_fail(RINGLOG_EFORMAT, "%s: not a regular file", name);
+    }
+    if (st.st_size <= 0) {
+        /* Possibly a region whose creator has not sized it yet: let the
+         * caller decide whether to wait. */
+        close(fd);
+        m->base = NULL;
+        m->size = 0;
+        m->writable = writable;
+        return 0;
+    }
+    size_t len = (size_t)st.st_size;
+    void *p = mmap(NULL, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED)
+        return rl_fail(map_errno(e), "%s: cannot map %zu bytes: %s", name, len, strerror(e));
+    m->base = p;
+    m->size = len;
+    m->writable = writable;
+    return 0;
+}
+
+void rl_plat_unmap(struct rl_map *m)
+{
+    if (m->base)
+        munmap(m->base, m->size);
+    m->base = NULL;
+    m->size = 0;
+}
+
+int rl_plat_unlink(const char *name)
+{
+    int rc;
+    if (rl_plat_is_path(name)) {
+        rc = unlink(name);
+    } else {
+        char buf[256];
+        int n = snprintf(buf, sizeof buf, "/%s", name + (name[0] == '/'));
+        if (n <= 1 || (size_t)n >= sizeof buf)
+            return rl_fail(RINGLOG_EINVAL, "%s: bad region name", name);
+        rc = shm_unlink(buf);
+    }
+    if (rc != 0) {
+        int e = errno;
+        return rl_fail(map_errno(e), "%s: %s", name,
+                       e == ENOENT ? "no such region" : strerror(e));
+    }
+    return 0;
+}
+
+int rl_plat_list_shm(void (*fn)(void *arg, const char *name, uint64_t size), void *arg)
+{
+    DIR *d = opendir("/dev/shm");
+    if (!d)
+        return rl_fail(RINGLOG_EIO, "/dev/shm: %s", strerror(errno));
+    int count = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "/dev/shm/%s", de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0)
+            continue;
+        struct stat st;
+        uint64_t magic = 0;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)RL_HEADER_SIZE &&
+            pread(fd, &magic, sizeof magic, 0) == (ssize_t)sizeof magic && magic == RINGLOG_MAGIC) {
+            fn(arg, de->d_name, (uint64_t)st.st_size);
+            count++;
+        }
+        close(fd);
+    }
+    closedir(d);
+    return count;
+}
+
+uint32_t rl_plat_pid(void) { return (uint32_t)getpid(); }
+
+uint64_t rl_plat_proc_start(uint32_t pid)
+{
+    /* Field 22 of /proc/PID/stat, after the parenthesised command name
+     * (which may itself contain spaces and parentheses: find the last ')'). */
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%u/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ')
+        return 0;
+    p += 2;
+    char state = *p;
+    if (state == 'Z' || state == 'X')
+        return 0; /* a zombie logs no more: as good as dead */
+    /* p is at field 3 (state); advance to field 22. */
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return 0;
+        p++;
+    }
+    uint64_t v = strtoull(p, NULL, 10);
+    return v ? v : 1;
+}
+
+int rl_plat_proc_alive(uint32_t pid, uint64_t start)
+{
+    if (pid == 0)
+        return 0;
+    uint64_t now = rl_plat_proc_start(pid);
+    if (now == 0)
+        return 0;
+    return start == 0 || now == start;
+}
+
+void rl_plat_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}

@@ -1,0 +1,255 @@
+/*
+ * The producer: reserve, write, commit.  docs/DESIGN.md gives the protocol
+ * and the invariants (INV-n) cited below.  Everything here runs in signal
+ * handlers too: no locks, no system calls, no allocation, and never a wait
+ * on another producer (the one we would wait for may be the code we
+ * interrupted).
+ */
+#include "fmt.h"
+#include "internal.h"
+
+#include <string.h>
+
+enum { RES_OK = 0, RES_FULL = 1, RES_STOLEN = 2 };
+
+static uint32_t current_owner(ringlog *log)
+{
+    uint32_t gen = atomic_load_explicit(&rl_fork_gen, memory_order_relaxed);
+    if (RL_LIKELY(gen == log->fork_gen))
+        return log->owner;
+    /* First log call in a forked child: the inherited owner id names the
+     * parent, whose death would let others steal our reservations.  Claim
+     * our own (a few system calls, once per fork). */
+    uint32_t owner;
+    if (rl_registry_claim(&log->g, &owner) == 0)
+        log->owner = owner;
+    log->fork_gen = gen;
+    return log->owner;
+}
+
+/*
+ * Mark slot `pos` with `stamp`, taking it over from whatever stale stamp it
+ * holds.  Fails only when a reclaimer already stamped it ABANDONED for this
+ * very position (INV-4: a reservation that is not marked may be stolen, and
+ * a stolen one is never written).
+ */
+static int mark(_Atomic uint64_t *slot, uint64_t pos, uint64_t stamp)
+{
+    uint64_t s = atomic_load_explicit(slot, memory_order_relaxed);
+    for (;;) {
+        if (rl_stamp_is_for(s, pos))
+            return RES_STOLEN;
+        if (atomic_compare_exchange_weak_explicit(slot, &s, stamp, memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return RES_OK;
+    }
+}
+
+/*
+ * Overwrite policy: release the oldest unit of the ring (an entry, a pad,
+ * or one abandoned slot) so that the tail moves on.  Returns 0 when the
+ * caller should look at the ring again, -1 when the oldest entry is being
+ * written by a live producer and cannot be taken (INV-5).
+ */
+static int reclaim_oldest(struct rl_region *g, struct rl_ring *ring, uint64_t t, uint64_t head)
+{
+    _Atomic uint64_t *slot = &rl_seq(g, ring)[t & g->mask];
+    uint64_t s = atomic_load_explicit(slot, memory_order_acquire);
+    uint64_t room = g->nslots - (t & g->mask);
+    uint64_t step = 1;
+    if (t >= head)
+        return 0; /* stale view; caller reloads */
+    if (!rl_stamp_is_for(s, t)) {
+        /* Reserved but never marked: its producer is dead or has not run
+         * for a whole lap of the ring.  Stamp it abandoned; if it ever
+         * resumes, its mark fails and it counts the entry as lost. */
+        if (!atomic_compare_exchange_strong_explicit(slot, &s, rl_stamp(t, 0, RL_ST_RESERVED),
+                                                     memory_order_relaxed, memory_order_relaxed))
+            return 0;
+        atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
+    } else {
+        switch (rl_stamp_state(s)) {
+        case RL_ST_COMMITTED: {
+            uint64_t w2 = atomic_load_explicit(&rl_data(g, ring)[(t & g->mask) * 4 + 2],
+                                               memory_order_relaxed);
+            step = rl_entry_slots((uint32_t)w2);
+            if (step > room) /* corrupt length: release one slot, never more */
+                step = 1;
+            /* Acquire/release: readers that claimed before us finish
+             * copying before we (or the writer we hand the space to) store. */
+            if (atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + step,
+                                                        memory_order_acq_rel,
+                                                        memory_order_relaxed))
+                atomic_fetch_add_explicit(&ring->overwritten, 1, memory_order_relaxed);
+            return 0;
+        }
+        case RL_ST_PAD:
+            step = room;
+            break;
+        case RL_ST_RESERVED:
+            if (rl_stamp_owner(s) == 0)
+                break; /* abandoned: one slot */
+            {
+                struct rl_registry_slot *reg = &g->registry[rl_stamp_owner(s)];
+                if (atomic_load_explicit(&reg->state, memory_order_acquire) != RL_REG_DEAD)
+                    return -1;
+                if (!atomic_compare_exchange_strong_explicit(slot, &s,
+                                                             rl_stamp(t, 0, RL_ST_RESERVED),
+                                                             memory_order_relaxed,
+                                                             memory_order_relaxed))
+                    return 0;
+                atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + step, memory_order_acq_rel,
+                                            memory_order_relaxed);
+    return 0;
+}
+
+/*
+ * Reserve `k` contiguous slots (1 <= k <= N).  On success *pos is the first
+ * and its slot is marked RESERVED by `owner`.  An entry never crosses the
+ * end of the ring: when it would, the rest of the ring is first reserved as
+ * a pad of its own.
+ */
+static int reserve(struct rl_region *g, struct rl_ring *ring, uint64_t k, uint32_t owner,
+                   uint64_t *pos)
+{
+    _Atomic uint64_t *seq = rl_seq(g, ring);
+    uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+    for (;;) {
+        uint64_t off = head & g->mask;
+        int pad = off + k > g->nslots;
+        uint64_t need = pad ? g->nslots - off : k;
+        /* Acquire pairs with the release of whoever moved the tail: what
+         * they read of the space we are about to reuse was read before. */
+        uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
+        if (RL_UNLIKELY(tail > head)) { /* our head is stale */
+            head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+            continue;
+        }
+        if (head + need - tail > g->nslots) {
+            if (g->policy == RINGLOG_DROP || reclaim_oldest(g, ring, tail, head) < 0)
+                return RES_FULL;
+            head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+            continue;
+        }
+        if (!atomic_compare_exchange_weak_explicit(&ring->head, &head, head + need,
+                                                   memory_order_relaxed, memory_order_relaxed))
+            continue;
+        if (pad) {
+            /* A stolen pad is still a pad: nothing to undo. */
+            mark(&seq[off], head, rl_stamp(head, owner, RL_ST_PAD));
+            head += need;
+            continue;
+        }
+        RL_ASSERT(off + k <= g->nslots); /* INV-2 */
+        *pos = head;
+        return mark(&seq[off], head, rl_stamp(head, owner, RL_ST_RESERVED));
+    }
+}
+
+static void copy_in(_Atomic uint64_t *dst, const void *src, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)src;
+    size_t i = 0;
+    for (; len >= 8; len -= 8, p += 8, i++) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        atomic_store_explicit(&dst[i], w, memory_order_relaxed);
+    }
+    if (len) {
+        uint64_t w = 0;
+        memcpy(&w, p, len);
+        atomic_store_explicit(&dst[i], w, memory_order_relaxed);
+    }
+}
+
+/* A log call that stores nothing still takes an index, so that the reader
+ * reports the loss as a gap in the order instead of losing it silently. */
+static int refuse(struct rl_region *g, struct rl_ring *ring, _Atomic uint64_t *counter, int rc)
+{
+    atomic_fetch_add_explicit(&g->hdr->next_index, 1, memory_order_release);
+    atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ring->written, 1, memory_order_relaxed);
+    return rc;
+}
+
+static int put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, unsigned flags,
+               const void *data, size_t len)
+{
+    struct rl_region *g = &log->g;
+    uint32_t owner = current_owner(log);
+    unsigned cpu = rl_plat_cpu();
+    uint32_t r = cpu < g->nrings ? cpu : cpu % g->nrings;
+    struct rl_ring *ring = rl_ring_at(g, r);
+
+    if (RL_UNLIKELY(len > (g->nslots - 1) * RL_SLOT_SIZE))
+        return refuse(g, ring, &ring->too_big, RINGLOG_TOO_BIG);
+    uint64_t k = rl_entry_slots(len), pos = 0;
+    int rc = reserve(g, ring, k, owner, &pos);
+    if (RL_UNLIKELY(rc != RES_OK))
+        return refuse(g, ring, rc == RES_FULL ? &ring->dropped : &ring->aborted,
+                      RINGLOG_DROPPED);
+
+    /* Release: the reservation (head, mark) is visible to any reader that
+     * sees this index or a later one (INV-3). */
+    uint64_t index = atomic_fetch_add_explicit(&g->hdr->next_index, 1, memory_order_release);
+    uint64_t ts = rl_ticks(g->clock);
+    /* A peeking reader that sees any byte we store below must also see the
+     * tail move that let us reuse the space (fence pairs with its acquire
+     * fence before it re-reads the tail). */
+    atomic_thread_fence(memory_order_release);
+    _Atomic uint64_t *e = &rl_data(g, ring)[(pos & g->mask) * 4];
+    atomic_store_explicit(&e[0], index, memory_order_relaxed);
+    atomic_store_explicit(&e[1], ts, memory_order_relaxed);
+    atomic_store_explicit(&e[2], (uint64_t)len | (uint64_t)remarks << 32, memory_order_relaxed);
+    atomic_store_explicit(&e[3],
+                          (uint64_t)(r & 0xffffu) | (uint64_t)(type & 0xffffu) << 16 |
+                              (uint64_t)(level & 0xffu) << 32 | (uint64_t)(flags & 0xffu) << 40 |
+                              (uint64_t)owner << 48,
+                          memory_order_relaxed);
+    if (len)
+        copy_in(e + 4, data, len);
+    /* Commit: release publishes the entry to readers' acquire loads of the
+     * stamp (INV-1). */
+    atomic_store_explicit(&rl_seq(g, ring)[pos & g->mask], rl_stamp(pos, owner, RL_ST_COMMITTED),
+                          memory_order_release);
+    atomic_fetch_add_explicit(&ring->written, 1, memory_order_relaxed);
+    return 0;
+}
+
+int ringlog_write(ringlog *log, unsigned level, unsigned type, uint32_t remarks, const void *data,
+                  size_t len)
+{
+    if (RL_UNLIKELY(!log || (!data && len)))
+        return RINGLOG_EINVAL;
+    return put(log, level, type, remarks, 0, data, len);
+}
+
+int ringlog_vprintf(ringlog *log, unsigned level, const char *fmt, va_list ap)
+{
+    if (RL_UNLIKELY(!log || !fmt))
+        return RINGLOG_EINVAL;
+    char buf[RINGLOG_PRINTF_MAX + 1];
+    size_t n = rl_vformat(buf, sizeof buf, fmt, ap);
+    unsigned flags = 0;
+    if (n > RINGLOG_PRINTF_MAX) {
+        n = RINGLOG_PRINTF_MAX;
+        flags |= RINGLOG_FLAG_TRUNCATED;
+    }
+    return put(log, level, RINGLOG_TYPE_TEXT, 0, flags, buf, n);
+}
+
+int ringlog_printf(ringlog *log, unsigned level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = ringlog_vprintf(log, level, fmt, ap);
+    va_end(ap);
+    return rc;
+}

@@ -1,0 +1,580 @@
+/*
+ * The reader: claims (or, peeking, copies) entries from every ring, puts
+ * them back into global index order, and decides which missing indices
+ * will never come.  Every byte of the region is untrusted here: lengths are
+ * bounded by the ring, loops by the ring size, and nothing read from the
+ * region is ever used as a pointer.
+ *
+ * Gap resolution (DESIGN.md, "Which indices will never come"): a snapshot
+ * takes the global index G, then every ring's head.  A producer reserves
+ * space before it takes its index, so every index below G lives at a
+ * position below that ring's snapshot head.  Once every ring's tail has
+ * passed its snapshot head, each index below G has been claimed by us or
+ * reclaimed by a producer: whatever we do not hold is lost.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEAP_MAX_ENTRIES (4u << 20) /* stop claiming beyond this many pending */
+#define IDLE_SLEEP_MIN_NS 50000u     /* 50 us */
+#define IDLE_SLEEP_MAX_NS 10000000u  /* 10 ms */
+
+struct pend {
+    uint64_t index;
+    uint32_t ring;
+    unsigned char *copy; /* 32-byte header + payload */
+};
+
+struct ring_state {
+    uint64_t stuck_pos;   /* position we found in flight, + 1 (0 = none) */
+    uint64_t stuck_since; /* mono ns when first found */
+};
+
+struct ringlog_reader {
+    struct rl_region g;
+    unsigned flags;
+    uint32_t pid;
+    int have_claim;
+    uint64_t abandon_ns;
+    struct ring_state *rs;
+    struct pend *heap;
+    size_t nheap, capheap;
+    uint64_t next;  /* next index to deliver */
+    int started;    /* next is meaningful */
+    int snap_valid;
+    uint64_t snap_g;
+    uint64_t *snap_head;
+    uint64_t late;  /* entries older than what we already resolved */
+};
+
+/* -------------------------------------------------------------- the heap */
+
+static int heap_push(struct ringlog_reader *r, struct pend p)
+{
+    if (r->nheap == r->capheap) {
+        size_t cap = r->capheap ? r->capheap * 2 : 1024;
+        struct pend *h = realloc(r->heap, cap * sizeof *h);
+        if (!h)
+            return RINGLOG_ENOMEM;
+        r->heap = h;
+        r->capheap = cap;
+    }
+    size_t i = r->nheap++;
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (r->heap[up].index <= p.index)
+            break;
+        r->heap[i] = r->heap[up];
+        i = up;
+    }
+    r->heap[i] = p;
+    return 0;
+}
+
+static struct pend heap_pop(struct ringlog_reader *r)
+{
+    struct pend top = r->heap[0];
+    struct pend last = r->heap[--r->nheap];
+    size_t i = 0, n = r->nheap;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && r->heap[c + 1].index < r->heap[c].index)
+            c++;
+        if (last.index <= r->heap[c].index)
+            break;
+        r->heap[i] = r->heap[c];
+        i = c;
+    }
+    if (n)
+        r->heap[i] = last;
+    return top;
+}
+
+/* ------------------------------------------------------------ copy out */
+
+static void copy_out(unsigned char *dst, const _Atomic uint64_t *src, size_t len)
+{
+    size_t i = 0;
+    for (; len >= 8; len -= 8, dst += 8, i++) {
+        uint64_t w = atomic_load_explicit(&src[i], memory_order_relaxed);
+        memcpy(dst, &w, 8);
+    }
+    if (len) {
+        uint64_t w = atomic_load_explicit(&src[i], memory_order_relaxed);
+        memcpy(dst, &w, len);
+    }
+}
+
+/* Copies the entry at position t (whose stamp said COMMITTED) into a new
+ * buffer.  Returns NULL with *k = 1 when the stored length is impossible. */
+static unsigned char *copy_entry(struct rl_region *g, struct rl_ring *ring, uint64_t t,
+                                 uint64_t *k, int *oom)
+{
+    _Atomic uint64_t *e = &rl_data(g, ring)[(t & g->mask) * 4];
+    uint64_t room = g->nslots - (t & g->mask);
+    uint32_t len = (uint32_t)atomic_load_explicit(&e[2], memory_order_relaxed);
+    *k = rl_entry_slots(len);
+    *oom = 0;
+    if (*k > room) {
+        *k = 1;
+        return NULL;
+    }
+    unsigned char *c = malloc(RL_SLOT_SIZE + (size_t)len);
+    if (!c) {
+        *oom = 1;
+        return NULL;
+    }
+    copy_out(c, e, RL_SLOT_SIZE + (size_t)len);
+    /* The copy may have raced a reuse of the space; the caller validates
+     * against the tail before trusting it.  The length it trusts is the one
+     * bounded above, not the (possibly newer) one in the copy. */
+    struct rl_entry_hdr *h = (struct rl_entry_hdr *)c;
+    h->length = len;
+    return c;
+}
+
+static uint32_t entry_pid(const struct ringlog_reader *r, uint16_t owner)
+{
+    if (owner == 0 || owner >= RL_REGISTRY_COUNT)
+        return 0;
+    return r->g.registry[owner].pid;
+}
+
+/* --------------------------------------------------------- open / close */
+
+static int claim_consumer(struct ringlog_reader *r)
+{
+    _Atomic uint64_t *c = &r->g.hdr->consumer;
+    uint64_t mine = (uint64_t)r->pid << 32 | 1;
+    for (int tries = 0; tries < 4; tries++) {
+        uint64_t cur = atomic_load_explicit(c, memory_order_acquire);
+        if (cur != 0) {
+            uint32_t holder = (uint32_t)(cur >> 32);
+            if (rl_plat_proc_alive(holder, 0))
+                return rl_fail(RINGLOG_EBUSY, "process %u is already consuming this region",
+                               holder);
+        }
+        if (atomic_compare_exchange_strong_explicit(c, &cur, mine, memory_order_acq_rel,
+                                                    memory_order_acquire))
+            return 0;
+    }
+    return rl_fail(RINGLOG_EBUSY, "could not take the consumer claim");
+}
+
+int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
+{
+    if (!out)
+        return rl_fail(RINGLOG_EINVAL, "out is NULL");
+    *out = NULL;
+    if (flags & ~RINGLOG_READER_PEEK)
+        return rl_fail(RINGLOG_EINVAL, "unknown reader flags 0x%x", flags);
+    struct ringlog_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return rl_fail(RINGLOG_ENOMEM, "out of memory");
+    r->flags = flags;
+    r->pid = rl_plat_pid();
+    r->abandon_ns = 20ull * 1000 * 1000;
+    struct ringlog_options o = {.flags = RINGLOG_OPEN_EXISTING};
+    int peek = (flags & RINGLOG_READER_PEEK) != 0;
+    int rc = rl_region_open(&r->g, name, &o, !peek, 0);
+    if (rc) {
+        free(r);
+        return rc;
+    }
+    r->rs = calloc(r->g.nrings, sizeof *r->rs);
+    r->snap_head = calloc(r->g.nrings, sizeof *r->snap_head);
+    if (!r->rs || !r->snap_head) {
+        ringlog_reader_close(r);
+        return rl_fail(RINGLOG_ENOMEM, "out of memory");
+    }
+    if (!peek) {
+        rc = claim_consumer(r);
+        if (rc) {
+            ringlog_reader_close(r);
+            return rc;
+        }
+        r->have_claim = 1;
+    }
+    *out = r;
+    return 0;
+}
+
+void ringlog_reader_close(ringlog_reader *r)
+{
+    if (!r)
+        return;
+    if (r->have_claim) {
+        uint64_t mine = (uint64_t)r->pid << 32 | 1;
+        atomic_compare_exchange_strong_explicit(&r->g.hdr->consumer, &mine, 0,
+                                                memory_order_release, memory_order_relaxed);
+    }
+    while (r->nheap)
+        free(heap_pop(r).copy);
+    free(r->heap);
+    free(r->rs);
+    free(r->snap_head);
+    rl_region_close(&r->g);
+    free(r);
+}
+
+void ringlog_reader_set_abandon_ms(ringlog_reader *r, unsigned ms)
+{
+    if (r)
+        r->abandon_ns = (uint64_t)ms * 1000 * 1000;
+}
+
+/* ------------------------------------------------------------- claiming */
+
+/* Decides whether an in-flight slot at t has waited long enough to be
+ * taken from its producer (INV-4, INV-5). */
+static int may_steal(struct ringlog_reader *r, uint32_t ring, uint64_t t, uint64_t s, int marked)
+{
+    struct ring_state *st = &r->rs[ring];
+    uint64_t now = rl_plat_mono_ns();
+    if (st->stuck_pos != t + 1) {
+        st->stuck_pos = t + 1;
+        st->stuck_since = now;
+        return 0;
+    }
+    if (now - st->stuck_since < r->abandon_ns)
+        return 0;
+    if (!marked)
+        return 1; /* an unmarked reservation may always be stolen */
+    if (rl_registry_check_dead(&r->g, rl_stamp_owner(s)))
+        return 1;
+    st->stuck_since = now; /* alive: check again after another period */
+    return 0;
+}
+
+/* Moves every committed entry at the front of one ring into the heap.
+ * Returns the number claimed, or an error. */
+static int claim_ring(struct ringlog_reader *r, uint32_t ri)
+{
+    struct rl_region *g = &r->g;
+    struct rl_ring *ring = rl_ring_at(g, ri);
+    _Atomic uint64_t *seq = rl_seq(g, ring);
+    int claimed = 0;
+    /* Each pass moves the tail or returns; 2N + 2 passes bound the loop even
+     * when producers keep moving the tail under us or the bytes are junk. */
+    for (uint64_t pass = 0; pass < 2 * g->nslots + 2; pass++) {
+        if (r->nheap >= HEAP_MAX_ENTRIES)
+            break;
+        uint64_t t = atomic_load_explicit(&ring->tail, memory_order_acquire);
+        uint64_t h = atomic_load_explicit(&ring->head, memory_order_acquire);
+        if (t >= h || h - t > g->nslots)
+            break; /* empty, or a corrupt head we will not walk */
+        _Atomic uint64_t *slot = &seq[t & g->mask];
+        uint64_t s = atomic_load_explicit(slot, memory_order_acquire);
+        uint64_t room = g->nslots - (t & g->mask);
+        uint64_t step = 1;
+        if (!rl_stamp_is_for(s, t)) {
+            if (!may_steal(r, ri, t, s, 0))
+                break;
+            if (atomic_compare_exchange_strong_explicit(slot, &s, rl_stamp(t, 0, RL_ST_RESERVED),
+                                                        memory_order_relaxed,
+                                                        memory_order_relaxed))
+                atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
+            continue; /* the slot is now abandoned (by us or whoever won) */
+        }
+        switch (rl_stamp_state(s)) {
+        case RL_ST_COMMITTED: {
+            int oom = 0;
+            unsigned char *c = copy_entry(g, ring, t, &step, &oom);
+            if (oom)
+                return RINGLOG_ENOMEM;
+            /* Claim: moving the tail over the entry proves nobody reused it
+             * while we copied (producers reuse only after the tail passed). */
+            if (!atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + step,
+                                                         memory_order_acq_rel,
+                                                         memory_order_relaxed)) {
+                free(c);
+                continue;
+            }
+            if (!c) { /* impossible length: one slot released, counted */
+                atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
+                continue;
+            }
+            atomic_fetch_add_explicit(&ring->read, 1, memory_order_relaxed);
+            struct pend p = {((struct rl_entry_hdr *)c)->index, ri, c};
+            if (r->started && p.index < r->next) {
+                r->late++;
+                free(c);
+                continue;
+            }
+            if (heap_push(r, p)) {
+                free(c);
+                return RINGLOG_ENOMEM;
+            }
+            claimed++;
+            r->rs[ri].stuck_pos = 0;
+            continue;
+        }
+        case RL_ST_PAD:
+            step = room;
+            break;
+        case RL_ST_RESERVED:
+            if (rl_stamp_owner(s) != 0) {
+                if (!may_steal(r, ri, t, s, 1))
+                    return claimed;
+                if (atomic_compare_exchange_strong_explicit(slot, &s,
+                                                            rl_stamp(t, 0, RL_ST_RESERVED),
+                                                            memory_order_relaxed,
+                                                            memory_order_relaxed))
+                    atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
+                continue;
+            }
+            break; /* abandoned: one slot */
+        }
+        atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + step, memory_order_acq_rel,
+                                                memory_order_relaxed);
+    }
+    return claimed;
+}
+
+/* Peek: copy what each ring holds between its tail and its head without
+ * changing anything; entries reclaimed while we copied are discarded. */
+static int peek_ring(struct ringlog_reader *r, uint32_t ri, uint64_t head)
+{
+    struct rl_region *g = &r->g;
+    struct rl_ring *ring = rl_ring_at(g, ri);
+    _Atomic uint64_t *seq = rl_seq(g, ring);
+    uint64_t t = atomic_load_explicit(&ring->tail, memory_order_acquire);
+    int got = 0;
+    if (head < t || head - t > g->nslots)
+        return 0;
+    for (uint64_t steps = 0; t < head && steps <= g->nslots; steps++) {
+        if (r->nheap >= HEAP_MAX_ENTRIES)
+            break;
+        uint64_t s = atomic_load_explicit(&seq[t & g->mask], memory_order_acquire);
+        uint64_t room = g->nslots - (t & g->mask);
+        if (!rl_stamp_is_for(s, t)) {
+            t++;
+            continue;
+        }
+        if (rl_stamp_state(s) == RL_ST_PAD) {
+            t += room;
+            continue;
+        }
+        if (rl_stamp_state(s) != RL_ST_COMMITTED) {
+            t++;
+            continue;
+        }
+        uint64_t k = 1;
+        int oom = 0;
+        unsigned char *c = copy_entry(g, ring, t, &k, &oom);
+        if (oom)
+            return RINGLOG_ENOMEM;
+        /* Pairs with the producer's release fence before its stores: if we
+         * saw any of them, we see the tail that let it reuse this space. */
+        atomic_thread_fence(memory_order_acquire);
+        uint64_t nt = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+        if (c && nt <= t) {
+            struct pend p = {((struct rl_entry_hdr *)c)->index, ri, c};
+            if (r->started && p.index < r->next) {
+                free(c);
+            } else if (heap_push(r, p)) {
+                free(c);
+                return RINGLOG_ENOMEM;
+            } else {
+                got++;
+            }
+        } else {
+            free(c);
+        }
+        if (nt > t) { /* reclaimed under us: continue from the new tail */
+            t = nt;
+            continue;
+        }
+        t += k;
+    }
+    return got;
+}
+
+/* ------------------------------------------------------------ delivery */
+
+static int deliver_entry(struct ringlog_reader *r, const struct ringlog_handler *h,
+                         struct pend p)
+{
+    const struct rl_entry_hdr *eh = (const struct rl_entry_hdr *)p.copy;
+    struct ringlog_entry e = {
+        .index = eh->index,
+        .timestamp = eh->timestamp,
+        .time_ns = rl_ticks_to_real_ns(r->g.hdr, eh->timestamp),
+        .cpu = p.ring,
+        .level = eh->level,
+        .type = eh->type,
+        .remarks = eh->remarks,
+        .flags = eh->flags,
+        .pid = entry_pid(r, eh->owner),
+        .length = eh->length,
+        .data = p.copy + RL_SLOT_SIZE,
+    };
+    int stop = h && h->entry ? h->entry(h->arg, &e) : 0;
+    free(p.copy);
+    return stop;
+}
+
+/* Delivers, in order, everything that is known: entries whose index is
+ * next, and gaps the last resolved snapshot proved.  *n counts items. */
+static int deliver(struct ringlog_reader *r, const struct ringlog_handler *h, uint64_t upto,
+                   int *n)
+{
+    while (r->nheap) {
+        uint64_t top = r->heap[0].index;
+        if (top < r->next) { /* duplicate or corrupt index */
+            free(heap_pop(r).copy);
+            r->late++;
+            continue;
+        }
+        if (top == r->next) {
+            r->next++;
+            (*n)++;
+            if (deliver_entry(r, h, heap_pop(r)))
+                return 1;
+            continue;
+        }
+        if (r->next >= upto)
+            break;
+        uint64_t end = top < upto ? top : upto;
+        uint64_t first = r->next;
+        r->next = end;
+        (*n)++;
+        if (h && h->gap && h->gap(h->arg, first, end - first))
+            return 1;
+    }
+    if (r->next < upto) {
+        uint64_t first = r->next;
+        r->next = upto;
+        (*n)++;
+        if (h && h->gap && h->gap(h->arg, first, upto - first))
+            return 1;
+    }
+    return 0;
+}
+
+static void take_snapshot(struct ringlog_reader *r)
+{
+    /* G before the heads: an index below G was taken after its space was
+     * reserved, so the reservation is below the head we load next
+     * (acquire pairs with the producer's release increment, INV-3). */
+    r->snap_g = atomic_load_explicit(&r->g.hdr->next_index, memory_order_acquire);
+    for (uint32_t i = 0; i < r->g.nrings; i++)
+        r->snap_head[i] = atomic_load_explicit(&rl_ring_at(&r->g, i)->head, memory_order_acquire);
+    r->snap_valid = 1;
+}
+
+static int snapshot_resolved(struct ringlog_reader *r)
+{
+    for (uint32_t i = 0; i < r->g.nrings; i++) {
+        uint64_t t = atomic_load_explicit(&rl_ring_at(&r->g, i)->tail, memory_order_acquire);
+        if (t < r->snap_head[i])
+            return 0;
+    }
+    return 1;
+}
+
+static int read_consume(struct ringlog_reader *r, const struct ringlog_handler *h, int *n)
+{
+    if (!r->snap_valid)
+        take_snapshot(r);
+    for (uint32_t i = 0; i < r->g.nrings; i++) {
+        int rc = claim_ring(r, i);
+        if (rc < 0)
+            return rc;
+    }
+    uint64_t upto = r->next; /* nothing proven lost yet */
+    if (snapshot_resolved(r)) {
+        upto = r->snap_g;
+        if (!r->started) {
+            /* A new reader starts at the oldest entry still held: indices
+             * before it were consumed or reclaimed before we arrived. */
+            r->next = r->nheap && r->heap[0].index < upto ? r->heap[0].index : upto;
+            r->started = 1;
+        }
+        r->snap_valid = 0;
+    }
+    if (!r->started)
+        return 0;
+    return deliver(r, h, upto > r->next ? upto : r->next, n);
+}
+
+static int read_peek(struct ringlog_reader *r, const struct ringlog_handler *h, int *n)
+{
+    take_snapshot(r);
+    for (uint32_t i = 0; i < r->g.nrings; i++) {
+        int rc = peek_ring(r, i, r->snap_head[i]);
+        if (rc < 0)
+            return rc;
+    }
+    if (!r->started) {
+        if (!r->nheap)
+            return 0;
+        r->next = r->heap[0].index;
+        r->started = 1;
+    }
+    /* Without claiming we cannot prove anything lost beyond what we hold:
+     * gaps are only the holes between entries we copied. */
+    uint64_t upto = r->next;
+    for (size_t i = 0; i < r->nheap; i++)
+        if (r->heap[i].index + 1 > upto)
+            upto = r->heap[i].index + 1;
+    int stop = deliver(r, h, upto, n);
+    /* Entries not delivered (callback stopped us) are copied again next time. */
+    while (r->nheap)
+        free(heap_pop(r).copy);
+    return stop;
+}
+
+int ringlog_read(ringlog_reader *r, const struct ringlog_handler *h, int timeout_ms)
+{
+    if (!r)
+        return rl_fail(RINGLOG_EINVAL, "reader is NULL");
+    uint64_t start = rl_plat_mono_ns();
+    uint64_t sleep_ns = IDLE_SLEEP_MIN_NS;
+    for (;;) {
+        int n = 0;
+        int rc = (r->flags & RINGLOG_READER_PEEK) ? read_peek(r, h, &n) : read_consume(r, h, &n);
+        if (rc < 0)
+            return rc;
+        if (n > 0 || rc > 0 || timeout_ms == 0)
+            return n;
+        uint64_t now = rl_plat_mono_ns();
+        if (timeout_ms > 0 && now - start >= (uint64_t)timeout_ms * 1000000u)
+            return 0;
+        /* Idle: producers never wake us (that would be a system call on
+         * their path), so back off from 50 us to 10 ms. */
+        uint64_t left = timeout_ms > 0 ? (uint64_t)timeout_ms * 1000000u - (now - start) : sleep_ns;
+        rl_plat_sleep_ns(sleep_ns < left ? sleep_ns : left);
+        if (sleep_ns < IDLE_SLEEP_MAX_NS)
+            sleep_ns *= 2;
+    }
+}
+
+int ringlog_reader_stats(ringlog_reader *r, struct ringlog_stats *total,
+                         struct ringlog_stats *per_ring, unsigned max)
+{
+    if (!r)
+        return rl_fail(RINGLOG_EINVAL, "reader is NULL");
+    return rl_stats(&r->g, total, per_ring, max);
+}
+
+int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
+{
+    if (!r || !info)
+        return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    const struct rl_header *hd = r->g.hdr;
+    info->version = hd->version;
+    info->nrings = hd->nrings;
+    info->ring_size = hd->ring_slots * RL_SLOT_SIZE;
+    info->policy = (int)hd->policy;
+    info->next_index = atomic_load_explicit(&r->g.hdr->next_index, memory_order_relaxed);
+    info->created_ns = hd->real_base_ns;
+    info->creator_pid = hd->creator_pid;
+    info->clock = hd->clock == RL_CLOCK_TSC ? "tsc" : "monotonic";
+    return 0;
+}

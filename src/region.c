@@ -1,0 +1,466 @@
+/*
+ * Regions: create, attach, validate (the bytes are untrusted), the producer
+ * registry, clock conversion and statistics.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RL_DEFAULT_RING_SIZE (1u << 20)
+#define RL_INIT_WAIT_NS (2ull * 1000 * 1000 * 1000)
+
+_Atomic uint32_t rl_fork_gen;
+
+static void on_fork_child(void)
+{
+    atomic_fetch_add_explicit(&rl_fork_gen, 1, memory_order_relaxed);
+}
+
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static void install_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+uint64_t rl_ticks(int clock)
+{
+    return clock == RL_CLOCK_TSC ? rl_plat_tsc() : rl_plat_mono_ns();
+}
+
+uint64_t rl_ticks_to_real_ns(const struct rl_header *h, uint64_t ticks)
+{
+    uint64_t hz = h->clock_hz ? h->clock_hz : 1000000000u;
+    /* Signed difference: entries may predate the calibration by a hair. */
+    int64_t d = (int64_t)(ticks - h->clock_base);
+    __int128 ns = (__int128)d * 1000000000 / (__int128)hz;
+    return (uint64_t)((__int128)h->real_base_ns + ns);
+}
+
+/* Sizes derived from the geometry; 0 on overflow. */
+static uint64_t ring_stride_for(uint64_t nslots)
+{
+    return RL_RING_HDR_SIZE + nslots * 8 + nslots * RL_SLOT_SIZE;
+}
+static uint64_t registry_bytes(void)
+{
+    return (uint64_t)RL_REGISTRY_COUNT * sizeof(struct rl_registry_slot);
+}
+
+static void resolve(struct rl_region *g)
+{
+    struct rl_header *h = g->hdr;
+    g->registry = (struct rl_registry_slot *)((unsigned char *)h + h->registry_offset);
+    g->rings = (unsigned char *)h + h->rings_offset;
+    g->stride = h->ring_stride;
+    g->nslots = h->ring_slots;
+    g->mask = h->ring_slots - 1;
+    g->nrings = h->nrings;
+    g->policy = (int)h->policy;
+    g->clock = (int)h->clock;
+}
+
+int rl_region_validate(struct rl_region *g, const void *base, size_t size)
+{
+    /* Keeps g->map: the caller owns the mapping. */
+    struct rl_map keep = g->map;
+    memset(g, 0, sizeof *g);
+    g->map = keep;
+    if (size < RL_HEADER_SIZE)
+        return rl_fail(RINGLOG_EFORMAT, "%zu bytes: too small for a ringlog region", size);
+    struct rl_header *h = (struct rl_header *)base;
+    uint64_t magic = atomic_load_explicit(&h->magic, memory_order_acquire);
+    if (magic != RINGLOG_MAGIC)
+        return rl_fail(RINGLOG_EFORMAT, "no ringlog magic (found 0x%016llx)",
+                       (unsigned long long)magic);
+    if (h->version != RINGLOG_LAYOUT_VERSION)
+        return rl_fail(RINGLOG_EVERSION,
+                       "layout version %u; this build of ringlog reads version %u only",
+                       h->version, RINGLOG_LAYOUT_VERSION);
+    uint32_t sum = rl_checksum((const unsigned char *)h + 8, 116);
+    if (sum != h->checksum)
+        return rl_fail(RINGLOG_EFORMAT, "header checksum mismatch (stored %08x, computed %08x)",
+                       h->checksum, sum);
+    uint64_t n = h->ring_slots;
+    if (h->header_size != RL_HEADER_SIZE || h->slot_size != RL_SLOT_SIZE)
+        return rl_fail(RINGLOG_EFORMAT, "header size %u / slot size %u not %u / %u",
+                       h->header_size, h->slot_size, RL_HEADER_SIZE, RL_SLOT_SIZE);
+    if (n < RL_MIN_SLOTS || n > RL_MAX_SLOTS || (n & (n - 1)) != 0)
+        return rl_fail(RINGLOG_EFORMAT, "ring of %llu slots: not a power of two in [%u, %u]",
+                       (unsigned long long)n, RL_MIN_SLOTS, RL_MAX_SLOTS);
+    if (h->nrings < 1 || h->nrings > RL_MAX_RINGS)
+        return rl_fail(RINGLOG_EFORMAT, "%u rings: out of range", h->nrings);
+    if (h->registry_count != RL_REGISTRY_COUNT || h->registry_offset != RL_HEADER_SIZE)
+        return rl_fail(RINGLOG_EFORMAT, "registry at %llu with %u slots: unexpected",
+                       (unsigned long long)h->registry_offset, h->registry_count);
+    uint64_t rings_off = RL_HEADER_SIZE + registry_bytes();
+    uint64_t stride = ring_stride_for(n);
+    if (h->rings_offset != rings_off || h->ring_stride != stride)
+        return rl_fail(RINGLOG_EFORMAT, "rings at %llu stride %llu: expected %llu stride %llu",
+                       (unsigned long long)h->rings_offset, (unsigned long long)h->ring_stride,
+                       (unsigned long long)rings_off, (unsigned long long)stride);
+    /* nrings <= 2^16 and stride < 2^36: the product cannot overflow. */
+    uint64_t need = rings_off + (uint64_t)h->nrings * stride;
+    if (h->region_size != need)
+        return rl_fail(RINGLOG_EFORMAT, "region size %llu does not match geometry (%llu)",
+                       (unsigned long long)h->region_size, (unsigned long long)need);
+    if (need > size)
+        return rl_fail(RINGLOG_EFORMAT, "region truncated: %zu bytes of %llu", size,
+                       (unsigned long long)need);
+    if (h->policy > RINGLOG_DROP)
+        return rl_fail(RINGLOG_EFORMAT, "unknown policy %u", h->policy);
+    if (h->clock != RL_CLOCK_TSC && h->clock != RL_CLOCK_MONOTONIC)
+        return rl_fail(RINGLOG_EFORMAT, "unknown clock %u", h->clock);
+    if (h->clock_hz == 0)
+        return rl_fail(RINGLOG_EFORMAT, "clock frequency is zero");
+    g->hdr = h;
+    resolve(g);
+    return 0;
+}
+
+static int geometry(const struct ringlog_options *o, uint64_t *nslots, uint32_t *nrings)
+{
+    uint64_t size = o && o->ring_size ? o->ring_size : RL_DEFAULT_RING_SIZE;
+    if (size < (uint64_t)RL_MIN_SLOTS * RL_SLOT_SIZE || size > (uint64_t)RL_MAX_SLOTS * RL_SLOT_SIZE)
+        return rl_fail(RINGLOG_EINVAL, "ring_size %llu: must be between %u and %llu bytes",
+                       (unsigned long long)size, RL_MIN_SLOTS * RL_SLOT_SIZE,
+                       (unsigned long long)RL_MAX_SLOTS * RL_SLOT_SIZE);
+    uint64_t n = RL_MIN_SLOTS;
+    while (n * RL_SLOT_SIZE < size)
+        n <<= 1;
+    unsigned r = o && o->nrings ? o->nrings : rl_plat_possible_cpus();
+    if (r > RL_MAX_RINGS)
+        return rl_fail(RINGLOG_EINVAL, "nrings %u: at most %u", r, RL_MAX_RINGS);
+    if (o && o->policy != RINGLOG_OVERWRITE && o->policy != RINGLOG_DROP)
+        return rl_fail(RINGLOG_EINVAL, "policy %d: use RINGLOG_OVERWRITE or RINGLOG_DROP",
+                       o->policy);
+    *nslots = n;
+    *nrings = r;
+    return 0;
+}
+
+static void init_header(struct rl_header *h, uint64_t nslots, uint32_t nrings, int policy)
+{
+    h->version = RINGLOG_LAYOUT_VERSION;
+    h->header_size = RL_HEADER_SIZE;
+    h->nrings = nrings;
+    h->slot_size = RL_SLOT_SIZE;
+    h->ring_slots = nslots;
+    h->registry_offset = RL_HEADER_SIZE;
+    h->registry_count = RL_REGISTRY_COUNT;
+    h->rings_offset = RL_HEADER_SIZE + registry_bytes();
+    h->ring_stride = ring_stride_for(nslots);
+    h->region_size = h->rings_offset + (uint64_t)nrings * h->ring_stride;
+    h->policy = (uint32_t)policy;
+    h->creator_pid = rl_plat_pid();
+    uint64_t hz = rl_plat_tsc_usable() ? rl_plat_tsc_hz() : 0;
+    if (hz) {
+        h->clock = RL_CLOCK_TSC;
+        h->clock_hz = hz;
+    } else {
+        h->clock = RL_CLOCK_MONOTONIC;
+        h->clock_hz = 1000000000u;
+    }
+    /* Take the three readings as close together as possible. */
+    h->mono_base_ns = rl_plat_mono_ns();
+    h->clock_base = rl_ticks((int)h->clock);
+    h->real_base_ns = rl_plat_real_ns();
+    h->checksum = rl_checksum((const unsigned char *)h + 8, 116);
+    /* Everything above (and the zeroed rings) happens-before any attacher
+     * that sees the magic: the attacher's acquire load pairs with this. */
+    atomic_store_explicit(&h->magic, RINGLOG_MAGIC, memory_order_release);
+}
+
+int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_options *o,
+                   int writable, int may_create)
+{
+    memset(g, 0, sizeof *g);
+    if (!name || !*name || (name[0] == '/' && !name[1]))
+        return rl_fail(RINGLOG_EINVAL, "empty region name");
+    uint64_t nslots = 0;
+    uint32_t nrings = 0;
+    int rc = geometry(o, &nslots, &nrings);
+    if (rc)
+        return rc;
+    unsigned flags = o ? o->flags : 0;
+    int create = 0;
+    if (may_create && !(flags & RINGLOG_OPEN_EXISTING))
+        create = (flags & RINGLOG_OPEN_EXCL) ? 2 : 1;
+    size_t size = RL_HEADER_SIZE + registry_bytes() + (size_t)nrings * ring_stride_for(nslots);
+    mode_t mode = o && o->mode ? o->mode : 0600;
+
+    uint64_t deadline = rl_plat_mono_ns() + RL_INIT_WAIT_NS;
+    for (;;) {
+        int created = 0;
+        rc = rl_plat_map(name, create, size, mode, writable, &g->map, &created);
+        if (rc)
+            return rc;
+        if (created) {
+            struct rl_header *h = (struct rl_header *)g->map.base;
+            init_header(h, nslots, nrings, o ? o->policy : RINGLOG_OVERWRITE);
+            rc = rl_region_validate(g, g->map.base, g->map.size);
+            if (rc)
+                rl_plat_unmap(&g->map);
+            return rc;
+        }
+        /* Attaching: the creator may still be between ftruncate and the
+         * magic store.  Wait for it, boundedly. */
+        struct rl_map m = g->map;
+        if (m.size > 0 && m.size < RL_HEADER_SIZE) {
+            rl_plat_unmap(&g->map);
+            return rl_fail(RINGLOG_EFORMAT, "%s: %zu bytes, too small for a ringlog region", name,
+                           m.size);
+        }
+        int initialising = m.size == 0 ||
+                           atomic_load_explicit(&((struct rl_header *)m.base)->magic,
+                                                memory_order_acquire) == 0;
+        if (!initialising) {
+            rc = rl_region_validate(g, m.base, m.size);
+            if (rc) {
+                rl_plat_unmap(&g->map);
+                return rc;
+            }
+            break;
+        }
+        rl_plat_unmap(&m);
+        if (rl_plat_mono_ns() > deadline)
+            return rl_fail(RINGLOG_ETIMEDOUT,
+                           "%s: header never initialised (creator died?); remove it with "
+                           "'ringlog rm %s'",
+                           name, name);
+        rl_plat_sleep_ns(1000 * 1000);
+    }
+    /* Attached to an existing region: explicit geometry must agree. */
+    if (o && ((o->ring_size && nslots != g->nslots) || (o->nrings && nrings != g->nrings) ||
+              (o->policy && o->policy != g->policy))) {
+        rl_plat_unmap(&g->map);
+        return rl_fail(RINGLOG_EMISMATCH,
+                       "%s exists with %u rings of %llu bytes, policy %s; asked for %u rings "
+                       "of %llu bytes, policy %s",
+                       name, g->nrings, (unsigned long long)(g->nslots * RL_SLOT_SIZE),
+                       g->policy == RINGLOG_DROP ? "drop" : "overwrite", nrings,
+                       (unsigned long long)(nslots * RL_SLOT_SIZE),
+                       o->policy == RINGLOG_DROP ? "drop" : "overwrite");
+    }
+    return 0;
+}
+
+void rl_region_close(struct rl_region *g)
+{
+    rl_plat_unmap(&g->map);
+    memset(g, 0, sizeof *g);
+}
+
+/* ---------------------------------------------------------------- registry */
+
+int rl_registry_check_dead(struct rl_region *g, uint32_t owner)
+{
+    if (owner == 0 || owner >= RL_REGISTRY_COUNT)
+        return 1;
+    struct rl_registry_slot *s = &g->registry[owner];
+    uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+    if (st == RL_REG_DEAD || st == RL_REG_FREE)
+        return 1;
+    if (st != RL_REG_LIVE)
+        return 0;
+    if (rl_plat_proc_alive(s->pid, s->start_time))
+        return 0;
+    /* Producers read DEAD (acquire) before stealing the owner's reservations. */
+    atomic_compare_exchange_strong_explicit(&s->state, &st, RL_REG_DEAD, memory_order_acq_rel,
+                                            memory_order_acquire);
+    return 1;
+}
+
+static int try_claim(struct rl_region *g, uint32_t i, uint32_t from, uint32_t *owner)
+{
+    struct rl_registry_slot *s = &g->registry[i];
+    uint32_t st = from;
+    if (!atomic_compare_exchange_strong_explicit(&s->state, &st, RL_REG_CLAIMING,
+                                                 memory_order_acquire, memory_order_relaxed))
+        return 0;
+    s->pid = rl_plat_pid();
+    s->start_time = rl_plat_proc_start(s->pid);
+    atomic_store_explicit(&s->state, RL_REG_LIVE, memory_order_release);
+    *owner = i;
+    return 1;
+}
+
+int rl_registry_claim(struct rl_region *g, uint32_t *owner)
+{
+    if (!g->map.writable)
+        return rl_fail(RINGLOG_EACCES, "region mapped read-only");
+    /* Start the search at a pid-dependent place so that slots of dead
+     * processes (whose abandoned reservations may still name them) are
+     * reused as late as possible. */
+    uint32_t start = 1 + rl_plat_pid() % (RL_REGISTRY_COUNT - 1);
+    for (uint32_t k = 0; k < RL_REGISTRY_COUNT - 1; k++) {
+        uint32_t i = 1 + (start - 1 + k) % (RL_REGISTRY_COUNT - 1);
+        if (try_claim(g, i, RL_REG_FREE, owner))
+            return 0;
+    }
+    for (uint32_t i = 1; i < RL_REGISTRY_COUNT; i++) {
+        rl_registry_check_dead(g, i);
+        if (try_claim(g, i, RL_REG_DEAD, owner))
+            return 0;
+    }
+    return rl_fail(RINGLOG_ENOSPC, "all %u producer slots are held by live processes",
+                   RL_REGISTRY_COUNT - 1);
+}
+
+void rl_registry_release(struct rl_region *g, uint32_t owner)
+{
+    if (owner == 0 || owner >= RL_REGISTRY_COUNT || !g->map.writable)
+        return;
+    atomic_store_explicit(&g->registry[owner].state, RL_REG_FREE, memory_order_release);
+}
+
+/* -------------------------------------------------------------- statistics */
+
+static uint64_t ld(_Atomic uint64_t *p)
+{
+    return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+/* Committed entries between tail and head.  The ring may be live and its
+ * bytes corrupt: at most N steps, every length checked. */
+static uint64_t count_buffered(const struct rl_region *g, struct rl_ring *ring)
+{
+    _Atomic uint64_t *seq = rl_seq(g, ring), *data = rl_data(g, ring);
+    uint64_t t = atomic_load_explicit(&ring->tail, memory_order_acquire);
+    uint64_t h = atomic_load_explicit(&ring->head, memory_order_acquire);
+    uint64_t n = 0;
+    if (h - t > g->nslots)
+        return 0;
+    for (uint64_t steps = 0; t < h && steps <= g->nslots; steps++) {
+        uint64_t s = atomic_load_explicit(&seq[t & g->mask], memory_order_acquire);
+        uint64_t room = g->nslots - (t & g->mask);
+        if (!rl_stamp_is_for(s, t)) {
+            t++;
+            continue;
+        }
+        switch (rl_stamp_state(s)) {
+        case RL_ST_COMMITTED: {
+            uint64_t w2 = atomic_load_explicit(&data[(t & g->mask) * 4 + 2], memory_order_relaxed);
+            uint64_t k = rl_entry_slots((uint32_t)w2);
+            n++;
+            t += k <= room ? k : 1;
+            break;
+        }
+        case RL_ST_PAD:
+            t += room;
+            break;
+        default:
+            t++;
+        }
+    }
+    return n;
+}
+
+void rl_ring_stats(const struct rl_region *g, uint32_t r, struct ringlog_stats *s)
+{
+    struct rl_ring *ring = rl_ring_at(g, r);
+    memset(s, 0, sizeof *s);
+    s->written = ld(&ring->written);
+    s->read = ld(&ring->read);
+    s->too_big = ld(&ring->too_big);
+    s->lost = ld(&ring->dropped) + s->too_big + ld(&ring->aborted);
+    s->overwritten = ld(&ring->overwritten);
+    s->abandoned = ld(&ring->abandoned);
+    uint64_t head = ld(&ring->head);
+    s->wraps = head ? (head - 1) / g->nslots : 0; /* times position 0 was reused */
+    s->bytes = head * RL_SLOT_SIZE;
+    s->buffered = count_buffered(g, ring);
+}
+
+int rl_stats(const struct rl_region *g, struct ringlog_stats *total,
+             struct ringlog_stats *per_ring, unsigned max)
+{
+    if (total)
+        memset(total, 0, sizeof *total);
+    for (uint32_t r = 0; r < g->nrings; r++) {
+        struct ringlog_stats s;
+        rl_ring_stats(g, r, &s);
+        if (per_ring && r < max)
+            per_ring[r] = s;
+        if (total) {
+            total->written += s.written;
+            total->read += s.read;
+            total->lost += s.lost;
+            total->overwritten += s.overwritten;
+            total->too_big += s.too_big;
+            total->wraps += s.wraps;
+            total->bytes += s.bytes;
+            total->abandoned += s.abandoned;
+            total->buffered += s.buffered;
+        }
+    }
+    return (int)g->nrings;
+}
+
+/* ------------------------------------------------------------- public API */
+
+int ringlog_open(const char *name, const struct ringlog_options *opts, ringlog **out)
+{
+    if (!out)
+        return rl_fail(RINGLOG_EINVAL, "out is NULL");
+    *out = NULL;
+    pthread_once(&fork_once, install_fork_handler);
+    ringlog *log = calloc(1, sizeof *log);
+    if (!log)
+        return rl_fail(RINGLOG_ENOMEM, "out of memory");
+    int rc = rl_region_open(&log->g, name, opts, 1, 1);
+    if (rc) {
+        free(log);
+        return rc;
+    }
+    /* Mark processes that died holding registry slots, so that overwriting
+     * producers may reclaim what they left half-written. */
+    for (uint32_t i = 1; i < RL_REGISTRY_COUNT; i++)
+        if (atomic_load_explicit(&log->g.registry[i].state, memory_order_relaxed) == RL_REG_LIVE)
+            rl_registry_check_dead(&log->g, i);
+    log->fork_gen = atomic_load_explicit(&rl_fork_gen, memory_order_relaxed);
+    rc = rl_registry_claim(&log->g, &log->owner);
+    if (rc) {
+        rl_region_close(&log->g);
+        free(log);
+        return rc;
+    }
+    log->name = strdup(name);
+    *out = log;
+    return 0;
+}
+
+void ringlog_close(ringlog *log)
+{
+    if (!log)
+        return;
+    if (log->fork_gen == atomic_load_explicit(&rl_fork_gen, memory_order_relaxed))
+        rl_registry_release(&log->g, log->owner);
+    rl_region_close(&log->g);
+    free(log->name);
+    free(log);
+}
+
+int ringlog_unlink(const char *name)
+{
+    if (!name || !*name)
+        return rl_fail(RINGLOG_EINVAL, "empty region name");
+    return rl_plat_unlink(name);
+}
+
+int ringlog_stats(ringlog *log, struct ringlog_stats *total, struct ringlog_stats *per_ring,
+                  unsigned max)
+{
+    if (!log)
+        return rl_fail(RINGLOG_EINVAL, "log is NULL");
+    return rl_stats(&log->g, total, per_ring, max);
+}
+
+int ringlog_list(void (*fn)(void *arg, const char *name, uint64_t size), void *arg)
+{
+    if (!fn)
+        return rl_fail(RINGLOG_EINVAL, "fn is NULL");
+    return rl_plat_list_shm(fn, arg);
+}

@@ -1,0 +1,279 @@
+/* Single-threaded behaviour: write, read back, order, gaps, policies,
+ * statistics, errors. */
+#include "check.h"
+#include "internal.h"
+#include "ringlog.h"
+
+#include <stdint.h>
+
+struct collect {
+    uint64_t n, gaps, gap_count, last;
+    int order_ok;
+    uint32_t payload_sum;
+    char last_text[256];
+};
+
+static int on_entry(void *arg, const struct ringlog_entry *e)
+{
+    struct collect *c = arg;
+    if (c->n + c->gaps && e->index <= c->last)
+        c->order_ok = 0;
+    c->last = e->index;
+    c->n++;
+    if (e->type == RINGLOG_TYPE_TEXT) {
+        size_t n = e->length < sizeof c->last_text - 1 ? e->length : sizeof c->last_text - 1;
+        memcpy(c->last_text, e->data, n);
+        c->last_text[n] = 0;
+    } else if (e->length == 4) {
+        uint32_t v;
+        memcpy(&v, e->data, 4);
+        c->payload_sum += v;
+    }
+    return 0;
+}
+
+static int on_gap(void *arg, uint64_t first, uint64_t count)
+{
+    struct collect *c = arg;
+    if (c->n + c->gaps && first <= c->last)
+        c->order_ok = 0;
+    c->last = first + count - 1;
+    c->gaps++;
+    c->gap_count += count;
+    return 0;
+}
+
+static void drain(ringlog_reader *r, struct collect *c)
+{
+    struct ringlog_handler h = {on_entry, on_gap, c};
+    while (ringlog_read(r, &h, 50) > 0) {
+    }
+}
+
+static void balanced(ringlog *log)
+{
+    struct ringlog_stats t;
+    CHECK(ringlog_stats(log, &t, NULL, 0) > 0);
+    CHECK_EQ(t.written, t.read + t.lost + t.overwritten + t.buffered);
+}
+
+static void test_roundtrip(void)
+{
+    const char *name = test_region_name("rt");
+    struct ringlog_options o = {.ring_size = 64 * 1024, .nrings = 2};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &r), 0);
+    for (uint32_t i = 0; i < 100; i++)
+        CHECK_EQ(ringlog_write(log, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, i, &i, sizeof i), 0);
+    CHECK_EQ(ringlog_printf(log, RINGLOG_LEVEL_WARN, "hello %d %s", 42, "world"), 0);
+    struct collect c = {.order_ok = 1};
+    drain(r, &c);
+    CHECK_EQ(c.n, 101);
+    CHECK_EQ(c.gaps, 0);
+    CHECK(c.order_ok);
+    CHECK_EQ(c.payload_sum, 4950);
+    CHECK(strcmp(c.last_text, "hello 42 world") == 0);
+    struct ringlog_stats t;
+    ringlog_stats(log, &t, NULL, 0);
+    CHECK_EQ(t.written, 101);
+    CHECK_EQ(t.read, 101);
+    CHECK_EQ(t.buffered, 0);
+    balanced(log);
+    /* A second consuming reader is refused while the first lives. */
+    ringlog_reader *r2;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &r2), RINGLOG_EBUSY);
+    ringlog_reader_close(r);
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &r2), 0);
+    ringlog_reader_close(r2);
+    ringlog_close(log);
+    CHECK_EQ(ringlog_unlink(name), 0);
+}
+
+/* Overwrite: a reader that comes late sees the newest entries, a gap for
+ * the rest, and the statistics balance. */
+static void test_overwrite(void)
+{
+    const char *name = test_region_name("ow");
+    struct ringlog_options o = {.ring_size = 4096, .nrings = 1};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    char msg[40] = "0123456789012345678901234567890123456";
+    for (int i = 0; i < 1000; i++)
+        CHECK_EQ(ringlog_write(log, 2, RINGLOG_TYPE_RAW, (uint32_t)i, msg, sizeof msg), 0);
+    struct ringlog_stats t;
+    ringlog_stats(log, &t, NULL, 0);
+    CHECK_EQ(t.written, 1000);
+    CHECK(t.overwritten > 900);
+    CHECK_EQ(t.buffered + t.overwritten, 1000);
+    ringlog_reader *peek;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_PEEK, &peek), 0);
+    struct collect p = {.order_ok = 1};
+    struct ringlog_handler h = {on_entry, on_gap, &p};
+    CHECK(ringlog_read(peek, &h, 0) > 0);
+    CHECK_EQ(p.n, t.buffered);
+    CHECK_EQ(p.last, 999);
+    ringlog_reader_close(peek);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &r), 0);
+    struct collect c = {.order_ok = 1};
+    drain(r, &c);
+    CHECK_EQ(c.n, t.buffered);
+    CHECK_EQ(c.last, 999);
+    CHECK(c.order_ok);
+    balanced(log);
+    /* Now the reader is started: new losses show as gaps. */
+    for (int i = 0; i < 1000; i++)
+        ringlog_write(log, 2, RINGLOG_TYPE_RAW, (uint32_t)i, msg, sizeof msg);
+    struct collect c2 = {.order_ok = 1, .last = c.last};
+    c2.n = 0;
+    struct ringlog_handler h2 = {on_entry, on_gap, &c2};
+    while (ringlog_read(r, &h2, 50) > 0) {
+    }
+    CHECK_EQ(c2.n + c2.gap_count, 1000);
+    CHECK(c2.gaps >= 1);
+    CHECK_EQ(c2.last, 1999);
+    balanced(log);
+    ringlog_reader_close(r);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
+static void test_drop(void)
+{
+    const char *name = test_region_name("drop");
+    struct ringlog_options o = {.ring_size = 4096, .nrings = 1, .policy = RINGLOG_DROP};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &r), 0);
+    int stored = 0, dropped = 0;
+    for (int i = 0; i < 500; i++) {
+        int rc = ringlog_write(log, 2, RINGLOG_TYPE_RAW, 0, &i, sizeof i);
+        if (rc == 0)
+            stored++;
+        else if (rc == RINGLOG_DROPPED)
+            dropped++;
+    }
+    CHECK_EQ(stored + dropped, 500);
+    CHECK_EQ(stored, 64); /* 128 slots, 2 slots an entry */
+    struct collect c = {.order_ok = 1};
+    drain(r, &c);
+    CHECK_EQ(c.n, 64);
+    CHECK_EQ(c.gap_count, 436);
+    CHECK(c.order_ok);
+    struct ringlog_stats t;
+    ringlog_stats(log, &t, NULL, 0);
+    CHECK_EQ(t.lost, 436);
+    CHECK_EQ(t.overwritten, 0);
+    balanced(log);
+    ringlog_reader_close(r);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
+static void test_too_big_and_wrap(void)
+{
+    const char *name = test_region_name("big");
+    struct ringlog_options o = {.ring_size = 4096, .nrings = 1};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    static char big[8192];
+    CHECK_EQ(ringlog_write(log, 2, RINGLOG_TYPE_RAW, 0, big, 4096 - 32 + 1), RINGLOG_TOO_BIG);
+    /* The largest entry fits only at the start of the ring: a pad first. */
+    CHECK_EQ(ringlog_write(log, 2, RINGLOG_TYPE_RAW, 0, big, 100), 0);
+    CHECK_EQ(ringlog_write(log, 2, RINGLOG_TYPE_RAW, 0, big, 4096 - 32), 0);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &r), 0);
+    struct collect c = {.order_ok = 1};
+    drain(r, &c);
+    CHECK_EQ(c.n, 1);     /* the big one overwrote the small one */
+    CHECK_EQ(c.last, 2);
+    struct ringlog_stats t;
+    ringlog_stats(log, &t, NULL, 0);
+    CHECK_EQ(t.too_big, 1);
+    CHECK_EQ(t.lost, 1);
+    CHECK_EQ(t.overwritten, 1);
+    CHECK_EQ(t.read, 1);
+    CHECK_EQ(t.wraps, 1);
+    balanced(log);
+    ringlog_reader_close(r);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
+static void test_errors(void)
+{
+    ringlog *log;
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_open("", NULL, &log), RINGLOG_EINVAL);
+    CHECK_EQ(ringlog_reader_open("ringlog-test-does-not-exist", 0, &r), RINGLOG_ENOENT);
+    CHECK(strstr(ringlog_errmsg(), "no such region") != NULL);
+    CHECK_EQ(ringlog_reader_open("/etc/passwd", RINGLOG_READER_PEEK, &r), RINGLOG_EFORMAT);
+    struct ringlog_options bad = {.ring_size = 100};
+    CHECK_EQ(ringlog_open(test_region_name("bad"), &bad, &log), RINGLOG_EINVAL);
+    struct ringlog_options badp = {.policy = 7};
+    CHECK_EQ(ringlog_open(test_region_name("bad"), &badp, &log), RINGLOG_EINVAL);
+
+    const char *name = test_region_name("err");
+    struct ringlog_options o = {.ring_size = 8192, .nrings = 1};
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog *log2;
+    struct ringlog_options excl = {.flags = RINGLOG_OPEN_EXCL};
+    CHECK_EQ(ringlog_open(name, &excl, &log2), RINGLOG_EEXIST);
+    struct ringlog_options other = {.ring_size = 16384};
+    CHECK_EQ(ringlog_open(name, &other, &log2), RINGLOG_EMISMATCH);
+    CHECK_EQ(ringlog_open(name, NULL, &log2), 0); /* defaults attach to anything */
+    ringlog_close(log2);
+    /* A newer layout version is refused clearly. */
+    struct rl_header *h = log->g.hdr;
+    h->version = 99;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_PEEK, &r), RINGLOG_EVERSION);
+    CHECK(strstr(ringlog_errmsg(), "version 99") != NULL);
+    h->version = RINGLOG_LAYOUT_VERSION;
+    h->ring_slots = 3;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_PEEK, &r), RINGLOG_EFORMAT);
+    CHECK(strstr(ringlog_errmsg(), "checksum") != NULL);
+    h->ring_slots = 256;
+    ringlog_close(log);
+    CHECK_EQ(ringlog_unlink(name), 0);
+    CHECK_EQ(ringlog_unlink(name), RINGLOG_ENOENT);
+}
+
+/* A region in a plain file outlives its writer and is read post-mortem. */
+static void test_file_region(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/ringlog-test-file-%d.rlog", (int)getpid());
+    struct ringlog_options o = {.ring_size = 8192, .nrings = 2, .mode = 0640};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(path, &o, &log), 0);
+    for (int i = 0; i < 10; i++)
+        ringlog_printf(log, RINGLOG_LEVEL_INFO, "line %d", i);
+    ringlog_close(log);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(path, RINGLOG_READER_PEEK, &r), 0);
+    struct collect c = {.order_ok = 1};
+    struct ringlog_handler h = {on_entry, on_gap, &c};
+    CHECK_EQ(ringlog_read(r, &h, 0), 10);
+    CHECK(strcmp(c.last_text, "line 9") == 0);
+    struct ringlog_info info;
+    CHECK_EQ(ringlog_reader_info(r, &info), 0);
+    CHECK_EQ(info.nrings, 2);
+    CHECK_EQ(info.ring_size, 8192);
+    CHECK_EQ(info.next_index, 10);
+    ringlog_reader_close(r);
+    CHECK_EQ(ringlog_unlink(path), 0);
+}
+
+int main(void)
+{
+    test_roundtrip();
+    test_overwrite();
+    test_drop();
+    test_too_big_and_wrap();
+    test_errors();
+    test_file_region();
+    return check_report("test_basic");
+}
