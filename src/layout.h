@@ -130,6 +130,15 @@ static inline int rl_stamp_is_for(uint64_t s, uint64_t pos)
     return rl_stamp_state(s) != RL_ST_NONE && rl_stamp_pos(s) == (pos & RL_POS_MASK);
 }
 
+/* True when the stamp is from a position before `pos` (an earlier lap) or
+ * was never written: the slot is "unmarked" as seen from `pos`.  A stamp
+ * from a later position means the caller's view of the ring is stale. */
+static inline int rl_stamp_older(uint64_t s, uint64_t pos)
+{
+    uint64_t d = ((pos & RL_POS_MASK) - rl_stamp_pos(s)) & RL_POS_MASK;
+    return rl_stamp_state(s) == RL_ST_NONE || (d != 0 && d < (RL_POS_MASK >> 1));
+}
+
 /* Entry header, the first slot of every entry.  Payload follows at +32. */
 struct rl_entry_hdr {
     uint64_t index;     /*  0: global index */

@@ -28,21 +28,19 @@ static uint32_t current_owner(ringlog *log)
 }
 
 /*
- * Mark slot `pos` with `stamp`, taking it over from whatever stale stamp it
- * holds.  Fails only when a reclaimer already stamped it ABANDONED for this
- * very position (INV-4: a reservation that is not marked may be stolen, and
- * a stolen one is never written).
+ * Mark slot `pos` with `stamp`.  `expect` is what the slot held just before
+ * the head moved over `pos`; any other value means a reclaimer stamped it
+ * ABANDONED since (INV-4: a reservation that is not marked may be stolen,
+ * and a stolen one is never written), or that the ring lapped us while we
+ * were preempted and the slot now belongs to a later position.  Stamps carry
+ * their position, so the old value can never come back (no ABA).
  */
-static int mark(_Atomic uint64_t *slot, uint64_t pos, uint64_t stamp)
+static int mark(_Atomic uint64_t *slot, uint64_t expect, uint64_t stamp)
 {
-    uint64_t s = atomic_load_explicit(slot, memory_order_relaxed);
-    for (;;) {
-        if (rl_stamp_is_for(s, pos))
-            return RES_STOLEN;
-        if (atomic_compare_exchange_weak_explicit(slot, &s, stamp, memory_order_relaxed,
-                                                  memory_order_relaxed))
-            return RES_OK;
-    }
+    return atomic_compare_exchange_strong_explicit(slot, &expect, stamp, memory_order_relaxed,
+                                                   memory_order_relaxed)
+               ? RES_OK
+               : RES_STOLEN;
 }
 
 /*
@@ -60,6 +58,10 @@ static int reclaim_oldest(struct rl_region *g, struct rl_ring *ring, uint64_t t,
     if (t >= head)
         return 0; /* stale view; caller reloads */
     if (!rl_stamp_is_for(s, t)) {
+        /* A stamp newer than t: the ring moved on since we read the tail
+         * (stealing now would destroy a live entry of a later lap). */
+        if (!rl_stamp_older(s, t))
+            return 0;
         /* Reserved but never marked: its producer is dead or has not run
          * for a whole lap of the ring.  Stamp it abandoned; if it ever
          * resumes, its mark fails and it counts the entry as lost. */
@@ -138,18 +140,22 @@ static int reserve(struct rl_region *g, struct rl_ring *ring, uint64_t k, uint32
             head = atomic_load_explicit(&ring->head, memory_order_relaxed);
             continue;
         }
+        /* The slot's stamp as it is while nobody owns `head`: after the tail
+         * passed the previous occupant (acquire above), nothing but the owner
+         * of `head` or a reclaimer of `head` changes it. */
+        uint64_t expect = atomic_load_explicit(&seq[off], memory_order_relaxed);
         if (!atomic_compare_exchange_weak_explicit(&ring->head, &head, head + need,
                                                    memory_order_relaxed, memory_order_relaxed))
             continue;
         if (pad) {
             /* A stolen pad is still a pad: nothing to undo. */
-            mark(&seq[off], head, rl_stamp(head, owner, RL_ST_PAD));
+            mark(&seq[off], expect, rl_stamp(head, owner, RL_ST_PAD));
             head += need;
             continue;
         }
         RL_ASSERT(off + k <= g->nslots); /* INV-2 */
         *pos = head;
-        return mark(&seq[off], head, rl_stamp(head, owner, RL_ST_RESERVED));
+        return mark(&seq[off], expect, rl_stamp(head, owner, RL_ST_RESERVED));
     }
 }
 

@@ -273,6 +273,8 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri)
         uint64_t room = g->nslots - (t & g->mask);
         uint64_t step = 1;
         if (!rl_stamp_is_for(s, t)) {
+            if (!rl_stamp_older(s, t))
+                continue; /* our tail is stale: the ring moved on */
             if (!may_steal(r, ri, t, s, 0))
                 break;
             if (atomic_compare_exchange_strong_explicit(slot, &s, rl_stamp(t, 0, RL_ST_RESERVED),
