@@ -43,6 +43,7 @@ struct ringlog_reader {
     struct pend *heap;
     size_t nheap, capheap;
     uint64_t next;  /* next index to deliver */
+    uint64_t open_g; /* next_index when we attached */
     int started;    /* next is meaningful */
     int snap_valid;
     uint64_t snap_g;
@@ -192,6 +193,7 @@ int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
         ringlog_reader_close(r);
         return rl_fail(RINGLOG_ENOMEM, "out of memory");
     }
+    r->open_g = atomic_load_explicit(&r->g.hdr->next_index, memory_order_acquire);
     if (!peek) {
         rc = claim_consumer(r);
         if (rc) {
@@ -493,9 +495,11 @@ static int read_consume(struct ringlog_reader *r, const struct ringlog_handler *
     if (snapshot_resolved(r)) {
         upto = r->snap_g;
         if (!r->started) {
-            /* A new reader starts at the oldest entry still held: indices
-             * before it were consumed or reclaimed before we arrived. */
-            r->next = r->nheap && r->heap[0].index < upto ? r->heap[0].index : upto;
+            /* Start at the oldest entry still held, or at the index of our
+             * arrival if everything older is gone: indices before that were
+             * consumed or reclaimed before we were here to see them. */
+            uint64_t first = r->open_g < upto ? r->open_g : upto;
+            r->next = r->nheap && r->heap[0].index < first ? r->heap[0].index : first;
             r->started = 1;
         }
         r->snap_valid = 0;
