@@ -117,4 +117,4 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/ringlog.pc
 
 clean:
-	rm -rf build build-asan build-tsan build-clang build-fuzz
+	rm -rf build build-asan build-tsan build-clang build-werror build-fuzz

@@ -72,6 +72,9 @@ void rl_ring_stats(const struct rl_region *g, uint32_t r, struct ringlog_stats *
 int rl_stats(const struct rl_region *g, struct ringlog_stats *total,
              struct ringlog_stats *per_ring, unsigned max);
 
+/* reader.c */
+int rl_reader_open_memory(void *base, size_t size, unsigned flags, ringlog_reader **out);
+
 /* error.c */
 int rl_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

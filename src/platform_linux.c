@@ -193,7 +193,10 @@ int rl_plat_map(const char *name, int create, size_t size, mode_t mode, int writ
         return 0;
     }
     size_t len = (size_t)st.st_size;
-    void *p = mmap(NULL, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
+    /* Producers fault every page in now: a log call must not take a page
+     * fault (a trip into the kernel) the first time it touches a slot. */
+    void *p = mmap(NULL, len, PROT_READ | (writable ? PROT_WRITE : 0),
+                   MAP_SHARED | (writable ? MAP_POPULATE : 0), fd, 0);
     int e = errno;
     close(fd);
     if (p == MAP_FAILED)

@@ -43,20 +43,20 @@ static int mark(_Atomic uint64_t *slot, uint64_t expect, uint64_t stamp)
                : RES_STOLEN;
 }
 
+/* Units released per tail CAS when overwriting: one CAS and one counter
+ * update then pay for many entries, and the entry headers we walk are the
+ * lines we are about to write anyway. */
+#define RECLAIM_BATCH 64u
+
 /*
- * Overwrite policy: release the oldest unit of the ring (an entry, a pad,
- * or one abandoned slot) so that the tail moves on.  Returns 0 when the
- * caller should look at the ring again, -1 when the oldest entry is being
- * written by a live producer and cannot be taken (INV-5).
+ * The oldest unit is being written (RESERVED) or was never marked.  Take it
+ * if that is safe (INV-4, INV-5) and release that one slot.  Returns 0 when
+ * the caller should look at the ring again, -1 when a live producer is
+ * writing it and the new entry must be dropped instead.
  */
-static int reclaim_oldest(struct rl_region *g, struct rl_ring *ring, uint64_t t, uint64_t head)
+static int reclaim_stuck(struct rl_region *g, struct rl_ring *ring, uint64_t t, uint64_t s)
 {
     _Atomic uint64_t *slot = &rl_seq(g, ring)[t & g->mask];
-    uint64_t s = atomic_load_explicit(slot, memory_order_acquire);
-    uint64_t room = g->nslots - (t & g->mask);
-    uint64_t step = 1;
-    if (t >= head)
-        return 0; /* stale view; caller reloads */
     if (!rl_stamp_is_for(s, t)) {
         /* A stamp newer than t: the ring moved on since we read the tail
          * (stealing now would destroy a live entry of a later lap). */
@@ -65,50 +65,66 @@ static int reclaim_oldest(struct rl_region *g, struct rl_ring *ring, uint64_t t,
         /* Reserved but never marked: its producer is dead or has not run
          * for a whole lap of the ring.  Stamp it abandoned; if it ever
          * resumes, its mark fails and it counts the entry as lost. */
-        if (!atomic_compare_exchange_strong_explicit(slot, &s, rl_stamp(t, 0, RL_ST_RESERVED),
-                                                     memory_order_relaxed, memory_order_relaxed))
-            return 0;
-        atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
     } else {
-        switch (rl_stamp_state(s)) {
-        case RL_ST_COMMITTED: {
-            uint64_t w2 = atomic_load_explicit(&rl_data(g, ring)[(t & g->mask) * 4 + 2],
-                                               memory_order_relaxed);
-            step = rl_entry_slots((uint32_t)w2);
-            if (step > room) /* corrupt length: release one slot, never more */
-                step = 1;
-            /* Acquire/release: readers that claimed before us finish
-             * copying before we (or the writer we hand the space to) store. */
-            if (atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + step,
-                                                        memory_order_acq_rel,
-                                                        memory_order_relaxed))
-                atomic_fetch_add_explicit(&ring->overwritten, 1, memory_order_relaxed);
-            return 0;
-        }
-        case RL_ST_PAD:
-            step = room;
-            break;
-        case RL_ST_RESERVED:
-            if (rl_stamp_owner(s) == 0)
-                break; /* abandoned: one slot */
-            {
-                struct rl_registry_slot *reg = &g->registry[rl_stamp_owner(s)];
-                if (atomic_load_explicit(&reg->state, memory_order_acquire) != RL_REG_DEAD)
-                    return -1;
-                if (!atomic_compare_exchange_strong_explicit(slot, &s,
-                                                             rl_stamp(t, 0, RL_ST_RESERVED),
-                                                             memory_order_relaxed,
-                                                             memory_order_relaxed))
-                    return 0;
-                atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
-            }
-            break;
-        default:
-            break;
-        }
+        struct rl_registry_slot *reg = &g->registry[rl_stamp_owner(s)];
+        if (atomic_load_explicit(&reg->state, memory_order_acquire) != RL_REG_DEAD)
+            return -1;
     }
-    atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + step, memory_order_acq_rel,
+    if (!atomic_compare_exchange_strong_explicit(slot, &s, rl_stamp(t, 0, RL_ST_RESERVED),
+                                                 memory_order_relaxed, memory_order_relaxed))
+        return 0;
+    atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
+    atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + 1, memory_order_acq_rel,
                                             memory_order_relaxed);
+    return 0;
+}
+
+/*
+ * Overwrite policy: release the oldest units of the ring (entries, pads,
+ * abandoned slots) from tail position t, at least `want` slots' worth when
+ * they are there, in one CAS.  While the tail stays at t nothing in
+ * [t, pos) can change under us: committed entries, pads and abandoned slots
+ * only change after the tail passed them, and we stop before anything still
+ * being written.
+ */
+static int reclaim_oldest(struct rl_region *g, struct rl_ring *ring, uint64_t t, uint64_t head,
+                          uint64_t want)
+{
+    _Atomic uint64_t *seq = rl_seq(g, ring);
+    uint64_t pos = t, entries = 0;
+    unsigned units = 0;
+    while (pos < head && units < RECLAIM_BATCH && pos - t < want) {
+        uint64_t s = atomic_load_explicit(&seq[pos & g->mask], memory_order_acquire);
+        uint64_t room = g->nslots - (pos & g->mask);
+        uint64_t k = 1;
+        unsigned st = rl_stamp_state(s);
+        if (!rl_stamp_is_for(s, pos) || (st == RL_ST_RESERVED && rl_stamp_owner(s) != 0)) {
+            if (units)
+                break; /* release what we have; the next call looks at this one */
+            return reclaim_stuck(g, ring, t, s);
+        }
+        if (st == RL_ST_COMMITTED) {
+            uint64_t w2 = atomic_load_explicit(&rl_data(g, ring)[(pos & g->mask) * 4 + 2],
+                                               memory_order_relaxed);
+            k = rl_entry_slots((uint32_t)w2);
+            if (k > room) { /* corrupt length: release one slot alone, never more */
+                if (units)
+                    break;
+                k = 1;
+            }
+            entries++;
+        } else if (st == RL_ST_PAD) {
+            k = room;
+        }
+        pos += k;
+        units++;
+    }
+    /* Acquire/release: readers that claimed before us finish copying before
+     * we (or the writer we hand the space to) store into it. */
+    if (units && atomic_compare_exchange_strong_explicit(&ring->tail, &t, pos, memory_order_acq_rel,
+                                                         memory_order_relaxed) &&
+        entries)
+        atomic_fetch_add_explicit(&ring->overwritten, entries, memory_order_relaxed);
     return 0;
 }
 
@@ -135,7 +151,8 @@ static int reserve(struct rl_region *g, struct rl_ring *ring, uint64_t k, uint32
             continue;
         }
         if (head + need - tail > g->nslots) {
-            if (g->policy == RINGLOG_DROP || reclaim_oldest(g, ring, tail, head) < 0)
+            if (g->policy == RINGLOG_DROP ||
+                reclaim_oldest(g, ring, tail, head, need + (g->nslots >> 6)) < 0)
                 return RES_FULL;
             head = atomic_load_explicit(&ring->head, memory_order_relaxed);
             continue;

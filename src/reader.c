@@ -206,6 +206,34 @@ int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
     return 0;
 }
 
+/* A reader over bytes already in memory (fuzzing, snapshot files): the
+ * bytes are validated like a mapped region; the caller keeps them alive. */
+int rl_reader_open_memory(void *base, size_t size, unsigned flags, ringlog_reader **out)
+{
+    *out = NULL;
+    struct ringlog_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return rl_fail(RINGLOG_ENOMEM, "out of memory");
+    r->flags = flags;
+    r->pid = rl_plat_pid();
+    int rc = rl_region_validate(&r->g, base, size);
+    if (rc) {
+        free(r);
+        return rc;
+    }
+    r->rs = calloc(r->g.nrings, sizeof *r->rs);
+    r->snap_head = calloc(r->g.nrings, sizeof *r->snap_head);
+    if (!r->rs || !r->snap_head) {
+        free(r->rs);
+        free(r->snap_head);
+        free(r);
+        return rl_fail(RINGLOG_ENOMEM, "out of memory");
+    }
+    r->open_g = atomic_load_explicit(&r->g.hdr->next_index, memory_order_acquire);
+    *out = r;
+    return 0;
+}
+
 void ringlog_reader_close(ringlog_reader *r)
 {
     if (!r)
