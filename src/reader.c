@@ -19,6 +19,7 @@
 #include <string.h>
 
 #define HEAP_MAX_ENTRIES (4u << 20) /* stop claiming beyond this many pending */
+#define CLAIM_BATCH 512u             /* per ring per pass: keeps the heap small and hot */
 #define IDLE_SLEEP_MIN_NS 50000u     /* 50 us */
 #define IDLE_SLEEP_MAX_NS 10000000u  /* 10 ms */
 
@@ -292,7 +293,7 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri)
     /* Each pass moves the tail or returns; 2N + 2 passes bound the loop even
      * when producers keep moving the tail under us or the bytes are junk. */
     for (uint64_t pass = 0; pass < 2 * g->nslots + 2; pass++) {
-        if (r->nheap >= HEAP_MAX_ENTRIES)
+        if (r->nheap >= HEAP_MAX_ENTRIES || claimed >= (int)CLAIM_BATCH)
             break;
         uint64_t t = atomic_load_explicit(&ring->tail, memory_order_acquire);
         uint64_t h = atomic_load_explicit(&ring->head, memory_order_acquire);
@@ -510,7 +511,8 @@ static int snapshot_resolved(struct ringlog_reader *r)
     return 1;
 }
 
-static int read_consume(struct ringlog_reader *r, const struct ringlog_handler *h, int *n)
+static int read_consume(struct ringlog_reader *r, const struct ringlog_handler *h, int *n,
+                        int *progress)
 {
     if (!r->snap_valid)
         take_snapshot(r);
@@ -518,6 +520,7 @@ static int read_consume(struct ringlog_reader *r, const struct ringlog_handler *
         int rc = claim_ring(r, i);
         if (rc < 0)
             return rc;
+        *progress += rc;
     }
     uint64_t upto = r->next; /* nothing proven lost yet */
     if (snapshot_resolved(r)) {
@@ -571,11 +574,16 @@ int ringlog_read(ringlog_reader *r, const struct ringlog_handler *h, int timeout
     uint64_t start = rl_plat_mono_ns();
     uint64_t sleep_ns = IDLE_SLEEP_MIN_NS;
     for (;;) {
-        int n = 0;
-        int rc = (r->flags & RINGLOG_READER_PEEK) ? read_peek(r, h, &n) : read_consume(r, h, &n);
+        int n = 0, progress = 0;
+        int rc = (r->flags & RINGLOG_READER_PEEK) ? read_peek(r, h, &n)
+                                                  : read_consume(r, h, &n, &progress);
         if (rc < 0)
             return rc;
-        if (n > 0 || rc > 0 || timeout_ms == 0)
+        if (n > 0 || rc > 0)
+            return n;
+        if (progress)
+            continue; /* claimed but could not deliver yet: the proof needs more */
+        if (timeout_ms == 0)
             return n;
         uint64_t now = rl_plat_mono_ns();
         if (timeout_ms > 0 && now - start >= (uint64_t)timeout_ms * 1000000u)
