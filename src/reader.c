@@ -282,14 +282,67 @@ static int may_steal(struct ringlog_reader *r, uint32_t ring, uint64_t t, uint64
     return 0;
 }
 
-/* Moves every committed entry at the front of one ring into the heap.
- * Returns the number claimed, or an error. */
-static int claim_ring(struct ringlog_reader *r, uint32_t ri)
+static struct ringlog_entry make_entry(const struct ringlog_reader *r, uint32_t ring,
+                                       const struct rl_entry_hdr *eh, const void *payload)
+{
+    struct ringlog_entry e = {
+        .index = eh->index,
+        .timestamp = eh->timestamp,
+        .time_ns = rl_ticks_to_real_ns(r->g.hdr, eh->timestamp),
+        .cpu = ring,
+        .level = eh->level,
+        .type = eh->type,
+        .remarks = eh->remarks,
+        .flags = eh->flags,
+        .pid = entry_pid(r, eh->owner),
+        .length = eh->length,
+        .data = payload,
+    };
+    return e;
+}
+
+/*
+ * Zero copy, where it is safe: under the drop policy nobody but us moves
+ * the tail, so an entry at the front of its ring stays intact until we
+ * release it.  When it is also the next index, hand the callback the ring's
+ * own bytes and release afterwards.  (Under overwrite a producer may reclaim
+ * it at any moment: those entries are always copied and claimed first.)
+ * Returns 1 if delivered, with *stop set from the callback.
+ */
+static int deliver_in_place(struct ringlog_reader *r, const struct ringlog_handler *h,
+                            struct rl_ring *ring, uint32_t ri, uint64_t t, int *stop)
+{
+    struct rl_region *g = &r->g;
+    _Atomic uint64_t *e = &rl_data(g, ring)[(t & g->mask) * 4];
+    uint64_t index = atomic_load_explicit(&e[0], memory_order_relaxed);
+    if (index != r->next || (r->nheap && r->heap[0].index == index))
+        return 0;
+    struct rl_entry_hdr eh;
+    copy_out((unsigned char *)&eh, e, sizeof eh);
+    uint64_t k = rl_entry_slots(eh.length);
+    if (k > g->nslots - (t & g->mask))
+        return 0; /* impossible length: the copying path releases it */
+    struct ringlog_entry ent = make_entry(r, ri, &eh, (const unsigned char *)e + RL_SLOT_SIZE);
+    r->next++;
+    *stop = h->entry ? h->entry(h->arg, &ent) : 0;
+    if (atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + k, memory_order_acq_rel,
+                                                memory_order_relaxed))
+        atomic_fetch_add_explicit(&ring->read, 1, memory_order_relaxed);
+    r->rs[ri].stuck_pos = 0;
+    return 1;
+}
+
+/* Moves every committed entry at the front of one ring into the heap, or
+ * straight to the callback when it may (deliver_in_place).  Returns the
+ * number claimed or delivered, or an error; *n counts deliveries. */
+static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlog_handler *hd,
+                      int *n, int *stop)
 {
     struct rl_region *g = &r->g;
     struct rl_ring *ring = rl_ring_at(g, ri);
     _Atomic uint64_t *seq = rl_seq(g, ring);
     int claimed = 0;
+    int zero_copy = hd && r->started && g->policy == RINGLOG_DROP;
     /* Each pass moves the tail or returns; 2N + 2 passes bound the loop even
      * when producers keep moving the tail under us or the bytes are junk. */
     for (uint64_t pass = 0; pass < 2 * g->nslots + 2; pass++) {
@@ -316,6 +369,13 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri)
         }
         switch (rl_stamp_state(s)) {
         case RL_ST_COMMITTED: {
+            if (zero_copy && deliver_in_place(r, hd, ring, ri, t, stop)) {
+                (*n)++;
+                claimed++;
+                if (*stop)
+                    return claimed;
+                continue;
+            }
             int oom = 0;
             unsigned char *c = copy_entry(g, ring, t, &step, &oom);
             if (oom)
@@ -433,20 +493,8 @@ static int peek_ring(struct ringlog_reader *r, uint32_t ri, uint64_t head)
 static int deliver_entry(struct ringlog_reader *r, const struct ringlog_handler *h,
                          struct pend p)
 {
-    const struct rl_entry_hdr *eh = (const struct rl_entry_hdr *)p.copy;
-    struct ringlog_entry e = {
-        .index = eh->index,
-        .timestamp = eh->timestamp,
-        .time_ns = rl_ticks_to_real_ns(r->g.hdr, eh->timestamp),
-        .cpu = p.ring,
-        .level = eh->level,
-        .type = eh->type,
-        .remarks = eh->remarks,
-        .flags = eh->flags,
-        .pid = entry_pid(r, eh->owner),
-        .length = eh->length,
-        .data = p.copy + RL_SLOT_SIZE,
-    };
+    struct ringlog_entry e =
+        make_entry(r, p.ring, (const struct rl_entry_hdr *)p.copy, p.copy + RL_SLOT_SIZE);
     int stop = h && h->entry ? h->entry(h->arg, &e) : 0;
     free(p.copy);
     return stop;
@@ -516,11 +564,16 @@ static int read_consume(struct ringlog_reader *r, const struct ringlog_handler *
 {
     if (!r->snap_valid)
         take_snapshot(r);
+    if (r->started && deliver(r, h, r->next, n))
+        return 1;
     for (uint32_t i = 0; i < r->g.nrings; i++) {
-        int rc = claim_ring(r, i);
+        int stop = 0;
+        int rc = claim_ring(r, i, h, n, &stop);
         if (rc < 0)
             return rc;
         *progress += rc;
+        if (stop)
+            return 1;
     }
     uint64_t upto = r->next; /* nothing proven lost yet */
     if (snapshot_resolved(r)) {

@@ -1,0 +1,65 @@
+#!/bin/sh
+# End-to-end test of the `ringlog` tool: usage: tests/tool.sh path/to/ringlog
+# Each check prints "ok - what" or "not ok - what"; exits non-zero on any failure.
+set -u
+RL=${1:-build/ringlog}
+NAME="ringlog-tooltest-$$"
+TMP=$(mktemp -d /tmp/ringlog-tool.XXXXXX)
+fails=0
+ok() { echo "ok - $1"; }
+bad() { echo "not ok - $1"; fails=$((fails + 1)); }
+expect() { # expect "what" command...  (must succeed)
+    what=$1; shift
+    if "$@" >"$TMP/out" 2>"$TMP/err"; then ok "$what"; else bad "$what (exit $?)"; sed 's/^/    /' "$TMP/err" | head -5; fi
+}
+expect_fail() { # expect_fail "what" pattern command...  (must fail with one clear line)
+    what=$1; pat=$2; shift 2
+    if "$@" >"$TMP/out" 2>"$TMP/err"; then
+        bad "$what (succeeded)"
+    elif grep -q "$pat" "$TMP/err" && [ "$(wc -l <"$TMP/err")" -le 2 ]; then
+        ok "$what"
+    else
+        bad "$what (stderr did not say '$pat')"; sed 's/^/    /' "$TMP/err" | head -5
+    fi
+}
+trap '"$RL" rm "$NAME" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+
+expect "help" "$RL" --help
+for c in demo tail dump stats ls rm; do
+    expect "$c --help" "$RL" "$c" --help
+done
+
+# The demo balances and keeps order, in both policies.
+expect "demo (overwrite)" "$RL" demo --seconds 1 --threads 2
+grep -q "balanced: yes" "$TMP/out" && ok "demo says balanced" || bad "demo says balanced"
+cat "$TMP/out" | sed -n '1,40p' | grep -E "entries/s|balanced" | sed 's/^/demo: /'
+expect "demo (drop, tiny ring)" "$RL" demo --seconds 1 --threads 3 --policy drop --ring-size 4096
+grep -q "balanced: yes" "$TMP/out" && ok "drop demo balanced" || bad "drop demo balanced"
+
+# A kept region: dump, stats, ls, rm.
+expect "demo --keep --no-reader" "$RL" demo --seconds 0.3 --threads 2 --name "$NAME" --keep --no-reader --ring-size 65536
+expect "ls lists it" "$RL" ls
+grep -q "$NAME" "$TMP/out" && ok "ls shows the region" || bad "ls shows the region"
+expect "stats" "$RL" stats "$NAME"
+expect "stats --json" "$RL" stats "$NAME" --json
+grep -q '"written"' "$TMP/out" && grep -q '"overwritten"' "$TMP/out" && ok "stats json keys" || bad "stats json keys"
+"$RL" stats "$NAME" --json >"$TMP/s1"
+expect "dump" "$RL" dump "$NAME"
+[ -s "$TMP/out" ] && ok "dump printed entries" || bad "dump printed entries"
+expect "dump --json" "$RL" dump "$NAME" --json
+head -n 1 "$TMP/out" | grep -q '"index"' && ok "dump json has index" || bad "dump json has index"
+grep -q '"time":"[0-9-]*T[0-9:.]*Z"' "$TMP/out" && ok "dump json time is RFC 3339" || bad "dump json time is RFC 3339"
+"$RL" stats "$NAME" --json >"$TMP/s2"
+cmp -s "$TMP/s1" "$TMP/s2" && ok "dump changed nothing" || bad "dump changed nothing"
+expect "rm" "$RL" rm "$NAME"
+expect_fail "rm again fails" "$NAME" "$RL" rm "$NAME"
+
+# Errors: one clear line, non-zero exit.
+expect_fail "dump of a missing region" "no such region" "$RL" dump "ringlog-no-such-$$"
+expect_fail "dump of a non-region file" "not a ringlog region" "$RL" dump /etc/passwd
+expect_fail "unknown command" "unknown" "$RL" frobnicate
+expect_fail "bad option" "unknown option" "$RL" demo --frobnicate
+expect_fail "bad number" "number" "$RL" demo --threads many
+
+echo "tool: $fails failed"
+[ "$fails" -eq 0 ]
