@@ -1,0 +1,295 @@
+/*
+ * Commands that manage regions: ls, rm, write.
+ */
+#include "tool.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { O_HELP = 1, O_FORCE, O_LEVEL };
+
+/* ------------------------------------------------------------------ ls */
+
+static const char ls_help[] =
+    "Usage: ringlog ls\n"
+    "\n"
+    "List the ringlog regions in shared memory (/dev/shm): name and size of\n"
+    "each, and for those this user may open: number of rings, ring size,\n"
+    "policy, next index (entries logged so far, lost ones included) and the\n"
+    "creator's pid.  Regions kept in ordinary files are not listed.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help   show this help\n";
+
+struct region_ent {
+    char *name;
+    uint64_t size;
+};
+
+struct region_list {
+    struct region_ent *v;
+    size_t n, cap;
+    int oom;
+};
+
+static void collect_region(void *arg, const char *name, uint64_t size)
+{
+    struct region_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        struct region_ent *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->oom = 1;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy) {
+        l->oom = 1;
+        return;
+    }
+    l->v[l->n].name = copy;
+    l->v[l->n].size = size;
+    l->n++;
+}
+
+static int cmp_region(const void *a, const void *b)
+{
+    return strcmp(((const struct region_ent *)a)->name, ((const struct region_ent *)b)->name);
+}
+
+/* Formatted columns of one line; column 0, the name, is not copied (a
+ * shared-memory name may be up to NAME_MAX bytes). */
+struct ls_row {
+    char col[7][32];
+};
+
+int cmd_ls(int argc, char **argv)
+{
+    static const struct opt_def opts[] = {
+        {"help", 'h', OPT_NONE, O_HELP},
+        {NULL, 0, OPT_NONE, 0},
+    };
+    struct opt_state st;
+    int id;
+    opt_init(&st, argc, argv);
+    while ((id = opt_next(&st, opts)) != OPT_END) {
+        if (id == O_HELP) {
+            fputs(ls_help, stdout);
+            return 0;
+        }
+        if (id == OPT_POSITIONAL)
+            usage_error("unexpected argument '%s'", st.value);
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    struct region_list l = {0};
+    int rc = ringlog_list(collect_region, &l);
+    if (rc < 0)
+        die(EXIT_RUNTIME, "listing regions: %s", rl_describe(rc, NULL));
+    if (l.oom)
+        die(EXIT_RUNTIME, "out of memory");
+    if (l.n == 0)
+        return 0;
+    qsort(l.v, l.n, sizeof *l.v, cmp_region);
+
+    /* Everything is formatted first so that the columns fit their content. */
+    static const char *const head[7] = {"NAME",   "SIZE",       "RINGS",  "RING SIZE",
+                                        "POLICY", "NEXT INDEX", "CREATOR"};
+    struct ls_row *rows = calloc(l.n, sizeof *rows);
+    char **notes = calloc(l.n, sizeof *notes);
+    if (!rows || !notes)
+        die(EXIT_RUNTIME, "out of memory");
+    int w[7];
+    for (int c = 0; c < 7; c++)
+        w[c] = (int)strlen(head[c]);
+    for (size_t i = 0; i < l.n; i++) {
+        struct ls_row *row = &rows[i];
+        fmt_size(row->col[1], sizeof row->col[1], l.v[i].size);
+        ringlog_reader *r = NULL;
+        struct ringlog_info in;
+        int orc = ringlog_reader_open(l.v[i].name, RINGLOG_READER_PEEK, &r);
+        if (orc == 0)
+            orc = ringlog_reader_info(r, &in);
+        if (orc == 0) {
+            snprintf(row->col[2], sizeof row->col[2], "%u", in.nrings);
+            fmt_size(row->col[3], sizeof row->col[3], in.ring_size);
+            snprintf(row->col[4], sizeof row->col[4], "%s", policy_name(in.policy));
+            snprintf(row->col[5], sizeof row->col[5], "%llu",
+                     (unsigned long long)in.next_index);
+            snprintf(row->col[6], sizeof row->col[6], "%u", in.creator_pid);
+        } else {
+            for (int c = 2; c < 7; c++)
+                strcpy(row->col[c], "-");
+            notes[i] = strdup(rl_describe(orc, l.v[i].name));
+        }
+        if (r)
+            ringlog_reader_close(r);
+        if ((int)strlen(l.v[i].name) > w[0])
+            w[0] = (int)strlen(l.v[i].name);
+        for (int c = 1; c < 7; c++)
+            if ((int)strlen(row->col[c]) > w[c])
+                w[c] = (int)strlen(row->col[c]);
+    }
+    printf("%-*s  %*s  %*s  %*s  %-*s  %*s  %*s\n", w[0], head[0], w[1], head[1], w[2], head[2],
+           w[3], head[3], w[4], head[4], w[5], head[5], w[6], head[6]);
+    for (size_t i = 0; i < l.n; i++) {
+        const struct ls_row *row = &rows[i];
+        printf("%-*s  %*s  %*s  %*s  %-*s  %*s  %*s", w[0], l.v[i].name, w[1], row->col[1], w[2],
+               row->col[2], w[3], row->col[3], w[4], row->col[4], w[5], row->col[5], w[6],
+               row->col[6]);
+        if (notes[i])
+            printf("  (%s)", notes[i]);
+        putchar('\n');
+        free(notes[i]);
+        free(l.v[i].name);
+    }
+    free(notes);
+    free(rows);
+    free(l.v);
+    if (fflush(stdout) != 0 && errno != EPIPE)
+        die(EXIT_RUNTIME, "writing output: %s", strerror(errno));
+    return 0;
+}
+
+/* ------------------------------------------------------------------ rm */
+
+static const char rm_help[] =
+    "Usage: ringlog rm [--force] NAME...\n"
+    "\n"
+    "Remove each named region (shared-memory name or file path).  Processes\n"
+    "that have it mapped keep using it; the memory is freed when the last\n"
+    "one lets go.  A name that cannot be removed prints an error line and\n"
+    "the exit status is 1, but the other names are still removed.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --force  say nothing about names that do not exist\n"
+    "  -h, --help   show this help\n";
+
+int cmd_rm(int argc, char **argv)
+{
+    static const struct opt_def opts[] = {
+        {"help", 'h', OPT_NONE, O_HELP},
+        {"force", 'f', OPT_NONE, O_FORCE},
+        {NULL, 0, OPT_NONE, 0},
+    };
+    struct opt_state st;
+    int id, force = 0, nnames = 0;
+    opt_init(&st, argc, argv);
+    /* Options first, so that --force applies to every name wherever it is. */
+    while ((id = opt_next(&st, opts)) != OPT_END) {
+        if (id == O_HELP) {
+            fputs(rm_help, stdout);
+            return 0;
+        }
+        if (id == O_FORCE)
+            force = 1;
+        if (id == OPT_POSITIONAL)
+            nnames++;
+    }
+    if (nnames == 0)
+        usage_error("missing region NAME");
+    int status = 0;
+    opt_init(&st, argc, argv);
+    while ((id = opt_next(&st, opts)) != OPT_END) {
+        if (id != OPT_POSITIONAL)
+            continue;
+        int rc = ringlog_unlink(st.value);
+        if (rc == RINGLOG_ENOENT && force)
+            continue;
+        if (rc != 0) {
+            warnx_("%s: %s", st.value, rl_describe(rc, st.value));
+            status = EXIT_RUNTIME;
+        }
+    }
+    return status;
+}
+
+/* --------------------------------------------------------------- write */
+
+static const char write_help[] =
+    "Usage: ringlog write NAME [--level L] [MESSAGE...]\n"
+    "\n"
+    "Log one text entry into an existing region: the MESSAGE words joined by\n"
+    "spaces.  Without MESSAGE, log one entry per line of standard input\n"
+    "(newline removed).  Text longer than 2048 bytes is truncated and the\n"
+    "entry flagged.  The region is never created: see `ringlog demo --keep`\n"
+    "or ringlog_open(3) for that.\n"
+    "\n"
+    "Exit status is 1 when an entry was dropped (ring full under the drop\n"
+    "policy) or too big; the loss is counted in the region's statistics.\n"
+    "\n"
+    "Options:\n"
+    "  -l, --level L  level of the entries (default info): trace, debug, info,\n"
+    "                 notice, warn, error, critical, or 0..6\n"
+    "  -h, --help     show this help\n";
+
+static int log_one(ringlog *log, unsigned level, const char *msg, const char *name)
+{
+    int rc = ringlog_printf(log, level, "%s", msg);
+    if (rc == 0)
+        return 0;
+    warnx_("%s: %s", name, ringlog_strerror(rc));
+    return EXIT_RUNTIME;
+}
+
+int cmd_write(int argc, char **argv)
+{
+    static const struct opt_def opts[] = {
+        {"help", 'h', OPT_NONE, O_HELP},
+        {"level", 'l', OPT_VALUE, O_LEVEL},
+        {NULL, 0, OPT_NONE, 0},
+    };
+    struct opt_state st;
+    const char *name = NULL;
+    unsigned level = RINGLOG_LEVEL_INFO;
+    struct sbuf msg = {0};
+    int id, nwords = 0;
+    opt_init(&st, argc, argv);
+    while ((id = opt_next(&st, opts)) != OPT_END) {
+        switch (id) {
+        case O_HELP: fputs(write_help, stdout); return 0;
+        case O_LEVEL: level = parse_level(st.name, st.value); break;
+        case OPT_POSITIONAL:
+            if (!name) {
+                name = st.value;
+                break;
+            }
+            if (nwords++)
+                sb_putc(&msg, ' ');
+            sb_puts(&msg, st.value);
+            break;
+        default: break;
+        }
+    }
+    if (!name)
+        usage_error("missing region NAME");
+
+    struct ringlog_options o = {.flags = RINGLOG_OPEN_EXISTING};
+    ringlog *log = NULL;
+    int rc = ringlog_open(name, &o, &log);
+    if (rc != 0)
+        die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
+    int status = 0;
+    if (nwords) {
+        status = log_one(log, level, msg.p, name);
+    } else {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        while ((len = getline(&line, &cap, stdin)) >= 0) {
+            if (len > 0 && line[len - 1] == '\n')
+                line[--len] = 0;
+            if (log_one(log, level, line, name))
+                status = EXIT_RUNTIME;
+        }
+        free(line);
+    }
+    ringlog_close(log);
+    sb_free(&msg);
+    return status;
+}

@@ -1,0 +1,655 @@
+/*
+ * ringlog demo: producer threads log at full speed into a fresh region
+ * while a consuming reader checks everything it can about what comes out:
+ * global index order, per-thread order, payload integrity, that every index
+ * is either delivered or reported lost, and that the counters balance.  It
+ * doubles as a smoke test of a build on a new machine.
+ */
+#include "tool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char demo_help[] =
+    "Usage: ringlog demo [--threads N] [--seconds S] [--policy overwrite|drop]\n"
+    "                    [--ring-size BYTES] [--name NAME] [--keep] [--no-reader]\n"
+    "\n"
+    "Create a fresh region, start N producer threads that log as fast as they\n"
+    "can for S seconds, alternating formatted text entries\n"
+    "(\"thread T seq N value V\") and raw binary entries (thread and sequence\n"
+    "number), while a consuming reader reads everything and checks it:\n"
+    "indices strictly increase, every thread's sequence numbers strictly\n"
+    "increase, payloads are intact, and every index is either delivered or\n"
+    "reported as a gap.  When the producers stop, the reader drains the\n"
+    "region.  Then the demo prints the rates, gaps, every counter per ring\n"
+    "and in total, and whether written == read + lost + overwritten + buffered\n"
+    "holds (\"balanced: yes\").\n"
+    "\n"
+    "Options:\n"
+    "  -t, --threads N        producer threads (default: online CPUs, at least 2)\n"
+    "  -s, --seconds S        how long the producers run; fractions allowed\n"
+    "                         (default 2)\n"
+    "  -p, --policy P         what a full ring does: overwrite (default) or drop\n"
+    "  -r, --ring-size BYTES  bytes per ring, K/M/G suffixes allowed (default 1M;\n"
+    "                         rounded up to a power of two, 4K..1G)\n"
+    "  -n, --name NAME        region name (default ringlog-demo-PID); it must not\n"
+    "                         exist yet\n"
+    "  -k, --keep             do not remove the region at the end (look at it\n"
+    "                         with `ringlog dump NAME` and `ringlog stats NAME`)\n"
+    "      --no-reader        producers only: nothing is read, so the region is\n"
+    "                         left full (overwrite) for a later dump\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "Exit status: 0 when every check passed, 1 when the counters do not balance,\n"
+    "order was violated, an entry was corrupt or an index went missing.\n";
+
+enum { O_HELP = 1, O_THREADS, O_SECONDS, O_POLICY, O_RING, O_NAME, O_KEEP, O_NOREADER };
+
+#define DEMO_MAGIC 0x444c4752u /* "RGLD" */
+#define DRAIN_LIMIT_NS (5ull * 1000000000u)
+
+/* Payload of the raw entries. */
+struct demo_raw {
+    uint32_t magic;
+    uint32_t thread;
+    uint64_t seq;
+};
+
+/* Mostly chatter with a little of everything, so that `tail --level` and
+ * colors have something to show.  A pure function of the sequence number
+ * lets the reader check the level of every entry. */
+static unsigned level_for(uint64_t seq)
+{
+    static const unsigned char mix[16] = {2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 3, 4, 5, 6};
+    return mix[(seq >> 1) & 15];
+}
+
+static uint64_t now_ns(int clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static atomic_int stop_producers;
+static atomic_int producers_done;
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* ------------------------------------------------------------ producers */
+
+struct producer {
+    pthread_t tid;
+    ringlog *log;
+    unsigned id;
+    /* filled in when the thread ends, so the hot loop shares no cache line */
+    uint64_t calls, stored, dropped, too_big, failed;
+    int first_error;
+};
+
+static void *producer_main(void *arg)
+{
+    struct producer *p = arg;
+    uint64_t seq = 0, stored = 0, dropped = 0, too_big = 0, failed = 0;
+    struct demo_raw raw = {DEMO_MAGIC, p->id, 0};
+    while (!atomic_load_explicit(&stop_producers, memory_order_relaxed)) {
+        int rc;
+        unsigned level = level_for(seq);
+        if (seq & 1) {
+            raw.seq = seq;
+            rc = ringlog_write(p->log, level, RINGLOG_TYPE_RAW, p->id, &raw, sizeof raw);
+        } else {
+            rc = ringlog_printf(p->log, level, "thread %d seq %llu value %f", (int)p->id,
+                                (unsigned long long)seq, (double)seq / 4.0);
+        }
+        seq++;
+        if (rc == 0) {
+            stored++;
+        } else if (rc == RINGLOG_DROPPED) {
+            dropped++;
+        } else if (rc == RINGLOG_TOO_BIG) {
+            too_big++;
+        } else {
+            if (!failed)
+                p->first_error = rc;
+            failed++;
+        }
+    }
+    p->calls = seq;
+    p->stored = stored;
+    p->dropped = dropped;
+    p->too_big = too_big;
+    p->failed = failed;
+    return NULL;
+}
+
+/* --------------------------------------------------------------- reader */
+
+struct checker {
+    ringlog_reader *r;
+    unsigned nthreads;
+    uint32_t pid;
+    uint64_t t_min_ns, t_max_ns; /* plausible entry times (wall clock) */
+    uint64_t *next_seq;          /* per thread: last sequence seen + 1, 0 = none */
+
+    uint64_t entries, text, raw;
+    uint64_t gaps, gap_entries;
+    uint64_t order_violations; /* an index not above the previous one */
+    uint64_t seq_violations;   /* a thread's sequence not above its previous one */
+    uint64_t corrupt;          /* payload, type, level or pid not as written */
+    uint64_t bad_time;         /* time_ns outside the run */
+    uint64_t skipped;          /* indices neither delivered nor reported lost */
+    int started;
+    uint64_t first_index, next_index;
+    char first_problem[256];
+
+    int error; /* ringlog_read failure */
+    char error_msg[640];
+    int drain_timeout;
+    uint64_t t_end_ns, drain_ns;
+};
+
+static void problem(struct checker *c, uint64_t *counter, const struct ringlog_entry *e,
+                    const char *what)
+{
+    (*counter)++;
+    if (!c->first_problem[0])
+        snprintf(c->first_problem, sizeof c->first_problem,
+                 "index %llu (cpu %u, type %u, %zu bytes): %s", (unsigned long long)e->index,
+                 e->cpu, e->type, e->length, what);
+}
+
+/* Parses a decimal number at *p, advancing it; returns 0 on no digits. */
+static int parse_dec(const char **p, const char *end, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    while (s < end && *s >= '0' && *s <= '9' && v < UINT64_MAX / 10)
+        v = v * 10 + (uint64_t)(*s++ - '0');
+    if (s == *p)
+        return 0;
+    *p = s;
+    *out = v;
+    return 1;
+}
+
+static int expect_str(const char **p, const char *end, const char *lit)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+        return 0;
+    *p += n;
+    return 1;
+}
+
+/* Checks "thread T seq N value V" exactly as printf("%f") of N/4 would
+ * print it, without calling snprintf per entry (the reader must keep up
+ * with all producers). */
+static int parse_text(const struct ringlog_entry *e, uint64_t *thread, uint64_t *seq)
+{
+    static const char *const frac[4] = {".000000", ".250000", ".500000", ".750000"};
+    const char *p = e->data, *end = p + e->length;
+    uint64_t ip;
+    if (!expect_str(&p, end, "thread ") || !parse_dec(&p, end, thread) ||
+        !expect_str(&p, end, " seq ") || !parse_dec(&p, end, seq) ||
+        !expect_str(&p, end, " value ") || !parse_dec(&p, end, &ip))
+        return 0;
+    return ip == *seq / 4 && expect_str(&p, end, frac[*seq % 4]) && p == end;
+}
+
+static void check_index(struct checker *c, uint64_t first, uint64_t count)
+{
+    if (!c->started) {
+        c->started = 1;
+        c->first_index = c->next_index = first;
+    }
+    if (first < c->next_index)
+        c->order_violations++;
+    else
+        c->skipped += first - c->next_index;
+    if (first + count > c->next_index)
+        c->next_index = first + count;
+}
+
+static int check_entry(void *arg, const struct ringlog_entry *e)
+{
+    struct checker *c = arg;
+    uint64_t before = c->order_violations;
+    check_index(c, e->index, 1);
+    if (c->order_violations != before && !c->first_problem[0])
+        snprintf(c->first_problem, sizeof c->first_problem, "index %llu delivered out of order",
+                 (unsigned long long)e->index);
+    c->entries++;
+
+    uint64_t thread = 0, seq = 0;
+    if (e->type == RINGLOG_TYPE_TEXT) {
+        c->text++;
+        if (!parse_text(e, &thread, &seq) || (seq & 1) || e->flags != 0) {
+            problem(c, &c->corrupt, e, "text is not what was written");
+            return 0;
+        }
+    } else if (e->type == RINGLOG_TYPE_RAW) {
+        struct demo_raw raw;
+        c->raw++;
+        if (e->length != sizeof raw) {
+            problem(c, &c->corrupt, e, "raw entry has the wrong length");
+            return 0;
+        }
+        memcpy(&raw, e->data, sizeof raw);
+        thread = raw.thread;
+        seq = raw.seq;
+        if (raw.magic != DEMO_MAGIC || !(seq & 1) || e->remarks != raw.thread) {
+            problem(c, &c->corrupt, e, "raw payload or remarks is not what was written");
+            return 0;
+        }
+    } else {
+        problem(c, &c->corrupt, e, "unexpected entry type");
+        return 0;
+    }
+    if (thread >= c->nthreads) {
+        problem(c, &c->corrupt, e, "thread number out of range");
+        return 0;
+    }
+    if (e->level != level_for(seq))
+        problem(c, &c->corrupt, e, "wrong level");
+    if (e->pid != c->pid)
+        problem(c, &c->corrupt, e, "wrong producer pid");
+    if (e->time_ns < c->t_min_ns || e->time_ns > c->t_max_ns)
+        problem(c, &c->bad_time, e, "timestamp outside the run");
+    if (c->next_seq[thread] > seq)
+        problem(c, &c->seq_violations, e, "thread's sequence number went backwards");
+    c->next_seq[thread] = seq + 1;
+    return 0;
+}
+
+static int check_gap(void *arg, uint64_t first, uint64_t count)
+{
+    struct checker *c = arg;
+    uint64_t before = c->order_violations;
+    check_index(c, first, count);
+    if (c->order_violations != before && !c->first_problem[0])
+        snprintf(c->first_problem, sizeof c->first_problem, "gap at index %llu out of order",
+                 (unsigned long long)first);
+    c->gaps++;
+    c->gap_entries += count;
+    return 0;
+}
+
+static void *reader_main(void *arg)
+{
+    struct checker *c = arg;
+    struct ringlog_handler h = {check_entry, check_gap, c};
+    /* The timeout bounds how late the reader notices the producers ended. */
+    while (!atomic_load_explicit(&producers_done, memory_order_acquire)) {
+        int n = ringlog_read(c->r, &h, 100);
+        if (n < 0) {
+            c->error = n;
+            snprintf(c->error_msg, sizeof c->error_msg, "%s", rl_describe(n, NULL));
+            return NULL;
+        }
+    }
+    /* Drain: done when a read finds nothing and no entry is left buffered. */
+    uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+    for (;;) {
+        int n = ringlog_read(c->r, &h, 10);
+        if (n < 0) {
+            c->error = n;
+            snprintf(c->error_msg, sizeof c->error_msg, "%s", rl_describe(n, NULL));
+            break;
+        }
+        if (n == 0) {
+            struct ringlog_stats t;
+            int rc = ringlog_reader_stats(c->r, &t, NULL, 0);
+            if (rc < 0) {
+                c->error = rc;
+                snprintf(c->error_msg, sizeof c->error_msg, "%s", rl_describe(rc, NULL));
+                break;
+            }
+            if (t.buffered == 0)
+                break;
+        }
+        if (now_ns(CLOCK_MONOTONIC) - t0 > DRAIN_LIMIT_NS) {
+            c->drain_timeout = 1;
+            break;
+        }
+    }
+    c->t_end_ns = now_ns(CLOCK_MONOTONIC);
+    c->drain_ns = c->t_end_ns - t0;
+    return NULL;
+}
+
+/* ------------------------------------------------------------ the demo */
+
+struct demo {
+    unsigned threads;
+    double seconds;
+    int policy;
+    uint64_t ring_size;
+    const char *name;
+    int keep, no_reader;
+};
+
+static void parse_demo_args(int argc, char **argv, struct demo *d)
+{
+    static const struct opt_def opts[] = {
+        {"help", 'h', OPT_NONE, O_HELP},        {"threads", 't', OPT_VALUE, O_THREADS},
+        {"seconds", 's', OPT_VALUE, O_SECONDS}, {"policy", 'p', OPT_VALUE, O_POLICY},
+        {"ring-size", 'r', OPT_VALUE, O_RING},  {"name", 'n', OPT_VALUE, O_NAME},
+        {"keep", 'k', OPT_NONE, O_KEEP},        {"no-reader", 0, OPT_NONE, O_NOREADER},
+        {NULL, 0, OPT_NONE, 0},
+    };
+    struct opt_state st;
+    int id;
+    opt_init(&st, argc, argv);
+    while ((id = opt_next(&st, opts)) != OPT_END) {
+        switch (id) {
+        case O_HELP: fputs(demo_help, stdout); exit(0);
+        case O_THREADS: d->threads = (unsigned)parse_count(st.name, st.value, 1, 4096); break;
+        case O_SECONDS: d->seconds = parse_seconds(st.name, st.value); break;
+        case O_POLICY:
+            if (strcmp(st.value, "overwrite") == 0)
+                d->policy = RINGLOG_OVERWRITE;
+            else if (strcmp(st.value, "drop") == 0)
+                d->policy = RINGLOG_DROP;
+            else
+                usage_error("%s: unknown policy '%s' (overwrite or drop)", st.name, st.value);
+            break;
+        case O_RING: d->ring_size = parse_size(st.name, st.value, 4096, 1ull << 30); break;
+        case O_NAME:
+            if (!st.value[0])
+                usage_error("%s: empty name", st.name);
+            d->name = st.value;
+            break;
+        case O_KEEP: d->keep = 1; break;
+        case O_NOREADER: d->no_reader = 1; break;
+        case OPT_POSITIONAL: usage_error("unexpected argument '%s'", st.value);
+        default: break;
+        }
+    }
+}
+
+static void fmt_rate(char *buf, size_t size, double per_s)
+{
+    if (per_s >= 1e6)
+        snprintf(buf, size, "%.2f M entries/s", per_s / 1e6);
+    else if (per_s >= 1e3)
+        snprintf(buf, size, "%.1f K entries/s", per_s / 1e3);
+    else
+        snprintf(buf, size, "%.0f entries/s", per_s);
+}
+
+/* One "check:" line; returns 1 when it failed. */
+static int check_line(int ok, const char *fmt, ...) TOOL_PRINTF(2, 3);
+static int check_line(int ok, const char *fmt, ...)
+{
+    va_list ap;
+    printf("  %-4s ", ok ? "ok" : "FAIL");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    return !ok;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    struct demo d = {0, 2.0, RINGLOG_OVERWRITE, 1u << 20, NULL, 0, 0};
+    parse_demo_args(argc, argv, &d);
+    if (d.threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        d.threads = n < 2 ? 2 : n > 4096 ? 4096 : (unsigned)n;
+    }
+    char default_name[64];
+    if (!d.name) {
+        snprintf(default_name, sizeof default_name, "ringlog-demo-%ld", (long)getpid());
+        d.name = default_name;
+    }
+
+    struct ringlog_options o = {
+        .ring_size = (size_t)d.ring_size, .policy = d.policy, .flags = RINGLOG_OPEN_EXCL};
+    ringlog *log = NULL;
+    int rc = ringlog_open(d.name, &o, &log);
+    if (rc != 0) {
+        if (rc == RINGLOG_EEXIST)
+            die(EXIT_RUNTIME, "%s: region already exists; pick another --name or remove it "
+                              "with 'ringlog rm %s'",
+                d.name, d.name);
+        die(EXIT_RUNTIME, "%s: %s", d.name, rl_describe(rc, d.name));
+    }
+    /* From here on the region is ours: every way out removes it (unless
+     * --keep), Ctrl-C included. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    int status = 0;
+    struct checker c;
+    memset(&c, 0, sizeof c);
+    c.nthreads = d.threads;
+    c.pid = (uint32_t)getpid();
+    c.next_seq = calloc(d.threads, sizeof *c.next_seq);
+    struct producer *prod = calloc(d.threads, sizeof *prod);
+    if (!c.next_seq || !prod) {
+        warnx_("out of memory");
+        status = EXIT_RUNTIME;
+        goto out_region;
+    }
+    /* The reader attaches before the first entry so that it starts at
+     * index 0 and sees the whole run. */
+    if (!d.no_reader) {
+        rc = ringlog_reader_open(d.name, RINGLOG_READER_CONSUME, &c.r);
+        if (rc != 0) {
+            warnx_("%s: opening the reader: %s", d.name, rl_describe(rc, d.name));
+            status = EXIT_RUNTIME;
+            goto out_region;
+        }
+    }
+
+    uint64_t wall0 = now_ns(CLOCK_REALTIME);
+    /* A second of slack each way for the calibration of the region's clock;
+     * the drain takes at most DRAIN_LIMIT_NS after the run. */
+    c.t_min_ns = wall0 - 1000000000u;
+    c.t_max_ns = wall0 + (uint64_t)(d.seconds * 1e9) + DRAIN_LIMIT_NS + 2000000000u;
+    uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+    pthread_t reader_tid;
+    int reader_started = 0;
+    if (c.r) {
+        rc = pthread_create(&reader_tid, NULL, reader_main, &c);
+        if (rc != 0) {
+            warnx_("starting the reader thread: %s", strerror(rc));
+            status = EXIT_RUNTIME;
+            goto out_reader;
+        }
+        reader_started = 1;
+    }
+    unsigned started = 0;
+    for (; started < d.threads; started++) {
+        prod[started].log = log;
+        prod[started].id = started;
+        rc = pthread_create(&prod[started].tid, NULL, producer_main, &prod[started]);
+        if (rc != 0) {
+            warnx_("starting producer thread %u: %s", started, strerror(rc));
+            status = EXIT_RUNTIME;
+            break;
+        }
+    }
+    if (status == 0) {
+        uint64_t run_ns = (uint64_t)(d.seconds * 1e9);
+        while (!interrupted) {
+            uint64_t el = now_ns(CLOCK_MONOTONIC) - t0;
+            if (el >= run_ns)
+                break;
+            uint64_t left = run_ns - el;
+            struct timespec ts = {0, (long)(left < 50000000u ? left : 50000000u)};
+            nanosleep(&ts, NULL);
+        }
+    }
+    atomic_store(&stop_producers, 1);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(prod[i].tid, NULL);
+    uint64_t t1 = now_ns(CLOCK_MONOTONIC);
+    /* Every log call has returned: the reader may drain and stop. */
+    atomic_store_explicit(&producers_done, 1, memory_order_release);
+    if (reader_started)
+        pthread_join(reader_tid, NULL);
+    if (interrupted)
+        warnx_("interrupted: stopped after %.2f s", (double)(t1 - t0) / 1e9);
+    if (status != 0)
+        goto out_reader;
+
+    /* ------------------------------------------------------- summary */
+    struct ringlog_stats total;
+    int nrings = ringlog_stats(log, &total, NULL, 0);
+    if (nrings < 0) {
+        warnx_("%s: statistics: %s", d.name, rl_describe(nrings, d.name));
+        status = EXIT_RUNTIME;
+        goto out_reader;
+    }
+    struct ringlog_stats *per = calloc((size_t)nrings + 1, sizeof *per);
+    if (!per) {
+        warnx_("out of memory");
+        status = EXIT_RUNTIME;
+        goto out_reader;
+    }
+    nrings = ringlog_stats(log, &total, per, (unsigned)nrings);
+    ringlog_reader *info_r = c.r;
+    struct ringlog_info info;
+    memset(&info, 0, sizeof info);
+    if (!info_r && ringlog_reader_open(d.name, RINGLOG_READER_PEEK, &info_r) != 0)
+        info_r = NULL;
+    int have_info = info_r && ringlog_reader_info(info_r, &info) == 0;
+
+    uint64_t calls = 0, stored = 0, dropped = 0, too_big = 0, failed = 0;
+    int first_error = 0;
+    for (unsigned i = 0; i < started; i++) {
+        calls += prod[i].calls;
+        stored += prod[i].stored;
+        dropped += prod[i].dropped;
+        too_big += prod[i].too_big;
+        failed += prod[i].failed;
+        if (!first_error)
+            first_error = prod[i].first_error;
+    }
+    double run_s = (double)(t1 - t0) / 1e9;
+    char rate[32], size[32];
+    fmt_size(size, sizeof size, have_info ? info.ring_size : d.ring_size);
+    printf("ringlog demo: %u producer threads for %.2f s into region %s\n", started, run_s,
+           d.name);
+    printf("region: %d rings x %s, policy %s, clock %s, layout version %u\n", nrings, size,
+           policy_name(d.policy), have_info ? info.clock : "?", have_info ? info.version : 0);
+    putchar('\n');
+    fmt_rate(rate, sizeof rate, run_s > 0 ? (double)total.written / run_s : 0);
+    printf("written:  %llu entries, %s (%llu stored, %llu dropped, %llu too big)\n",
+           (unsigned long long)total.written, rate, (unsigned long long)stored,
+           (unsigned long long)dropped, (unsigned long long)too_big);
+    if (c.r) {
+        double read_s = (double)(c.t_end_ns - t0) / 1e9;
+        fmt_rate(rate, sizeof rate, read_s > 0 ? (double)c.entries / read_s : 0);
+        printf("read:     %llu entries, %s (%llu text, %llu raw; drained in %.1f ms)\n",
+               (unsigned long long)c.entries, rate, (unsigned long long)c.text,
+               (unsigned long long)c.raw, (double)c.drain_ns / 1e6);
+        printf("gaps:     %llu entries lost in %llu gaps\n", (unsigned long long)c.gap_entries,
+               (unsigned long long)c.gaps);
+        printf("order violations: %llu\n",
+               (unsigned long long)(c.order_violations + c.seq_violations));
+    } else {
+        printf("read:     nothing (--no-reader)\n");
+    }
+    putchar('\n');
+    print_stats_table(stdout, per, (unsigned)nrings, &total);
+    putchar('\n');
+
+    /* Each check is a promise of the library; any failure is a bug. */
+    int bad = 0;
+    int balanced = total.written == total.read + total.lost + total.overwritten + total.buffered;
+    printf("checks:\n");
+    bad += check_line(calls == total.written, "log calls made (%llu) == written (%llu)",
+                      (unsigned long long)calls, (unsigned long long)total.written);
+    bad += check_line(dropped + too_big == total.lost,
+                      "calls that returned DROPPED or TOO_BIG (%llu) == lost (%llu)",
+                      (unsigned long long)(dropped + too_big), (unsigned long long)total.lost);
+    bad += check_line(failed == 0, "log calls that failed otherwise: %llu%s%s",
+                      (unsigned long long)failed, failed ? ", first: " : "",
+                      failed ? ringlog_strerror(first_error) : "");
+    for (int i = 0; i < nrings; i++) {
+        const struct ringlog_stats *s = &per[i];
+        if (s->written != s->read + s->lost + s->overwritten + s->buffered)
+            bad += check_line(0, "ring %d does not balance: written %llu, read+lost+"
+                                 "overwritten+buffered %llu",
+                              i, (unsigned long long)s->written,
+                              (unsigned long long)(s->read + s->lost + s->overwritten +
+                                                   s->buffered));
+    }
+    if (c.r) {
+        uint64_t end = have_info ? info.next_index : c.next_index;
+        uint64_t undelivered = end > c.next_index ? end - c.next_index : 0;
+        bad += check_line(c.error == 0, "reader errors: %s", c.error ? c.error_msg : "none");
+        bad += check_line(c.order_violations == 0, "global index order: %llu violations",
+                          (unsigned long long)c.order_violations);
+        bad += check_line(c.seq_violations == 0, "per-thread sequence order: %llu violations",
+                          (unsigned long long)c.seq_violations);
+        bad += check_line(c.corrupt == 0, "entries intact: %llu corrupt",
+                          (unsigned long long)c.corrupt);
+        bad += check_line(c.bad_time == 0, "entry times within the run: %llu outside",
+                          (unsigned long long)c.bad_time);
+        bad += check_line(c.skipped == 0 && undelivered == 0 && c.first_index == 0,
+                          "every index 0..%llu delivered or reported lost (%llu skipped, "
+                          "%llu never delivered, first %llu)",
+                          end ? (unsigned long long)(end - 1) : 0ull,
+                          (unsigned long long)c.skipped, (unsigned long long)undelivered,
+                          (unsigned long long)c.first_index);
+        bad += check_line(c.entries == total.read, "entries delivered (%llu) == read (%llu)",
+                          (unsigned long long)c.entries, (unsigned long long)total.read);
+        bad += check_line(c.gap_entries == total.lost + total.overwritten,
+                          "indices reported lost (%llu) == lost + overwritten (%llu)",
+                          (unsigned long long)c.gap_entries,
+                          (unsigned long long)(total.lost + total.overwritten));
+        bad += check_line(!c.drain_timeout && total.buffered == 0,
+                          "drained: %llu entries left buffered%s",
+                          (unsigned long long)total.buffered,
+                          c.drain_timeout ? " after 5 s" : "");
+        if (c.first_problem[0])
+            printf("  first problem: %s\n", c.first_problem);
+    }
+    putchar('\n');
+    print_balance_line(stdout, &total, 0);
+    if (!balanced || bad)
+        status = EXIT_RUNTIME;
+    if (info_r && info_r != c.r)
+        ringlog_reader_close(info_r);
+    free(per);
+    if (d.keep)
+        printf("region kept: %s\n", d.name);
+
+out_reader:
+    if (c.r)
+        ringlog_reader_close(c.r);
+out_region:
+    ringlog_close(log);
+    if (!d.keep) {
+        rc = ringlog_unlink(d.name);
+        if (rc != 0) {
+            warnx_("%s: removing the region: %s", d.name, rl_describe(rc, d.name));
+            status = EXIT_RUNTIME;
+        }
+    }
+    free(c.next_seq);
+    free(prod);
+    fflush(stdout);
+    return status;
+}

@@ -1,0 +1,714 @@
+/*
+ * Commands that read a region: tail (consuming, follows), dump (peeking,
+ * once) and stats (counters and region facts).
+ */
+#include "tool.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* --------------------------------------------------- entry printing */
+
+struct view {
+    /* filters */
+    int min_level;  /* -1: all */
+    long cpu;       /* -1: all */
+    regex_t re;
+    int have_re;
+    /* output */
+    int json;
+    int color;
+    int utc;
+    /* state */
+    struct sbuf line;
+    struct sbuf text; /* NUL-terminated copy of a message, for regexec */
+    int write_error;  /* errno of a failed write to stdout, 0 when fine */
+    uint64_t entries, gaps;
+    uint64_t end; /* index after the last item delivered, filtered or not */
+    /* Text output with a filter: gaps between shown entries are summed into
+     * one line, printed before the next shown entry, instead of burying the
+     * rare entries the filter is for under the gaps of hidden ones. */
+    uint64_t pend_count, pend_first, pend_last;
+};
+
+#define RAW_HEX_MAX 64 /* bytes of a binary payload shown in text output */
+
+static const char *level_color(unsigned level)
+{
+    switch (level) {
+    case RINGLOG_LEVEL_TRACE: return "\033[2m";
+    case RINGLOG_LEVEL_DEBUG: return "\033[36m";
+    case RINGLOG_LEVEL_INFO: return "\033[32m";
+    case RINGLOG_LEVEL_NOTICE: return "\033[1;34m";
+    case RINGLOG_LEVEL_WARN: return "\033[33m";
+    case RINGLOG_LEVEL_ERROR: return "\033[31m";
+    case RINGLOG_LEVEL_CRITICAL: return "\033[1;31m";
+    default: return "\033[35m";
+    }
+}
+
+#define COLOR_RESET "\033[0m"
+#define COLOR_DIM "\033[2m"
+#define COLOR_GAP "\033[1;35m"
+
+/* Level names are the library's; an unknown level prints as its number so
+ * that nothing is hidden. */
+static const char *level_str(unsigned level, char *buf, size_t size)
+{
+    if (level <= RINGLOG_LEVEL_CRITICAL)
+        return ringlog_level_name(level);
+    snprintf(buf, size, "%u", level);
+    return buf;
+}
+
+static int passes_filters(struct view *v, const struct ringlog_entry *e)
+{
+    if (v->min_level >= 0 && e->level < (unsigned)v->min_level)
+        return 0;
+    if (v->cpu >= 0 && e->cpu != (unsigned long)v->cpu)
+        return 0;
+    if (v->have_re) {
+        /* Only text has a message to match; binary payloads never match. */
+        if (e->type != RINGLOG_TYPE_TEXT)
+            return 0;
+        sb_reset(&v->text);
+        sb_add(&v->text, e->data, e->length);
+        if (regexec(&v->re, v->text.p, 0, NULL, 0) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static void format_text_line(struct view *v, const struct ringlog_entry *e)
+{
+    struct sbuf *b = &v->line;
+    char ts[64], lbuf[16];
+    const char *lname = level_str(e->level, lbuf, sizeof lbuf);
+    fmt_time_us(ts, sizeof ts, e->time_ns, v->utc);
+    if (v->color)
+        sb_printf(b, COLOR_DIM "%s" COLOR_RESET " cpu%u %s%-8s" COLOR_RESET " ", ts, e->cpu,
+                  level_color(e->level), lname);
+    else
+        sb_printf(b, "%s cpu%u %-8s ", ts, e->cpu, lname);
+    if (e->pid)
+        sb_printf(b, "pid=%u ", e->pid);
+    else
+        sb_puts(b, "pid=? ");
+    const unsigned char *d = e->data;
+    if (e->type == RINGLOG_TYPE_TEXT) {
+        sb_text_escaped(b, d, e->length);
+        if (e->flags & RINGLOG_FLAG_TRUNCATED)
+            sb_puts(b, " \xe2\x80\xa6[truncated]");
+    } else {
+        if (e->type == RINGLOG_TYPE_RAW)
+            sb_printf(b, "raw remarks=%u: ", e->remarks);
+        else
+            sb_printf(b, "type=%u remarks=%u: ", e->type, e->remarks);
+        size_t n = e->length < RAW_HEX_MAX ? e->length : RAW_HEX_MAX;
+        sb_hex(b, d, n);
+        if (e->length > n)
+            sb_printf(b, "\xe2\x80\xa6(%zu bytes)", e->length);
+        else if (e->length == 0)
+            sb_puts(b, "(0 bytes)");
+    }
+    sb_putc(b, '\n');
+}
+
+static void format_json_line(struct view *v, const struct ringlog_entry *e)
+{
+    struct sbuf *b = &v->line;
+    char ts[64], lbuf[16];
+    fmt_time_ns(ts, sizeof ts, e->time_ns);
+    sb_printf(b,
+              "{\"index\":%llu,\"time\":\"%s\",\"cpu\":%u,\"level\":\"%s\",\"type\":%u,"
+              "\"remarks\":%u,\"pid\":%u,\"flags\":%u,",
+              (unsigned long long)e->index, ts, e->cpu, level_str(e->level, lbuf, sizeof lbuf),
+              e->type, e->remarks, e->pid, e->flags);
+    if (e->type == RINGLOG_TYPE_TEXT) {
+        sb_puts(b, "\"message\":\"");
+        sb_json_escaped(b, e->data, e->length);
+    } else {
+        sb_puts(b, "\"data_hex\":\"");
+        sb_hex(b, e->data, e->length);
+    }
+    sb_puts(b, "\"}\n");
+}
+
+static int flush_line(struct view *v)
+{
+    if (sb_write_stdout(&v->line) != 0) {
+        v->write_error = errno ? errno : EIO;
+        return 1; /* stop ringlog_read: nobody is listening */
+    }
+    return 0;
+}
+
+static int filtering(const struct view *v)
+{
+    return v->min_level >= 0 || v->cpu >= 0 || v->have_re;
+}
+
+static void format_gap_text(struct view *v, uint64_t first, uint64_t count, uint64_t last)
+{
+    const char *c0 = v->color ? COLOR_GAP : "", *c1 = v->color ? COLOR_RESET : "";
+    if (count == 1 && first == last)
+        sb_printf(&v->line, "%s-- 1 entry lost (index %llu) --%s\n", c0,
+                  (unsigned long long)first, c1);
+    else if (first + count - 1 == last)
+        sb_printf(&v->line, "%s-- %llu entries lost (index %llu..%llu) --%s\n", c0,
+                  (unsigned long long)count, (unsigned long long)first,
+                  (unsigned long long)last, c1);
+    else
+        sb_printf(&v->line, "%s-- %llu %s lost between index %llu and %llu --%s\n", c0,
+                  (unsigned long long)count, count == 1 ? "entry" : "entries",
+                  (unsigned long long)first, (unsigned long long)last, c1);
+}
+
+/* Prints the summed gaps of a filtered view, if any; returns non-zero when
+ * stdout failed. */
+static int flush_pending_gap(struct view *v)
+{
+    if (!v->pend_count)
+        return 0;
+    sb_reset(&v->line);
+    format_gap_text(v, v->pend_first, v->pend_count, v->pend_last);
+    v->pend_count = 0;
+    return flush_line(v);
+}
+
+static int on_entry(void *arg, const struct ringlog_entry *e)
+{
+    struct view *v = arg;
+    v->end = e->index + 1;
+    if (!passes_filters(v, e))
+        return 0;
+    if (flush_pending_gap(v))
+        return 1;
+    v->entries++;
+    sb_reset(&v->line);
+    if (v->json)
+        format_json_line(v, e);
+    else
+        format_text_line(v, e);
+    return flush_line(v);
+}
+
+static int on_gap(void *arg, uint64_t first, uint64_t count)
+{
+    struct view *v = arg;
+    v->gaps++;
+    v->end = first + count;
+    if (count == 0)
+        return 0;
+    if (!v->json && filtering(v)) {
+        if (!v->pend_count)
+            v->pend_first = first;
+        v->pend_count += count;
+        v->pend_last = first + count - 1;
+        return 0;
+    }
+    sb_reset(&v->line);
+    /* JSON keeps every gap exact: programs may account for each index. */
+    if (v->json)
+        sb_printf(&v->line, "{\"gap\":%llu,\"count\":%llu}\n", (unsigned long long)first,
+                  (unsigned long long)count);
+    else
+        format_gap_text(v, first, count, first + count - 1);
+    return flush_line(v);
+}
+
+static int want_color(int no_color)
+{
+    /* NO_COLOR (https://no-color.org) wins over everything, as does a pipe. */
+    return !no_color && getenv("NO_COLOR") == NULL && isatty(STDOUT_FILENO);
+}
+
+static void view_init(struct view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->min_level = -1;
+    v->cpu = -1;
+}
+
+static void view_set_grep(struct view *v, const char *pattern)
+{
+    if (v->have_re)
+        regfree(&v->re);
+    int rc = regcomp(&v->re, pattern, REG_EXTENDED | REG_NOSUB);
+    if (rc != 0) {
+        char msg[256];
+        regerror(rc, &v->re, msg, sizeof msg);
+        usage_error("--grep: bad regular expression '%s': %s", pattern, msg);
+    }
+    v->have_re = 1;
+}
+
+static void view_free(struct view *v)
+{
+    if (v->have_re)
+        regfree(&v->re);
+    sb_free(&v->line);
+    sb_free(&v->text);
+}
+
+/* Ends the command after stdout failed.  A closed pipe (`ringlog dump x |
+ * head`) is the reader's choice, not an error. */
+static int finish_output(struct view *v)
+{
+    int err = v->write_error;
+    if (!err && fflush(stdout) != 0)
+        err = errno ? errno : EIO;
+    if (!err)
+        return 0;
+    if (err == EPIPE)
+        return 0;
+    warnx_("writing output: %s", strerror(err));
+    return EXIT_RUNTIME;
+}
+
+/* ---------------------------------------------------------------- tail */
+
+static const char tail_help[] =
+    "Usage: ringlog tail NAME [--level L] [--cpu N] [--grep REGEX] [--utc]\n"
+    "                         [--no-color]\n"
+    "\n"
+    "Follow a region like tail -f: print each new entry as it is committed, in\n"
+    "global index order, until interrupted (SIGINT or SIGTERM) or until the\n"
+    "output pipe closes.  tail is the region's consuming reader: entries it\n"
+    "prints are claimed and will not be seen by another consumer; only one\n"
+    "consuming reader may be attached to a region at a time.\n"
+    "\n"
+    "Each entry prints as one line:\n"
+    "  TIME cpuN LEVEL pid=PID MESSAGE\n"
+    "TIME is RFC 3339 local time with microseconds (UTC with --utc).  Text\n"
+    "entries have control characters and invalid UTF-8 escaped (\\n, \\t, \\xHH);\n"
+    "binary entries print as hex, at most 64 bytes, then \"…(N bytes)\".\n"
+    "Indices that will never arrive print as\n"
+    "  -- N entries lost (index FIRST..LAST) --\n"
+    "\n"
+    "Options:\n"
+    "  -l, --level L     only entries at level L or above (trace, debug, info,\n"
+    "                    notice, warn, error, critical, or 0..6)\n"
+    "  -c, --cpu N       only entries written to ring N\n"
+    "  -g, --grep REGEX  only text entries whose message matches the POSIX\n"
+    "                    extended regular expression (binary entries never match)\n"
+    "  -u, --utc         print times in UTC\n"
+    "      --no-color    no colors (colors are used only when stdout is a\n"
+    "                    terminal and NO_COLOR is not set)\n"
+    "  -h, --help        show this help\n";
+
+enum { O_HELP = 1, O_LEVEL, O_CPU, O_GREP, O_UTC, O_NOCOLOR, O_JSON };
+
+static const struct opt_def view_opts[] = {
+    {"help", 'h', OPT_NONE, O_HELP},     {"level", 'l', OPT_VALUE, O_LEVEL},
+    {"cpu", 'c', OPT_VALUE, O_CPU},      {"grep", 'g', OPT_VALUE, O_GREP},
+    {"utc", 'u', OPT_NONE, O_UTC},       {"no-color", 0, OPT_NONE, O_NOCOLOR},
+    {"json", 'j', OPT_NONE, O_JSON},     {NULL, 0, OPT_NONE, 0},
+};
+
+/* Parses the options tail and dump share; returns the region name. */
+static const char *parse_view_args(int argc, char **argv, struct view *v, const char *help,
+                                   int allow_json, int *no_color)
+{
+    struct opt_state st;
+    const char *name = NULL;
+    int id;
+    opt_init(&st, argc, argv);
+    while ((id = opt_next(&st, view_opts)) != OPT_END) {
+        switch (id) {
+        case O_HELP: fputs(help, stdout); exit(0);
+        case O_LEVEL: v->min_level = (int)parse_level(st.name, st.value); break;
+        case O_CPU: v->cpu = (long)parse_count(st.name, st.value, 0, UINT32_MAX); break;
+        case O_GREP: view_set_grep(v, st.value); break;
+        case O_UTC: v->utc = 1; break;
+        case O_NOCOLOR: *no_color = 1; break;
+        case O_JSON:
+            if (!allow_json)
+                usage_error("unknown option '%s'", st.name);
+            v->json = 1;
+            break;
+        case OPT_POSITIONAL:
+            if (name)
+                usage_error("unexpected argument '%s' (one region at a time)", st.value);
+            name = st.value;
+            break;
+        default: break;
+        }
+    }
+    if (!name)
+        usage_error("missing region NAME");
+    return name;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A closed pipe shows up as EPIPE from write, handled like the end. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* True when stdout is a pipe whose reader has gone away.  A quiet region
+ * gives tail nothing to write, so without this `ringlog tail x | head -1`
+ * would wait for the next entry to learn of the EPIPE (as coreutils tail
+ * does, poll reports POLLERR on such a pipe). */
+static int output_gone(void)
+{
+    struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
+}
+
+int cmd_tail(int argc, char **argv)
+{
+    struct view v;
+    int no_color = 0;
+    view_init(&v);
+    const char *name = parse_view_args(argc, argv, &v, tail_help, 0, &no_color);
+    v.color = want_color(no_color);
+    install_stop_handlers();
+
+    ringlog_reader *r = open_reader_or_die(name, RINGLOG_READER_CONSUME);
+    struct ringlog_handler h = {on_entry, on_gap, &v};
+    int status = 0;
+    while (!stop_requested && !v.write_error) {
+        int n = ringlog_read(r, &h, 200);
+        if (n < 0) {
+            warnx_("%s: reading: %s", name, rl_describe(n, name));
+            status = EXIT_RUNTIME;
+            break;
+        }
+        if (output_gone()) {
+            v.write_error = EPIPE;
+            break;
+        }
+        /* Pipes are block-buffered: flush per batch so that `tail | grep`
+         * shows entries as they come, not 4 KiB later. */
+        if (n > 0 && !v.write_error && fflush(stdout) != 0)
+            v.write_error = errno ? errno : EIO;
+    }
+    ringlog_reader_close(r);
+    int out = finish_output(&v);
+    view_free(&v);
+    return status ? status : out;
+}
+
+/* ---------------------------------------------------------------- dump */
+
+static const char dump_help[] =
+    "Usage: ringlog dump NAME|FILE [--json] [--level L] [--cpu N] [--grep REGEX]\n"
+    "                   [--utc] [--no-color]\n"
+    "\n"
+    "Print every entry the region still holds, oldest first in global index\n"
+    "order, and the holes between them.  dump is a peeking reader: it maps the\n"
+    "region read-only and changes nothing, so it may run next to live\n"
+    "producers and a consuming reader (entries written while it runs may or\n"
+    "may not be included).  A FILE must contain a '/' (e.g. ./app.rlog).\n"
+    "\n"
+    "Text output is the same as `ringlog tail`.  With --json each line is one\n"
+    "JSON object:\n"
+    "  {\"index\":N,\"time\":\"2026-11-25T05:06:07.123456789Z\",\"cpu\":N,\n"
+    "   \"level\":\"info\",\"type\":N,\"remarks\":N,\"pid\":N,\"flags\":N,\"message\":\"...\"}\n"
+    "for a text entry (type 1), whose message is the payload as a JSON string:\n"
+    "valid UTF-8 is copied, control characters (C1 controls and U+2028/U+2029\n"
+    "too, so that no line splitter breaks an object) are escaped, and each\n"
+    "byte that is not part of valid UTF-8 becomes \\u00XX (the code point of\n"
+    "the byte's value, as if the byte were Latin-1).  Binary entries (type 2\n"
+    "and others) have \"data_hex\":\"...\" instead of \"message\": the whole\n"
+    "payload as lowercase hex.  time is RFC 3339 UTC with nanoseconds; level\n"
+    "is the level name (or its number as a string when unknown); pid is 0\n"
+    "when unknown; flags bit 0 means the text was truncated.  A hole is\n"
+    "{\"gap\":FIRST,\"count\":N}.\n"
+    "\n"
+    "Options:\n"
+    "  -j, --json        JSON lines as above\n"
+    "  -l, --level L     only entries at level L or above\n"
+    "  -c, --cpu N       only entries of ring N\n"
+    "  -g, --grep REGEX  only text entries matching the POSIX extended regex\n"
+    "  -u, --utc         text output: times in UTC (JSON is always UTC)\n"
+    "      --no-color    no colors (used only when stdout is a terminal and\n"
+    "                    NO_COLOR is not set)\n"
+    "  -h, --help        show this help\n";
+
+int cmd_dump(int argc, char **argv)
+{
+    struct view v;
+    int no_color = 0;
+    view_init(&v);
+    const char *name = parse_view_args(argc, argv, &v, dump_help, 1, &no_color);
+    v.color = !v.json && want_color(no_color);
+    signal(SIGPIPE, SIG_IGN);
+
+    ringlog_reader *r = open_reader_or_die(name, RINGLOG_READER_PEEK);
+    struct ringlog_handler h = {on_entry, on_gap, &v};
+    /* A peeking reader delivers all it holds in one call, up to a bound on
+     * its memory: go on while calls deliver something, but stop at the
+     * index the region had reached when we started, so that a busy region
+     * cannot keep dump going like tail. */
+    struct ringlog_info info;
+    int n = ringlog_reader_info(r, &info);
+    if (n == 0) {
+        do
+            n = ringlog_read(r, &h, 0);
+        while (n > 0 && !v.write_error && v.end < info.next_index);
+    }
+    int status = 0;
+    if (n < 0) {
+        warnx_("%s: reading: %s", name, rl_describe(n, name));
+        status = EXIT_RUNTIME;
+    } else if (!v.write_error) {
+        flush_pending_gap(&v);
+    }
+    ringlog_reader_close(r);
+    int out = finish_output(&v);
+    view_free(&v);
+    return status ? status : out;
+}
+
+/* --------------------------------------------------------------- stats */
+
+static const char stats_help[] =
+    "Usage: ringlog stats NAME|FILE [--json]\n"
+    "\n"
+    "Print the region's facts (layout version, rings, ring size, policy, clock,\n"
+    "next index, creation time, creator pid) and its counters per ring and in\n"
+    "total, through a peeking reader (nothing changes):\n"
+    "  written      log calls that completed on the ring\n"
+    "  read         entries claimed by a consuming reader\n"
+    "  lost         entries refused: ring full (drop policy), too big, or a\n"
+    "               reservation stolen\n"
+    "  overwritten  unread entries reclaimed by the overwrite policy\n"
+    "  too_big      entries larger than a ring (also counted in lost)\n"
+    "  wraps        times the ring's write position wrapped\n"
+    "  bytes        ring bytes used so far (headers and padding included)\n"
+    "  abandoned    reservations reclaimed from dead or stalled producers\n"
+    "  buffered     committed entries still in the ring, unread\n"
+    "and whether written == read + lost + overwritten + buffered holds\n"
+    "(\"balanced: yes\"); it holds whenever no log call is in progress (the\n"
+    "counters are read one after the other, so while entries are being logged\n"
+    "they need not agree, and stats says so).\n"
+    "\n"
+    "Options:\n"
+    "  -j, --json   one JSON object: {\"rings\":[{\"ring\":0,\"written\":N,...}],\n"
+    "               \"total\":{...},\"info\":{...},\"balanced\":true,\"busy\":false}\n"
+    "               (busy: entries were logged while the counters were read)\n"
+    "  -h, --help   show this help\n";
+
+#define NSTAT 9
+
+static const char *const stat_names[NSTAT] = {"written", "read",  "lost",      "overwritten",
+                                              "too_big", "wraps", "bytes",     "abandoned",
+                                              "buffered"};
+
+static void stat_values(const struct ringlog_stats *s, uint64_t out[NSTAT])
+{
+    out[0] = s->written;
+    out[1] = s->read;
+    out[2] = s->lost;
+    out[3] = s->overwritten;
+    out[4] = s->too_big;
+    out[5] = s->wraps;
+    out[6] = s->bytes;
+    out[7] = s->abandoned;
+    out[8] = s->buffered;
+}
+
+static int stats_balanced(const struct ringlog_stats *s)
+{
+    return s->written == s->read + s->lost + s->overwritten + s->buffered;
+}
+
+static int ndigits(uint64_t v)
+{
+    int n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+/* Prints per-ring rows and the total; columns as wide as their widest value. */
+void print_stats_table(FILE *out, const struct ringlog_stats *per, unsigned n,
+                       const struct ringlog_stats *total)
+{
+    int w[NSTAT];
+    uint64_t v[NSTAT];
+    for (int c = 0; c < NSTAT; c++)
+        w[c] = (int)strlen(stat_names[c]);
+    stat_values(total, v); /* totals are the widest values */
+    for (int c = 0; c < NSTAT; c++)
+        if (ndigits(v[c]) > w[c])
+            w[c] = ndigits(v[c]);
+    int rw = 5; /* "total" */
+    fprintf(out, "%-*s", rw, "ring");
+    for (int c = 0; c < NSTAT; c++)
+        fprintf(out, "  %*s", w[c], stat_names[c]);
+    fputc('\n', out);
+    for (unsigned i = 0; i <= n; i++) {
+        const struct ringlog_stats *s = i < n ? &per[i] : total;
+        stat_values(s, v);
+        if (i < n)
+            fprintf(out, "%*u", rw, i);
+        else
+            fprintf(out, "%-*s", rw, "total");
+        for (int c = 0; c < NSTAT; c++)
+            fprintf(out, "  %*llu", w[c], (unsigned long long)v[c]);
+        fputc('\n', out);
+    }
+}
+
+void print_balance_line(FILE *out, const struct ringlog_stats *t, int busy)
+{
+    int ok = stats_balanced(t);
+    fprintf(out,
+            "balanced: %s (written %llu %s read %llu + lost %llu + overwritten %llu + "
+            "buffered %llu = %llu)%s\n",
+            ok ? "yes" : "no", (unsigned long long)t->written, ok ? "==" : "!=",
+            (unsigned long long)t->read, (unsigned long long)t->lost,
+            (unsigned long long)t->overwritten, (unsigned long long)t->buffered,
+            (unsigned long long)(t->read + t->lost + t->overwritten + t->buffered),
+            !ok && busy ? "; entries were being logged while the counters were read" : "");
+}
+
+void print_info(FILE *out, const char *name, const struct ringlog_info *in)
+{
+    char size[32], created[64];
+    fmt_size(size, sizeof size, in->ring_size);
+    fmt_time_us(created, sizeof created, in->created_ns, 0);
+    fprintf(out, "region:      %s\n", name);
+    fprintf(out, "version:     %u\n", in->version);
+    fprintf(out, "rings:       %u\n", in->nrings);
+    fprintf(out, "ring size:   %s (%llu bytes)\n", size, (unsigned long long)in->ring_size);
+    fprintf(out, "policy:      %s\n", policy_name(in->policy));
+    fprintf(out, "clock:       %s\n", in->clock ? in->clock : "?");
+    fprintf(out, "next index:  %llu\n", (unsigned long long)in->next_index);
+    fprintf(out, "created:     %s\n", created);
+    fprintf(out, "creator pid: %u\n", in->creator_pid);
+}
+
+static void json_stats_obj(struct sbuf *b, const struct ringlog_stats *s, long ring)
+{
+    uint64_t v[NSTAT];
+    stat_values(s, v);
+    sb_putc(b, '{');
+    if (ring >= 0)
+        sb_printf(b, "\"ring\":%ld,", ring);
+    for (int c = 0; c < NSTAT; c++)
+        sb_printf(b, "%s\"%s\":%llu", c ? "," : "", stat_names[c], (unsigned long long)v[c]);
+    sb_putc(b, '}');
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    static const struct opt_def opts[] = {
+        {"help", 'h', OPT_NONE, O_HELP},
+        {"json", 'j', OPT_NONE, O_JSON},
+        {NULL, 0, OPT_NONE, 0},
+    };
+    struct opt_state st;
+    const char *name = NULL;
+    int json = 0, id;
+    opt_init(&st, argc, argv);
+    while ((id = opt_next(&st, opts)) != OPT_END) {
+        switch (id) {
+        case O_HELP: fputs(stats_help, stdout); return 0;
+        case O_JSON: json = 1; break;
+        case OPT_POSITIONAL:
+            if (name)
+                usage_error("unexpected argument '%s' (one region at a time)", st.value);
+            name = st.value;
+            break;
+        default: break;
+        }
+    }
+    if (!name)
+        usage_error("missing region NAME");
+    signal(SIGPIPE, SIG_IGN);
+
+    ringlog_reader *r = open_reader_or_die(name, RINGLOG_READER_PEEK);
+    struct ringlog_info info;
+    int rc = ringlog_reader_info(r, &info);
+    if (rc != 0)
+        die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
+    unsigned cap = info.nrings ? info.nrings : 1;
+    struct ringlog_stats total, *per = calloc(cap, sizeof *per);
+    if (!per)
+        die(EXIT_RUNTIME, "out of memory");
+    /* The counters are read one after the other while producers may be
+     * logging, so on a busy region they need not agree.  Try for a quiet
+     * moment (the global index the same before and after) a few times. */
+    int busy = 1;
+    for (int attempt = 0; attempt < 5 && busy; attempt++) {
+        uint64_t before = info.next_index;
+        if (attempt) {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+            before = info.next_index;
+        }
+        rc = ringlog_reader_stats(r, &total, per, cap);
+        if (rc < 0)
+            die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
+        int irc = ringlog_reader_info(r, &info);
+        if (irc != 0)
+            die(EXIT_RUNTIME, "%s: %s", name, rl_describe(irc, name));
+        busy = info.next_index != before;
+    }
+    unsigned n = (unsigned)rc < cap ? (unsigned)rc : cap;
+
+    if (json) {
+        struct sbuf b = {0};
+        char created[64];
+        sb_puts(&b, "{\"rings\":[");
+        for (unsigned i = 0; i < n; i++) {
+            if (i)
+                sb_putc(&b, ',');
+            json_stats_obj(&b, &per[i], (long)i);
+        }
+        sb_puts(&b, "],\"total\":");
+        json_stats_obj(&b, &total, -1);
+        fmt_time_ns(created, sizeof created, info.created_ns);
+        sb_puts(&b, ",\"info\":{\"name\":\"");
+        sb_json_escaped(&b, (const unsigned char *)name, strlen(name));
+        sb_printf(&b,
+                  "\",\"version\":%u,\"nrings\":%u,\"ring_size\":%llu,\"policy\":\"%s\","
+                  "\"clock\":\"%s\",\"next_index\":%llu,\"created\":\"%s\",\"created_ns\":%llu,"
+                  "\"creator_pid\":%u},\"balanced\":%s,\"busy\":%s}\n",
+                  info.version, info.nrings, (unsigned long long)info.ring_size,
+                  policy_name(info.policy), info.clock ? info.clock : "?",
+                  (unsigned long long)info.next_index, created,
+                  (unsigned long long)info.created_ns, info.creator_pid,
+                  stats_balanced(&total) ? "true" : "false", busy ? "true" : "false");
+        if (sb_write_stdout(&b) != 0 && errno != EPIPE)
+            warnx_("writing output: %s", strerror(errno));
+        sb_free(&b);
+    } else {
+        print_info(stdout, name, &info);
+        fputc('\n', stdout);
+        print_stats_table(stdout, per, n, &total);
+        fputc('\n', stdout);
+        print_balance_line(stdout, &total, busy);
+    }
+    free(per);
+    ringlog_reader_close(r);
+    if (fflush(stdout) != 0 && errno != EPIPE)
+        die(EXIT_RUNTIME, "writing output: %s", strerror(errno));
+    return 0;
+}
