@@ -123,9 +123,11 @@ RINGLOG_API void ringlog_close(ringlog *log);
 /* Remove a region's name (shared memory or file). Mappings stay valid. */
 RINGLOG_API int ringlog_unlink(const char *name);
 
-/* Raw entry: type tag, 32-bit remarks, payload bytes.  Lock-free,
- * async-signal-safe, never blocks.  Returns 0 when stored, else
- * RINGLOG_DROPPED or RINGLOG_TOO_BIG (already counted in the statistics). */
+/* Raw entry: type tag (0..65535), level (0..255), 32-bit remarks, payload
+ * bytes.  Lock-free, async-signal-safe, never blocks.  Returns 0 when
+ * stored, else RINGLOG_DROPPED or RINGLOG_TOO_BIG (already counted in the
+ * statistics), or RINGLOG_EINVAL for a NULL log, NULL data with a length,
+ * or a type or level out of range (nothing stored or counted). */
 RINGLOG_API int ringlog_write(ringlog *log, unsigned level, unsigned type, uint32_t remarks,
                               const void *data, size_t len);
 
@@ -222,7 +224,7 @@ struct ringlog_info {
 RINGLOG_API int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info);
 
 /* Time between a reservation first seen stuck and the reader reclaiming it
- * when its producer is dead (or never marked it).  Default 20 ms. */
+ * when its producer is dead (or never marked it).  Default 50 ms. */
 RINGLOG_API void ringlog_reader_set_abandon_ms(ringlog_reader *r, unsigned ms);
 
 RINGLOG_API const char *ringlog_strerror(int err);

@@ -27,6 +27,13 @@ struct rl_region {
     uint32_t nrings;
     int policy;
     int clock;
+    /* The header's immutable part, copied once and validated: the shared
+     * bytes may change under us, the copy cannot. */
+    struct rl_header_fixed {
+        uint64_t region_size, ring_slots, rings_offset, ring_stride, registry_offset;
+        uint64_t clock_hz, clock_base, mono_base_ns, real_base_ns;
+        uint32_t version, nrings, policy, clock, creator_pid;
+    } fixed;
 };
 
 static inline struct rl_ring *rl_ring_at(const struct rl_region *g, uint32_t r)
@@ -67,7 +74,7 @@ void rl_registry_release(struct rl_region *g, uint32_t owner);
 /* Marks owner DEAD when its process is gone; returns 1 if dead. */
 int rl_registry_check_dead(struct rl_region *g, uint32_t owner);
 uint64_t rl_ticks(int clock);
-uint64_t rl_ticks_to_real_ns(const struct rl_header *h, uint64_t ticks);
+uint64_t rl_ticks_to_real_ns(const struct rl_region *g, uint64_t ticks);
 void rl_ring_stats(const struct rl_region *g, uint32_t r, struct ringlog_stats *s);
 int rl_stats(const struct rl_region *g, struct ringlog_stats *total,
              struct ringlog_stats *per_ring, unsigned max);

@@ -69,13 +69,29 @@ struct rl_header {
     char pad3[RL_HEADER_SIZE - 384];
 };
 
-/* One producer process.  `state` is the only word others change (DEAD). */
+/*
+ * One producer handle's registry slot.  `word` packs pid, a claim
+ * generation and the state so that every change is one compare-and-swap on
+ * the whole word: a checker that decided "pid P is dead" cannot mark DEAD a
+ * slot that P released and another process re-claimed meanwhile (the
+ * generation differs).
+ *   bits 63..32 pid   bits 31..8 generation   bits 7..0 state
+ */
 enum rl_reg_state { RL_REG_FREE = 0, RL_REG_CLAIMING = 1, RL_REG_LIVE = 2, RL_REG_DEAD = 3 };
 struct rl_registry_slot {
-    _Atomic uint32_t state;
-    uint32_t pid;
-    uint64_t start_time; /* process start time (platform ticks), guards pid reuse */
+    _Atomic uint64_t word;
+    uint64_t start_time; /* holder's process start time (platform ticks); guards pid reuse */
 };
+static inline unsigned rl_reg_state(uint64_t w) { return (unsigned)(w & 0xffu); }
+static inline uint32_t rl_reg_pid(uint64_t w) { return (uint32_t)(w >> 32); }
+static inline uint64_t rl_reg_with(uint64_t w, uint32_t pid, unsigned state)
+{
+    return (uint64_t)pid << 32 | (w & 0xffffff00u) | state;
+}
+static inline uint64_t rl_reg_next_gen(uint64_t w)
+{
+    return (w & ~(uint64_t)0xffffff00u) | ((w + 0x100u) & 0xffffff00u);
+}
 
 /*
  * Ring header, 256 bytes: head and tail on lines of their own (producers of

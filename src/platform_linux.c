@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
@@ -265,12 +266,58 @@ int rl_plat_list_shm(void (*fn)(void *arg, const char *name, uint64_t size), voi
 
 uint32_t rl_plat_pid(void) { return (uint32_t)getpid(); }
 
-uint64_t rl_plat_proc_start(uint32_t pid)
+/* Reads /proc/PID/stat: state letter and start time (field 22).  Returns
+ * 0 on success, -1 with errno when the file cannot be read or parsed. */
+static int proc_stat(uint32_t pid, char *state, uint64_t *start)
 {
-    /* Field 22 of /proc/PID/stat, after the parenthesised command name
-     * (which may itself contain spaces and parentheses: find the last ')'). */
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%u/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    int e = errno;
+    close(fd);
+    if (n <= 0) {
+        errno = n < 0 ? e : EIO;
+        return -1;
+    }
+    buf[n] = 0;
+    /* The command name may hold spaces and parentheses: find the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ') {
+        errno = EIO;
+        return -1;
+    }
+    p += 2;
+    *state = *p;
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (!p) {
+            errno = EIO;
+            return -1;
+        }
+        p++;
+    }
+    *start = strtoull(p, NULL, 10);
+    return 0;
+}
+
+uint64_t rl_plat_proc_start(uint32_t pid)
+{
+    char st;
+    uint64_t start;
+    if (proc_stat(pid, &st, &start) != 0)
+        return 0;
+    return start ? start : 1;
+}
+
+/* A thread-group leader that called pthread_exit shows as a zombie while
+ * its other threads run: the process is alive if it has more than one. */
+static int other_threads_alive(uint32_t pid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%u/status", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
@@ -279,32 +326,30 @@ uint64_t rl_plat_proc_start(uint32_t pid)
     if (n <= 0)
         return 0;
     buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    if (!p || p[1] != ' ')
-        return 0;
-    p += 2;
-    char state = *p;
-    if (state == 'Z' || state == 'X')
-        return 0; /* a zombie logs no more: as good as dead */
-    /* p is at field 3 (state); advance to field 22. */
-    for (int field = 3; field < 22; field++) {
-        p = strchr(p, ' ');
-        if (!p)
-            return 0;
-        p++;
-    }
-    uint64_t v = strtoull(p, NULL, 10);
-    return v ? v : 1;
+    char *t = strstr(buf, "\nThreads:");
+    return t && strtol(t + 9, NULL, 10) > 1;
 }
 
 int rl_plat_proc_alive(uint32_t pid, uint64_t start)
 {
+    /* Declare a process dead only on proof: it does not exist, it is a
+     * zombie with no thread left, or its pid now belongs to a process that
+     * started at another time.  Anything we cannot see (hidepid /proc, no
+     * /proc, another user) counts as alive: wrongly calling a live writer
+     * dead would let others overwrite the entry it is writing. */
     if (pid == 0)
         return 0;
-    uint64_t now = rl_plat_proc_start(pid);
-    if (now == 0)
+    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
         return 0;
-    return start == 0 || now == start;
+    char st;
+    uint64_t now;
+    if (proc_stat(pid, &st, &now) != 0)
+        return errno != ENOENT && errno != ESRCH;
+    if (start != 0 && now != 0 && now != start)
+        return 0;
+    if (st == 'Z' || st == 'X')
+        return other_threads_alive(pid);
+    return 1;
 }
 
 void rl_plat_sleep_ns(uint64_t ns)

@@ -21,10 +21,11 @@ static uint32_t current_owner(ringlog *log)
      * parent, whose death would let others steal our reservations.  Claim
      * our own (a few system calls, once per fork). */
     uint32_t owner;
-    if (rl_registry_claim(&log->g, &owner) == 0)
-        log->owner = owner;
+    if (rl_registry_claim(&log->g, &owner) != 0)
+        return 0; /* registry full: refuse this call, try again next time */
+    log->owner = owner;
     log->fork_gen = gen;
-    return log->owner;
+    return owner;
 }
 
 /*
@@ -37,7 +38,10 @@ static uint32_t current_owner(ringlog *log)
  */
 static int mark(_Atomic uint64_t *slot, uint64_t expect, uint64_t stamp)
 {
-    return atomic_compare_exchange_strong_explicit(slot, &expect, stamp, memory_order_relaxed,
+    /* Release: a reclaimer that reads our stamp (acquire) and then our
+     * owner's registry word sees that word as it was when we claimed it, not
+     * a DEAD left by an earlier holder of the same owner id. */
+    return atomic_compare_exchange_strong_explicit(slot, &expect, stamp, memory_order_release,
                                                    memory_order_relaxed)
                ? RES_OK
                : RES_STOLEN;
@@ -67,7 +71,7 @@ static int reclaim_stuck(struct rl_region *g, struct rl_ring *ring, uint64_t t, 
          * resumes, its mark fails and it counts the entry as lost. */
     } else {
         struct rl_registry_slot *reg = &g->registry[rl_stamp_owner(s)];
-        if (atomic_load_explicit(&reg->state, memory_order_acquire) != RL_REG_DEAD)
+        if (rl_reg_state(atomic_load_explicit(&reg->word, memory_order_acquire)) != RL_REG_DEAD)
             return -1;
     }
     if (!atomic_compare_exchange_strong_explicit(slot, &s, rl_stamp(t, 0, RL_ST_RESERVED),
@@ -139,7 +143,10 @@ static int reserve(struct rl_region *g, struct rl_ring *ring, uint64_t k, uint32
 {
     _Atomic uint64_t *seq = rl_seq(g, ring);
     uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
-    for (;;) {
+    /* Every pass either moves the ring on or loses a race to someone who
+     * did; the bound only matters when the region's words are corrupt
+     * (a tail above the head, a huge head - tail): then we drop, not spin. */
+    for (uint64_t pass = 0; pass < 4 * g->nslots + 1024; pass++) {
         uint64_t off = head & g->mask;
         int pad = off + k > g->nslots;
         uint64_t need = pad ? g->nslots - off : k;
@@ -174,6 +181,7 @@ static int reserve(struct rl_region *g, struct rl_ring *ring, uint64_t k, uint32
         *pos = head;
         return mark(&seq[off], expect, rl_stamp(head, owner, RL_ST_RESERVED));
     }
+    return RES_FULL;
 }
 
 static void copy_in(_Atomic uint64_t *dst, const void *src, size_t len)
@@ -210,6 +218,8 @@ static int put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, un
     unsigned cpu = rl_plat_cpu();
     uint32_t r = cpu < g->nrings ? cpu : cpu % g->nrings;
     struct rl_ring *ring = rl_ring_at(g, r);
+    if (RL_UNLIKELY(owner == 0))
+        return refuse(g, ring, &ring->aborted, RINGLOG_DROPPED);
 
     if (RL_UNLIKELY(len > (g->nslots - 1) * RL_SLOT_SIZE))
         return refuse(g, ring, &ring->too_big, RINGLOG_TOO_BIG);
@@ -239,9 +249,17 @@ static int put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, un
     if (len)
         copy_in(e + 4, data, len);
     /* Commit: release publishes the entry to readers' acquire loads of the
-     * stamp (INV-1). */
-    atomic_store_explicit(&rl_seq(g, ring)[pos & g->mask], rl_stamp(pos, owner, RL_ST_COMMITTED),
-                          memory_order_release);
+     * stamp (INV-1).  A CAS, not a store: if we were wrongly judged dead and
+     * our reservation stolen (INV-5 rests on the liveness check), the entry
+     * is lost and counted, never resurrected over someone else's slot. */
+    uint64_t reserved = rl_stamp(pos, owner, RL_ST_RESERVED);
+    if (RL_UNLIKELY(!atomic_compare_exchange_strong_explicit(
+            &rl_seq(g, ring)[pos & g->mask], &reserved, rl_stamp(pos, owner, RL_ST_COMMITTED),
+            memory_order_release, memory_order_relaxed))) {
+        atomic_fetch_add_explicit(&ring->aborted, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&ring->written, 1, memory_order_relaxed);
+        return RINGLOG_DROPPED;
+    }
     atomic_fetch_add_explicit(&ring->written, 1, memory_order_relaxed);
     return 0;
 }
@@ -249,14 +267,14 @@ static int put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, un
 int ringlog_write(ringlog *log, unsigned level, unsigned type, uint32_t remarks, const void *data,
                   size_t len)
 {
-    if (RL_UNLIKELY(!log || (!data && len)))
+    if (RL_UNLIKELY(!log || (!data && len) || level > 255 || type > 0xffff))
         return RINGLOG_EINVAL;
     return put(log, level, type, remarks, 0, data, len);
 }
 
 int ringlog_vprintf(ringlog *log, unsigned level, const char *fmt, va_list ap)
 {
-    if (RL_UNLIKELY(!log || !fmt))
+    if (RL_UNLIKELY(!log || !fmt || level > 255))
         return RINGLOG_EINVAL;
     char buf[RINGLOG_PRINTF_MAX + 1];
     size_t n = rl_vformat(buf, sizeof buf, fmt, ap);

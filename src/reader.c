@@ -22,6 +22,7 @@
 #define CLAIM_BATCH 512u             /* per ring per pass: keeps the heap small and hot */
 #define IDLE_SLEEP_MIN_NS 50000u     /* 50 us */
 #define IDLE_SLEEP_MAX_NS 10000000u  /* 10 ms */
+#define ZERO_TIMEOUT_BUDGET_NS 100000000u /* timeout 0: at most 100 ms of claiming */
 
 struct pend {
     uint64_t index;
@@ -32,6 +33,7 @@ struct pend {
 struct ring_state {
     uint64_t stuck_pos;   /* position we found in flight, + 1 (0 = none) */
     uint64_t stuck_since; /* mono ns when first found */
+    uint64_t stuck_head;  /* the ring's head when first found */
 };
 
 struct ringlog_reader {
@@ -144,7 +146,7 @@ static uint32_t entry_pid(const struct ringlog_reader *r, uint16_t owner)
 {
     if (owner == 0 || owner >= RL_REGISTRY_COUNT)
         return 0;
-    return r->g.registry[owner].pid;
+    return rl_reg_pid(atomic_load_explicit(&r->g.registry[owner].word, memory_order_relaxed));
 }
 
 /* --------------------------------------------------------- open / close */
@@ -180,7 +182,7 @@ int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
         return rl_fail(RINGLOG_ENOMEM, "out of memory");
     r->flags = flags;
     r->pid = rl_plat_pid();
-    r->abandon_ns = 20ull * 1000 * 1000;
+    r->abandon_ns = 50ull * 1000 * 1000;
     struct ringlog_options o = {.flags = RINGLOG_OPEN_EXISTING};
     int peek = (flags & RINGLOG_READER_PEEK) != 0;
     int rc = rl_region_open(&r->g, name, &o, !peek, 0);
@@ -263,14 +265,22 @@ void ringlog_reader_set_abandon_ms(ringlog_reader *r, unsigned ms)
 
 /* Decides whether an in-flight slot at t has waited long enough to be
  * taken from its producer (INV-4, INV-5). */
-static int may_steal(struct ringlog_reader *r, uint32_t ring, uint64_t t, uint64_t s, int marked)
+static int may_steal(struct ringlog_reader *r, uint32_t ring, uint64_t t, uint64_t s, int marked,
+                     uint64_t head)
 {
     struct ring_state *st = &r->rs[ring];
     uint64_t now = rl_plat_mono_ns();
     if (st->stuck_pos != t + 1) {
+        /* Slots of a reservation we already waited for (below the head we
+         * saw then) have been reserved at least that long: do not make each
+         * slot of a dead writer's span wait the whole period again. */
+        int same_span = st->stuck_pos != 0 && t + 1 > st->stuck_pos && t < st->stuck_head && !marked;
         st->stuck_pos = t + 1;
-        st->stuck_since = now;
-        return 0;
+        if (!same_span) {
+            st->stuck_since = now;
+            st->stuck_head = head;
+            return 0;
+        }
     }
     if (now - st->stuck_since < r->abandon_ns)
         return 0;
@@ -288,7 +298,7 @@ static struct ringlog_entry make_entry(const struct ringlog_reader *r, uint32_t 
     struct ringlog_entry e = {
         .index = eh->index,
         .timestamp = eh->timestamp,
-        .time_ns = rl_ticks_to_real_ns(r->g.hdr, eh->timestamp),
+        .time_ns = rl_ticks_to_real_ns(&r->g, eh->timestamp),
         .cpu = ring,
         .level = eh->level,
         .type = eh->type,
@@ -346,7 +356,7 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlo
     /* Each pass moves the tail or returns; 2N + 2 passes bound the loop even
      * when producers keep moving the tail under us or the bytes are junk. */
     for (uint64_t pass = 0; pass < 2 * g->nslots + 2; pass++) {
-        if (r->nheap >= HEAP_MAX_ENTRIES || claimed >= (int)CLAIM_BATCH)
+        if (claimed >= (int)CLAIM_BATCH)
             break;
         uint64_t t = atomic_load_explicit(&ring->tail, memory_order_acquire);
         uint64_t h = atomic_load_explicit(&ring->head, memory_order_acquire);
@@ -359,7 +369,7 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlo
         if (!rl_stamp_is_for(s, t)) {
             if (!rl_stamp_older(s, t))
                 continue; /* our tail is stale: the ring moved on */
-            if (!may_steal(r, ri, t, s, 0))
+            if (!may_steal(r, ri, t, s, 0, h))
                 break;
             if (atomic_compare_exchange_strong_explicit(slot, &s, rl_stamp(t, 0, RL_ST_RESERVED),
                                                         memory_order_relaxed,
@@ -376,6 +386,12 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlo
                     return claimed;
                 continue;
             }
+            /* A full heap takes only entries older than everything in it:
+             * one of them may be the index delivery is waiting for. */
+            if (r->nheap >= HEAP_MAX_ENTRIES &&
+                atomic_load_explicit(&rl_data(g, ring)[(t & g->mask) * 4], memory_order_relaxed) >=
+                    r->heap[0].index)
+                return claimed;
             int oom = 0;
             unsigned char *c = copy_entry(g, ring, t, &step, &oom);
             if (oom)
@@ -412,7 +428,7 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlo
             break;
         case RL_ST_RESERVED:
             if (rl_stamp_owner(s) != 0) {
-                if (!may_steal(r, ri, t, s, 1))
+                if (!may_steal(r, ri, t, s, 1, h))
                     return claimed;
                 if (atomic_compare_exchange_strong_explicit(slot, &s,
                                                             rl_stamp(t, 0, RL_ST_RESERVED),
@@ -634,11 +650,17 @@ int ringlog_read(ringlog_reader *r, const struct ringlog_handler *h, int timeout
             return rc;
         if (n > 0 || rc > 0)
             return n;
-        if (progress)
-            continue; /* claimed but could not deliver yet: the proof needs more */
+        uint64_t now = rl_plat_mono_ns();
+        /* Claimed but nothing deliverable yet: claiming is work, not
+         * waiting, so go on without sleeping.  A new reader proving where to
+         * start must claim what the rings held at its first snapshot (bounded
+         * by their size); after that, stay within the timeout, and for
+         * timeout 0 within a short budget. */
+        uint64_t budget = timeout_ms > 0 ? (uint64_t)timeout_ms * 1000000u : ZERO_TIMEOUT_BUDGET_NS;
+        if (progress && (!r->started || timeout_ms < 0 || now - start < budget))
+            continue;
         if (timeout_ms == 0)
             return n;
-        uint64_t now = rl_plat_mono_ns();
         if (timeout_ms > 0 && now - start >= (uint64_t)timeout_ms * 1000000u)
             return 0;
         /* Idle: producers never wake us (that would be a system call on
@@ -662,7 +684,7 @@ int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
 {
     if (!r || !info)
         return rl_fail(RINGLOG_EINVAL, "NULL argument");
-    const struct rl_header *hd = r->g.hdr;
+    const struct rl_header_fixed *hd = &r->g.fixed;
     info->version = hd->version;
     info->nrings = hd->nrings;
     info->ring_size = hd->ring_slots * RL_SLOT_SIZE;

@@ -30,8 +30,9 @@ uint64_t rl_ticks(int clock)
     return clock == RL_CLOCK_TSC ? rl_plat_tsc() : rl_plat_mono_ns();
 }
 
-uint64_t rl_ticks_to_real_ns(const struct rl_header *h, uint64_t ticks)
+uint64_t rl_ticks_to_real_ns(const struct rl_region *g, uint64_t ticks)
 {
+    const struct rl_header_fixed *h = &g->fixed;
     uint64_t hz = h->clock_hz ? h->clock_hz : 1000000000u;
     /* Signed difference: entries may predate the calibration by a hair. */
     int64_t d = (int64_t)(ticks - h->clock_base);
@@ -49,17 +50,32 @@ static uint64_t registry_bytes(void)
     return (uint64_t)RL_REGISTRY_COUNT * sizeof(struct rl_registry_slot);
 }
 
-static void resolve(struct rl_region *g)
+static void resolve(struct rl_region *g, const struct rl_header *h)
 {
-    struct rl_header *h = g->hdr;
-    g->registry = (struct rl_registry_slot *)((unsigned char *)h + h->registry_offset);
-    g->rings = (unsigned char *)h + h->rings_offset;
-    g->stride = h->ring_stride;
-    g->nslots = h->ring_slots;
-    g->mask = h->ring_slots - 1;
-    g->nrings = h->nrings;
-    g->policy = (int)h->policy;
-    g->clock = (int)h->clock;
+    unsigned char *base = (unsigned char *)g->hdr;
+    struct rl_header_fixed *f = &g->fixed;
+    f->region_size = h->region_size;
+    f->ring_slots = h->ring_slots;
+    f->rings_offset = h->rings_offset;
+    f->ring_stride = h->ring_stride;
+    f->registry_offset = h->registry_offset;
+    f->clock_hz = h->clock_hz;
+    f->clock_base = h->clock_base;
+    f->mono_base_ns = h->mono_base_ns;
+    f->real_base_ns = h->real_base_ns;
+    f->version = h->version;
+    f->nrings = h->nrings;
+    f->policy = h->policy;
+    f->clock = h->clock;
+    f->creator_pid = h->creator_pid;
+    g->registry = (struct rl_registry_slot *)(base + f->registry_offset);
+    g->rings = base + f->rings_offset;
+    g->stride = f->ring_stride;
+    g->nslots = f->ring_slots;
+    g->mask = f->ring_slots - 1;
+    g->nrings = f->nrings;
+    g->policy = (int)f->policy;
+    g->clock = (int)f->clock;
 }
 
 int rl_region_validate(struct rl_region *g, const void *base, size_t size)
@@ -70,11 +86,16 @@ int rl_region_validate(struct rl_region *g, const void *base, size_t size)
     g->map = keep;
     if (size < RL_HEADER_SIZE)
         return rl_fail(RINGLOG_EFORMAT, "%zu bytes: too small for a ringlog region", size);
-    struct rl_header *h = (struct rl_header *)base;
-    uint64_t magic = atomic_load_explicit(&h->magic, memory_order_acquire);
+    uint64_t magic =
+        atomic_load_explicit(&((const struct rl_header *)base)->magic, memory_order_acquire);
     if (magic != RINGLOG_MAGIC)
         return rl_fail(RINGLOG_EFORMAT, "no ringlog magic (found 0x%016llx)",
                        (unsigned long long)magic);
+    /* Check and use a private copy of the immutable part: whoever can write
+     * the shared bytes cannot change the geometry between check and use. */
+    struct rl_header copy; /* only bytes 0..127 are copied and read */
+    memcpy(&copy, base, 128);
+    const struct rl_header *h = &copy;
     if (h->version != RINGLOG_LAYOUT_VERSION)
         return rl_fail(RINGLOG_EVERSION,
                        "layout version %u; this build of ringlog reads version %u only",
@@ -115,8 +136,8 @@ int rl_region_validate(struct rl_region *g, const void *base, size_t size)
         return rl_fail(RINGLOG_EFORMAT, "unknown clock %u", h->clock);
     if (h->clock_hz == 0)
         return rl_fail(RINGLOG_EFORMAT, "clock frequency is zero");
-    g->hdr = h;
-    resolve(g);
+    g->hdr = (struct rl_header *)base;
+    resolve(g, h);
     return 0;
 }
 
@@ -260,29 +281,39 @@ int rl_registry_check_dead(struct rl_region *g, uint32_t owner)
     if (owner == 0 || owner >= RL_REGISTRY_COUNT)
         return 1;
     struct rl_registry_slot *s = &g->registry[owner];
-    uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+    uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+    unsigned st = rl_reg_state(w);
     if (st == RL_REG_DEAD || st == RL_REG_FREE)
         return 1;
     if (st != RL_REG_LIVE)
         return 0;
-    if (rl_plat_proc_alive(s->pid, s->start_time))
+    uint64_t start = s->start_time;
+    /* start_time was written before LIVE (release); re-check the word so a
+     * re-claim between our two loads is not mistaken for the old holder. */
+    if (atomic_load_explicit(&s->word, memory_order_acquire) != w)
         return 0;
-    /* Producers read DEAD (acquire) before stealing the owner's reservations. */
-    atomic_compare_exchange_strong_explicit(&s->state, &st, RL_REG_DEAD, memory_order_acq_rel,
-                                            memory_order_acquire);
-    return 1;
+    if (rl_plat_proc_alive(rl_reg_pid(w), start))
+        return 0;
+    /* Producers read DEAD (acquire) before stealing the owner's
+     * reservations.  The CAS fails if the slot changed hands meanwhile. */
+    return atomic_compare_exchange_strong_explicit(&s->word, &w, rl_reg_with(w, rl_reg_pid(w), RL_REG_DEAD),
+                                                   memory_order_acq_rel, memory_order_acquire) ||
+           rl_reg_state(w) == RL_REG_DEAD;
 }
 
-static int try_claim(struct rl_region *g, uint32_t i, uint32_t from, uint32_t *owner)
+static int try_claim(struct rl_region *g, uint32_t i, unsigned from, uint32_t *owner)
 {
     struct rl_registry_slot *s = &g->registry[i];
-    uint32_t st = from;
-    if (!atomic_compare_exchange_strong_explicit(&s->state, &st, RL_REG_CLAIMING,
-                                                 memory_order_acquire, memory_order_relaxed))
+    uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+    if (rl_reg_state(w) != from)
         return 0;
-    s->pid = rl_plat_pid();
-    s->start_time = rl_plat_proc_start(s->pid);
-    atomic_store_explicit(&s->state, RL_REG_LIVE, memory_order_release);
+    uint32_t pid = rl_plat_pid();
+    uint64_t claiming = rl_reg_with(rl_reg_next_gen(w), pid, RL_REG_CLAIMING);
+    if (!atomic_compare_exchange_strong_explicit(&s->word, &w, claiming, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return 0;
+    s->start_time = rl_plat_proc_start(pid);
+    atomic_store_explicit(&s->word, rl_reg_with(claiming, pid, RL_REG_LIVE), memory_order_release);
     *owner = i;
     return 1;
 }
@@ -313,7 +344,9 @@ void rl_registry_release(struct rl_region *g, uint32_t owner)
 {
     if (owner == 0 || owner >= RL_REGISTRY_COUNT || !g->map.writable)
         return;
-    atomic_store_explicit(&g->registry[owner].state, RL_REG_FREE, memory_order_release);
+    struct rl_registry_slot *s = &g->registry[owner];
+    uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+    atomic_store_explicit(&s->word, rl_reg_with(w, 0, RL_REG_FREE), memory_order_release);
 }
 
 /* -------------------------------------------------------------- statistics */
@@ -418,7 +451,8 @@ int ringlog_open(const char *name, const struct ringlog_options *opts, ringlog *
     /* Mark processes that died holding registry slots, so that overwriting
      * producers may reclaim what they left half-written. */
     for (uint32_t i = 1; i < RL_REGISTRY_COUNT; i++)
-        if (atomic_load_explicit(&log->g.registry[i].state, memory_order_relaxed) == RL_REG_LIVE)
+        if (rl_reg_state(atomic_load_explicit(&log->g.registry[i].word, memory_order_relaxed)) ==
+            RL_REG_LIVE)
             rl_registry_check_dead(&log->g, i);
     log->fork_gen = atomic_load_explicit(&rl_fork_gen, memory_order_relaxed);
     rc = rl_registry_claim(&log->g, &log->owner);

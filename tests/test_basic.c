@@ -5,6 +5,7 @@
 #include "ringlog.h"
 
 #include <stdint.h>
+#include <sys/wait.h>
 
 struct collect {
     uint64_t n, gaps, gap_count, last;
@@ -68,6 +69,9 @@ static void test_roundtrip(void)
     for (uint32_t i = 0; i < 100; i++)
         CHECK_EQ(ringlog_write(log, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, i, &i, sizeof i), 0);
     CHECK_EQ(ringlog_printf(log, RINGLOG_LEVEL_WARN, "hello %d %s", 42, "world"), 0);
+    CHECK_EQ(ringlog_write(log, 300, RINGLOG_TYPE_RAW, 0, "x", 1), RINGLOG_EINVAL);
+    CHECK_EQ(ringlog_write(log, 2, 70000, 0, "x", 1), RINGLOG_EINVAL);
+    CHECK_EQ(ringlog_write(log, 2, 1, 0, NULL, 1), RINGLOG_EINVAL);
     struct collect c = {.order_ok = 1};
     drain(r, &c);
     CHECK_EQ(c.n, 101);
@@ -267,8 +271,57 @@ static void test_file_region(void)
     CHECK_EQ(ringlog_unlink(path), 0);
 }
 
+/* A producer that died right after moving the head over a long
+ * reservation (before marking it): the reader gets past the whole span in
+ * about one abandon period, not one period per slot. */
+static void test_dead_reservation_span(void)
+{
+    const char *name = test_region_name("span");
+    struct ringlog_options o = {.ring_size = 64 * 1024, .nrings = 1, .policy = RINGLOG_DROP};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &r), 0);
+    ringlog_reader_set_abandon_ms(r, 20);
+    CHECK_EQ(ringlog_printf(log, 2, "before"), 0);
+    struct rl_ring *ring = rl_ring_at(&log->g, 0);
+    atomic_fetch_add(&ring->head, 500); /* the dead writer's reservation */
+    CHECK_EQ(ringlog_printf(log, 2, "after"), 0);
+    struct collect c = {.order_ok = 1};
+    struct ringlog_handler h = {on_entry, on_gap, &c};
+    uint64_t t0 = rl_plat_mono_ns();
+    while (c.n < 2 && rl_plat_mono_ns() - t0 < 5000000000ull)
+        ringlog_read(r, &h, 100);
+    uint64_t ms = (rl_plat_mono_ns() - t0) / 1000000;
+    CHECK_EQ(c.n, 2);
+    CHECK(strcmp(c.last_text, "after") == 0);
+    CHECK(ms < 1000);
+    struct ringlog_stats t;
+    ringlog_stats(log, &t, NULL, 0);
+    CHECK_EQ(t.abandoned, 500);
+    ringlog_reader_close(r);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
+/* Liveness: ourselves alive, a reaped child dead, a wrong start time dead. */
+static void test_liveness(void)
+{
+    uint32_t me = rl_plat_pid();
+    CHECK(rl_plat_proc_alive(me, rl_plat_proc_start(me)));
+    CHECK(!rl_plat_proc_alive(me, rl_plat_proc_start(me) + 12345));
+    pid_t k = fork();
+    if (k == 0)
+        _exit(0);
+    int st;
+    waitpid(k, &st, 0);
+    CHECK(!rl_plat_proc_alive((uint32_t)k, 0));
+}
+
 int main(void)
 {
+    test_dead_reservation_span();
+    test_liveness();
     test_roundtrip();
     test_overwrite();
     test_drop();

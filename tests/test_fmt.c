@@ -88,6 +88,21 @@ static unsigned rn(unsigned n)
     return (unsigned)(rnd() % n);
 }
 
+/* Helpers with their random draws sequenced, so that a seed reproduces the
+ * same cases whatever order a compiler evaluates operands in. */
+static uint64_t rnd_shr(unsigned add, unsigned n)
+{
+    uint64_t v = rnd();
+    return v >> (add + rn(n));
+}
+
+static unsigned rn2(unsigned n, unsigned *second, unsigned n2)
+{
+    unsigned v = rn(n);
+    *second = rn(n2);
+    return v;
+}
+
 /* ------------------------------------------------- typed argument dispatch */
 
 enum { T_I, T_U, T_L, T_UL, T_LL, T_ULL, T_D, T_LD, T_P, T_S };
@@ -222,7 +237,7 @@ static const struct tcase table[] = {
     TWP("%0*.*x", 10, 4, T_U, u, 0xab), TW("%0*d", -8, T_I, i, 42),
     /* characters and strings */
     TI("%c", 'x'), TI("%5c", 'x'), TI("%-5c|", 'x'), TI("%05c", 'x'), TI("%.0c", 'x'),
-    TI("%+c", 'x'), TI("%c", 0), TI("%5c", 0), TI("%c", 255), TI("%c", 0x141), TI("%hc", 'y'),
+    TI("%+c", 'x'), TI("%c", 0), TI("%5c", 0), TI("%c", 255), TI("%c", 0x141),
     TS("%s", "hello"), TS("%10s", "hello"), TS("%-10s|", "hello"), TS("%010s", "hello"),
     TS("%.3s", "hello"), TS("%.0s", "hello"), TS("%10.3s", "hello"), TS("%-10.3s|", "hello"),
     TS("%.10s", "hello"), TS("%s", ""), TS("%5s", ""), TS("%hs", "abc"), TS("%hhs", "abc"),
@@ -339,8 +354,8 @@ static uint64_t rand_int_bits(void)
     case 0: return edge[rn(sizeof edge / sizeof edge[0])];
     case 1: return rnd();
     case 2: return (uint64_t)((int64_t)rn(2001) - 1000);
-    case 3: return rnd() >> rn(64);
-    case 4: return (uint64_t)(-(int64_t)(rnd() >> (1 + rn(63))));
+    case 3: return rnd_shr(0, 64);
+    case 4: return 0 - rnd_shr(1, 63);
     default: return rnd() & 0xffffffffu;
     }
 }
@@ -369,6 +384,7 @@ static double rand_double(void)
         5e-324, 2.2250738585072009e-308, 1.7976931348623157e308, 0.49999999999999994,
         4503599627370495.5, 1e-5, 1e-4, 9.9999996, 99.995, 0.015, 1.005, 2.675};
     double d;
+    unsigned u, v;
     switch (rn(16)) {
     case 0: case 1: case 2:
         d = bits_double(rnd());
@@ -380,7 +396,8 @@ static double rand_double(void)
         d = (double)((int)rn(2001) - 1000);
         break;
     case 5: /* exact binary halfway points for low precisions */
-        d = (double)(2 * rn(100000) + 1) / (double)(1u << (1 + rn(20)));
+        u = rn2(100000, &v, 20);
+        d = (double)(2 * u + 1) / (double)(1u << (1 + v));
         break;
     case 6:
         d = pow10_of((int)rn(640) - 325);
@@ -389,13 +406,15 @@ static double rand_double(void)
         d = ldexp(1.0, (int)rn(2100) - 1075);
         break;
     case 8: /* short decimals: x.xx5 and friends */
-        d = (double)rn(10000000) / pow10_of((int)rn(9));
+        u = rn2(10000000, &v, 9);
+        d = (double)u / pow10_of((int)v);
         break;
     case 9:
-        d = ldexp((double)(rnd() >> 11), (int)rn(200) - 150);
+        d = (double)(rnd() >> 11);
+        d = ldexp(d, (int)rn(200) - 150);
         break;
     case 10: /* denormals */
-        d = bits_double(rnd() & ((UINT64_C(1) << 52) - 1) >> rn(52));
+        d = bits_double(rnd_shr(12, 52));
         break;
     case 11:
         d = rn(2) ? INFINITY : NAN;
@@ -404,7 +423,8 @@ static double rand_double(void)
         d = nextafter(DBL_MAX, 0) * (rn(2) ? 1 : 0.5);
         break;
     default:
-        d = (double)(rnd() >> 11) / 9007199254740992.0 * pow10_of((int)rn(24) - 12);
+        d = (double)(rnd() >> 11) / 9007199254740992.0;
+        d *= pow10_of((int)rn(24) - 12);
         break;
     }
     return rn(2) ? -d : d;
@@ -433,17 +453,20 @@ static long double rand_ldouble(void)
         unsigned e = rn(10) ? 16383 + rn(2400) - 1200 : 1 + rn(0x7ffe);
         ld = bits_x87(rnd() | UINT64_C(1) << 63, e);
     } else if (r == 6) {
-        ld = bits_x87((rnd() >> 1) >> rn(63), 0); /* denormal */
+        ld = bits_x87(rnd_shr(1, 63), 0); /* denormal */
     } else if (r == 7) {
         static const long double edge[] = {LDBL_MAX, LDBL_MIN, LDBL_TRUE_MIN, 0.1L, 1e4932L,
                                            1e-4932L, 2.5L, 0.125L, 1e23L, 1e-4940L};
         ld = edge[rn(sizeof edge / sizeof edge[0])];
     } else if (r == 8) {
-        ld = (long double)(2 * rnd() + 1) / (long double)(UINT64_C(1) << (1 + rn(60)));
+        ld = (long double)(2 * rnd() + 1);
+        ld /= (long double)(UINT64_C(1) << (1 + rn(60)));
     } else
 #endif
         if (r < 10) {
-        ld = (long double)(2 * rn(100000) + 1) / (long double)(1u << (1 + rn(20)));
+        unsigned u, v;
+        u = rn2(100000, &v, 20);
+        ld = (long double)(2 * u + 1) / (long double)(1u << (1 + v));
     } else {
         ld = (long double)rand_double();
     }
@@ -555,7 +578,7 @@ static void test_random(long ncases)
         case 'p':
             *p++ = conv;
             a.type = T_P;
-            a.v.p = rn(8) ? (void *)(uintptr_t)(rnd() >> rn(64)) : NULL;
+            a.v.p = rn(8) ? (void *)(uintptr_t)rnd_shr(0, 64) : NULL;
             break;
         default:
             if (rn(4) == 0) {
@@ -675,6 +698,8 @@ static void test_fetch_paths(void)
         check(err == RL_FMT_ERR_SPEC, "star extremes: SPEC error");
     }
     expect_fetch("%p %s %.1Lf", a6, 3, "(nil) (null) 2.5", 0);
+    /* %hc and %hhc read an int (glibc agrees; ASan's printf interceptor does not know them) */
+    expect_fetch("%hc%hhc", a3 + 5, 1, "A<?>", RL_FMT_ERR_ARG);
     /* no fetch at all */
     {
         char out[32];
@@ -830,6 +855,67 @@ static void test_hostile(long n)
            n_fail == before ? "ok" : "FAILED", n, worst * 1e3);
 }
 
+/* Exact ties at every precision: (2r+1)*2^-k has exactly k fraction digits,
+ * the last one a 5, so %.(k-1)f and %.(S-2)e (S significant digits) round a
+ * true halfway value; neighbours and limb boundaries come along. */
+static int sig_digits(const char *e_out)
+{
+    int n = 0, last = 0;
+    const char *q;
+    for (q = e_out; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9') {
+            n++;
+            if (*q != '0')
+                last = n;
+        }
+    return last;
+}
+
+static void test_ties(long n)
+{
+    static char tmp[BUFSZ];
+    long before = n_fail, i;
+    char fmt[32];
+    for (i = 0; i < n; i++) {
+        struct arg a;
+        int k, S, d, is_ld = LDBL_MANT_DIG == 64 && rn(3) == 0;
+        if (is_ld) {
+            uint64_t r = rnd_shr(0, 64);
+            k = rn(8) ? 1 + (int)rn(120) : 1 + (int)rn(16440);
+            a.type = T_LD;
+            a.v.ld = ldexpl((long double)(r | 1), -k);
+            if (a.v.ld == 0)
+                continue;
+            snprintf(tmp, sizeof tmp, "%.4000Le", a.v.ld);
+        } else {
+            uint64_t r = rnd_shr(11, 53);
+            k = rn(8) ? 1 + (int)rn(80) : 1 + (int)rn(1074);
+            a.type = T_D;
+            a.v.d = ldexp((double)(r | 1), -k);
+            if (a.v.d == 0)
+                continue;
+            snprintf(tmp, sizeof tmp, "%.1100e", a.v.d);
+        }
+        S = sig_digits(tmp);
+        if (S < 2 || S > 3900)
+            continue;
+        for (d = -1; d <= 1; d++) {
+            const char *L = is_ld ? "L" : "";
+            if (k - 1 + d >= 0 && k - 1 + d <= 4096) {
+                snprintf(fmt, sizeof fmt, "%%.%d%sf", k - 1 + d, L);
+                diff_case("tie", fmt, 0, 0, 0, &a, rn(40));
+            }
+            if (S - 2 + d >= 0) {
+                snprintf(fmt, sizeof fmt, "%%.%d%se", S - 2 + d, L);
+                diff_case("tie", fmt, 0, 0, 0, &a, rn(40));
+                snprintf(fmt, sizeof fmt, "%%#.%d%sg", S - 1 + d, L);
+                diff_case("tie", fmt, 0, 0, 0, &a, rn(40));
+            }
+        }
+    }
+    printf("fmt: %s exact ties, %ld values\n", n_fail == before ? "ok" : "FAILED", n);
+}
+
 /* Worst cases for time: the largest expansions allowed. */
 static void test_worst_time(void)
 {
@@ -891,6 +977,7 @@ int main(void)
     test_fetch_paths();
     test_vformat();
     test_random(ncases);
+    test_ties(ncases / 40);
     test_hostile(ncases / 4);
     test_worst_time();
 
