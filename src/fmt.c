@@ -10,7 +10,7 @@
  * Only the limbs needed for the requested precision are produced; whether
  * anything non-zero lies beyond them is kept in a sticky flag, which is all
  * round-half-even needs.  So precision 4096 of 1e-4951 costs a few thousand
- * limbs of work and ~4.3 KiB of stack, never the ~16 KiB a full expansion of
+ * limbs of work and ~4.4 KiB of stack, never the ~16 KiB a full expansion of
  * an x87 denormal would take.
  */
 #include "fmt.h"
