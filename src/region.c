@@ -285,9 +285,10 @@ int rl_registry_check_dead(struct rl_region *g, uint32_t owner)
     unsigned st = rl_reg_state(w);
     if (st == RL_REG_DEAD || st == RL_REG_FREE)
         return 1;
-    if (st != RL_REG_LIVE)
-        return 0;
-    uint64_t start = s->start_time;
+    /* CLAIMING: the pid is already in the word; a claimer killed before it
+     * stored LIVE must not hold the slot for ever.  Its start time may not
+     * be written yet, so only the pid is checked. */
+    uint64_t start = st == RL_REG_LIVE ? s->start_time : 0;
     /* start_time was written before LIVE (release); re-check the word so a
      * re-claim between our two loads is not mistaken for the old holder. */
     if (atomic_load_explicit(&s->word, memory_order_acquire) != w)
