@@ -87,6 +87,7 @@ enum ringlog_level {
 enum ringlog_type {
     RINGLOG_TYPE_TEXT = 1, /* payload is UTF-8 text (ringlog_printf) */
     RINGLOG_TYPE_RAW = 2,  /* payload is opaque bytes */
+    RINGLOG_TYPE_TRIGGER = 3, /* a trigger was raised; payload is its reason, remarks its number */
     RINGLOG_TYPE_USER = 256,
 };
 
@@ -140,6 +141,14 @@ RINGLOG_API int ringlog_printf(ringlog *log, unsigned level, const char *fmt, ..
     RINGLOG_PRINTF(3, 4);
 RINGLOG_API int ringlog_vprintf(ringlog *log, unsigned level, const char *fmt, va_list ap)
     RINGLOG_PRINTF(3, 0);
+
+/* Raise a trigger: logs a RINGLOG_TYPE_TRIGGER entry carrying `reason`
+ * (cut at 256 bytes; may be NULL), counts it in the region, and wakes every
+ * process waiting in ringlog_reader_wait_trigger (a recorder writes a
+ * snapshot).  Lock-free and async-signal-safe; it makes one system call
+ * (the futex wake).  Returns what logging the entry returned; the trigger
+ * is raised even when the entry was dropped. */
+RINGLOG_API int ringlog_trigger(ringlog *log, const char *reason);
 
 /* Counters.  At quiescence (no log call in progress, nothing buffered):
  *     written == read + lost + overwritten + buffered
@@ -220,8 +229,15 @@ struct ringlog_info {
     uint64_t created_ns;   /* creation wall-clock time, ns since epoch */
     uint32_t creator_pid;
     const char *clock;     /* "tsc" or "monotonic" */
+    uint32_t triggers;     /* triggers raised so far (wraps at 2^32) */
 };
 RINGLOG_API int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info);
+
+/* Sleep (no polling: a futex in the region) until the region's trigger
+ * count differs from *seen, at most timeout_ms (< 0: no limit).  Returns 1
+ * and updates *seen when a trigger came, 0 on timeout.  Start with *seen
+ * from ringlog_reader_info's `triggers` to wait for the next one. */
+RINGLOG_API int ringlog_reader_wait_trigger(ringlog_reader *r, uint32_t *seen, int timeout_ms);
 
 /* Time between a reservation first seen stuck and the reader reclaiming it
  * when its producer is dead (or never marked it).  Default 50 ms. */

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define RINGLOG_MAGIC 0x31474F4C474E4952ull /* "RINGLOG1" little-endian */
-#define RINGLOG_LAYOUT_VERSION 1u
+#define RINGLOG_LAYOUT_VERSION 2u
 
 #define RL_CACHELINE 64u
 #define RL_HEADER_SIZE 4096u
@@ -66,7 +66,10 @@ struct rl_header {
     /* 320: the consuming reader's claim: pid and start time of its process. */
     alignas(RL_CACHELINE) _Atomic uint64_t consumer; /* pid << 32 | 1, or 0 */
     char pad2[RL_CACHELINE - 8];
-    char pad3[RL_HEADER_SIZE - 384];
+    /* 384: triggers raised so far; also the futex word recorders sleep on. */
+    alignas(RL_CACHELINE) _Atomic uint32_t triggers;
+    char pad3[RL_CACHELINE - 4];
+    char pad4[RL_HEADER_SIZE - 448];
 };
 
 /*
@@ -194,6 +197,7 @@ _Static_assert(offsetof(struct rl_header, real_base_ns) == 104, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, checksum) == 124, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, next_index) == 256, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, consumer) == 320, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, triggers) == 384, "FORMAT.md");
 _Static_assert(sizeof(struct rl_registry_slot) == 16, "FORMAT.md");
 _Static_assert(sizeof(struct rl_ring) == RL_RING_HDR_SIZE, "FORMAT.md");
 _Static_assert(offsetof(struct rl_ring, tail) == 64, "FORMAT.md");

@@ -8,6 +8,7 @@
 #define RINGLOG_PLATFORM_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -54,5 +55,11 @@ uint64_t rl_plat_proc_start(uint32_t pid); /* 0 when the process does not exist 
 int rl_plat_proc_alive(uint32_t pid, uint64_t start);
 
 void rl_plat_sleep_ns(uint64_t ns);
+
+/* Cross-process wait on a 32-bit word in shared memory: sleep while *word
+ * == expected, at most timeout_ns (UINT64_MAX: no limit).  Wake: all
+ * sleepers.  Wake is async-signal-safe (one system call). */
+void rl_plat_futex_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t timeout_ns);
+void rl_plat_futex_wake(_Atomic uint32_t *word);
 
 #endif

@@ -294,3 +294,19 @@ int ringlog_printf(ringlog *log, unsigned level, const char *fmt, ...)
     va_end(ap);
     return rc;
 }
+
+int ringlog_trigger(ringlog *log, const char *reason)
+{
+    if (RL_UNLIKELY(!log))
+        return RINGLOG_EINVAL;
+    size_t n = 0;
+    while (reason && n < 256 && reason[n])
+        n++;
+    _Atomic uint32_t *word = &log->g.hdr->triggers;
+    uint32_t number = atomic_load_explicit(word, memory_order_relaxed) + 1;
+    /* The entry first, so a recorder woken below finds it in the rings. */
+    int rc = put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
+    atomic_fetch_add_explicit(word, 1, memory_order_release);
+    rl_plat_futex_wake(word);
+    return rc;
+}

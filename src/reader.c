@@ -693,5 +693,31 @@ int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
     info->created_ns = hd->real_base_ns;
     info->creator_pid = hd->creator_pid;
     info->clock = hd->clock == RL_CLOCK_TSC ? "tsc" : "monotonic";
+    info->triggers = atomic_load_explicit(&r->g.hdr->triggers, memory_order_acquire);
     return 0;
+}
+
+int ringlog_reader_wait_trigger(ringlog_reader *r, uint32_t *seen, int timeout_ms)
+{
+    if (!r || !seen)
+        return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    _Atomic uint32_t *word = &r->g.hdr->triggers;
+    uint64_t start = rl_plat_mono_ns();
+    for (;;) {
+        uint32_t cur = atomic_load_explicit(word, memory_order_acquire);
+        if (cur != *seen) {
+            *seen = cur;
+            return 1;
+        }
+        uint64_t left = UINT64_MAX;
+        if (timeout_ms >= 0) {
+            uint64_t spent = rl_plat_mono_ns() - start, limit = (uint64_t)timeout_ms * 1000000u;
+            if (spent >= limit)
+                return 0;
+            left = limit - spent;
+        }
+        /* Returns at a wake, a signal, a timeout, or at once if the word
+         * already moved: each case re-checks above. */
+        rl_plat_futex_wait(word, cur, left);
+    }
 }

@@ -347,7 +347,8 @@ void rl_registry_release(struct rl_region *g, uint32_t owner)
         return;
     struct rl_registry_slot *s = &g->registry[owner];
     uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
-    atomic_store_explicit(&s->word, rl_reg_with(w, 0, RL_REG_FREE), memory_order_release);
+    /* The pid stays: readers of entries this handle wrote still name it. */
+    atomic_store_explicit(&s->word, rl_reg_with(w, rl_reg_pid(w), RL_REG_FREE), memory_order_release);
 }
 
 /* -------------------------------------------------------------- statistics */

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <sys/wait.h>
+#include <time.h>
 
 struct collect {
     uint64_t n, gaps, gap_count, last;
@@ -318,8 +319,73 @@ static void test_liveness(void)
     CHECK(!rl_plat_proc_alive((uint32_t)k, 0));
 }
 
+struct trig_seen {
+    int n;
+    uint32_t remarks;
+    char reason[64];
+};
+static int on_trigger_entry(void *arg, const struct ringlog_entry *e)
+{
+    struct trig_seen *t = arg;
+    if (e->type == RINGLOG_TYPE_TRIGGER) {
+        t->n++;
+        t->remarks = e->remarks;
+        size_t n = e->length < sizeof t->reason - 1 ? e->length : sizeof t->reason - 1;
+        memcpy(t->reason, e->data, n);
+        t->reason[n] = 0;
+    }
+    return 0;
+}
+
+/* A trigger raised in another process wakes a waiter at once (futex, no
+ * polling) and shows in the log as an entry. */
+static void test_trigger(void)
+{
+    const char *name = test_region_name("trig");
+    struct ringlog_options o = {.ring_size = 8192, .nrings = 1};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_PEEK, &r), 0);
+    struct ringlog_info info;
+    ringlog_reader_info(r, &info);
+    CHECK_EQ(info.triggers, 0);
+    uint32_t seen = info.triggers;
+    CHECK_EQ(ringlog_reader_wait_trigger(r, &seen, 50), 0); /* times out */
+    fflush(stdout);
+    pid_t k = fork();
+    if (k == 0) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        ringlog *l2;
+        if (ringlog_open(name, NULL, &l2) != 0)
+            _exit(1);
+        ringlog_trigger(l2, "boom in child");
+        ringlog_close(l2);
+        _exit(0);
+    }
+    uint64_t t0 = rl_plat_mono_ns();
+    CHECK_EQ(ringlog_reader_wait_trigger(r, &seen, 5000), 1);
+    uint64_t waited_ms = (rl_plat_mono_ns() - t0) / 1000000;
+    CHECK(waited_ms >= 90 && waited_ms < 2000);
+    CHECK_EQ(seen, 1);
+    int st;
+    waitpid(k, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    struct trig_seen ts = {0};
+    struct ringlog_handler h = {on_trigger_entry, NULL, &ts};
+    ringlog_read(r, &h, 0);
+    CHECK_EQ(ts.n, 1);
+    CHECK_EQ(ts.remarks, 1);
+    CHECK(strcmp(ts.reason, "boom in child") == 0);
+    ringlog_reader_close(r);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
 int main(void)
 {
+    test_trigger();
     test_dead_reservation_span();
     test_liveness();
     test_roundtrip();

@@ -51,6 +51,8 @@ head -n 1 "$TMP/out" | grep -q '"index"' && ok "dump json has index" || bad "dum
 grep -q '"time":"[0-9-]*T[0-9:.]*Z"' "$TMP/out" && ok "dump json time is RFC 3339" || bad "dump json time is RFC 3339"
 "$RL" stats "$NAME" --json >"$TMP/s2"
 cmp -s "$TMP/s1" "$TMP/s2" && ok "dump changed nothing" || bad "dump changed nothing"
+expect "trigger" "$RL" trigger "$NAME" disk on fire
+"$RL" dump "$NAME" --json | grep -q '"type":3,"remarks":1,.*"message":"disk on fire"' && ok "trigger entry in dump" || bad "trigger entry in dump"
 expect "rm" "$RL" rm "$NAME"
 expect_fail "rm again fails" "$NAME" "$RL" rm "$NAME"
 

@@ -75,7 +75,7 @@ static int passes_filters(struct view *v, const struct ringlog_entry *e)
         return 0;
     if (v->have_re) {
         /* Only text has a message to match; binary payloads never match. */
-        if (e->type != RINGLOG_TYPE_TEXT)
+        if (e->type != RINGLOG_TYPE_TEXT && e->type != RINGLOG_TYPE_TRIGGER)
             return 0;
         sb_reset(&v->text);
         sb_add(&v->text, e->data, e->length);
@@ -101,7 +101,10 @@ static void format_text_line(struct view *v, const struct ringlog_entry *e)
     else
         sb_puts(b, "pid=? ");
     const unsigned char *d = e->data;
-    if (e->type == RINGLOG_TYPE_TEXT) {
+    if (e->type == RINGLOG_TYPE_TRIGGER) {
+        sb_printf(b, "TRIGGER #%u: ", e->remarks);
+        sb_text_escaped(b, d, e->length);
+    } else if (e->type == RINGLOG_TYPE_TEXT) {
         sb_text_escaped(b, d, e->length);
         if (e->flags & RINGLOG_FLAG_TRUNCATED)
             sb_puts(b, " \xe2\x80\xa6[truncated]");
@@ -130,7 +133,7 @@ static void format_json_line(struct view *v, const struct ringlog_entry *e)
               "\"remarks\":%u,\"pid\":%u,\"flags\":%u,",
               (unsigned long long)e->index, ts, e->cpu, level_str(e->level, lbuf, sizeof lbuf),
               e->type, e->remarks, e->pid, e->flags);
-    if (e->type == RINGLOG_TYPE_TEXT) {
+    if (e->type == RINGLOG_TYPE_TEXT || e->type == RINGLOG_TYPE_TRIGGER) {
         sb_puts(b, "\"message\":\"");
         sb_json_escaped(b, e->data, e->length);
     } else {
