@@ -6,6 +6,7 @@
  *     `make test` under ASan+UBSan.
  *
  * Input byte 0 selects the shape:
+ *   "RLSNAP01...": a snapshot file (header, checksums, images);
  *   even: the bytes are a region image as is (exercises the header checks);
  *   odd:  a region with a valid header is built, and the rest of the input
  *         is poured cyclically over the ring headers, stamps and entries, so
@@ -124,6 +125,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (data[0] & 1) {
         build_region(data, size);
+    } else if (size >= 8 && memcmp(data, RL_SNAP_MAGIC, 8) == 0) {
+        /* A snapshot file: header, checksums, then each image as a region. */
+        unsigned char *m = aligned_alloc(64, (size + 63) & ~(size_t)63);
+        if (!m)
+            return 0;
+        memcpy(m, data, size);
+        struct rl_region img[2];
+        unsigned nimg = 0;
+        const struct rl_snap_header *sh;
+        if (rl_snapshot_parse(m, size, img, &nimg, &sh) == 0)
+            for (unsigned i = 0; i < nimg; i++)
+                exercise((unsigned char *)img[i].hdr, (size_t)sh->image_size);
+        free(m);
     } else {
         unsigned char *m = aligned_alloc(64, (size + 63) & ~(size_t)63);
         if (!m)

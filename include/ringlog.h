@@ -150,6 +150,15 @@ RINGLOG_API int ringlog_vprintf(ringlog *log, unsigned level, const char *fmt, v
  * is raised even when the entry was dropped. */
 RINGLOG_API int ringlog_trigger(ringlog *log, const char *reason);
 
+/* Write a snapshot of region `name` to `path`: a copy of everything its
+ * rings hold now and, when post_ms > 0, a second copy taken post_ms later
+ * (what arrived after the trigger), with the reason, the time and CRC-32
+ * checksums.  Written to a temporary name, fsync'd, then renamed.  Readable
+ * with ringlog_reader_open(path, RINGLOG_READER_PEEK) and `ringlog dump`.
+ * Not for the log path: it allocates and makes system calls. */
+RINGLOG_API int ringlog_snapshot(const char *name, const char *path, const char *reason,
+                                 unsigned post_ms);
+
 /* Counters.  At quiescence (no log call in progress, nothing buffered):
  *     written == read + lost + overwritten + buffered
  * `too_big` is part of `lost`.  `abandoned` counts reservations whose producer
@@ -203,6 +212,8 @@ struct ringlog_handler {
 #define RINGLOG_READER_PEEK 0x1u    /* look without changing anything (dump);
                                       maps the region read-only */
 
+/* `name` may also be a snapshot file (ringlog_snapshot); it is checked
+ * whole (checksums, every field) and read as a peeking reader. */
 RINGLOG_API int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out);
 RINGLOG_API void ringlog_reader_close(ringlog_reader *r);
 
@@ -230,6 +241,9 @@ struct ringlog_info {
     uint32_t creator_pid;
     const char *clock;     /* "tsc" or "monotonic" */
     uint32_t triggers;     /* triggers raised so far (wraps at 2^32) */
+    /* Set when the reader reads a snapshot file, else NULL / 0. */
+    const char *snapshot_reason;
+    uint64_t snapshot_ns;  /* when it was taken, ns since the epoch */
 };
 RINGLOG_API int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info);
 

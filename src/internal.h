@@ -82,6 +82,11 @@ int rl_stats(const struct rl_region *g, struct ringlog_stats *total,
 /* reader.c */
 int rl_reader_open_memory(void *base, size_t size, unsigned flags, ringlog_reader **out);
 
+/* snapshot.c */
+uint32_t rl_crc32(const void *p, size_t n);
+int rl_snapshot_parse(unsigned char *buf, size_t size, struct rl_region img[2], unsigned *nimg,
+                      const struct rl_snap_header **hdr);
+
 /* error.c */
 int rl_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -177,6 +177,29 @@ static inline uint64_t rl_entry_slots(uint64_t len)
     return 1 + ((len + RL_SLOT_SIZE - 1) >> RL_SLOT_SHIFT);
 }
 
+/* Snapshot file header (docs/FORMAT.md, "Snapshot files"). */
+#define RL_SNAP_MAGIC "RLSNAP01"
+#define RL_SNAP_VERSION 1u
+#define RL_SNAP_HEADER_SIZE 4096u
+struct rl_snap_header {
+    char magic[8];          /*   0 */
+    uint32_t version;       /*   8 */
+    uint32_t header_size;   /*  12 */
+    uint64_t image_size;    /*  16: bytes of each region image */
+    uint32_t nimages;       /*  24: 1, or 2 with a post-trigger image */
+    uint32_t trigger;       /*  28: region's trigger count when taken */
+    uint64_t taken_ns;      /*  32: wall clock, ns since the epoch */
+    uint64_t post_ns;       /*  40: time between the two images */
+    uint32_t image_crc[2];  /*  48: CRC-32 of each image */
+    uint32_t header_crc;    /*  56: CRC-32 of these 4096 bytes with this field 0 */
+    uint32_t reserved;      /*  60 */
+    char reason[256];       /*  64: NUL-terminated */
+    char pad[RL_SNAP_HEADER_SIZE - 320];
+};
+_Static_assert(sizeof(struct rl_snap_header) == RL_SNAP_HEADER_SIZE, "FORMAT.md");
+_Static_assert(offsetof(struct rl_snap_header, header_crc) == 56, "FORMAT.md");
+_Static_assert(offsetof(struct rl_snap_header, reason) == 64, "FORMAT.md");
+
 /* FNV-1a, enough to tell a corrupt header from a good one. */
 static inline uint32_t rl_checksum(const void *p, size_t n)
 {

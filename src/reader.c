@@ -15,6 +15,8 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +54,12 @@ struct ringlog_reader {
     uint64_t snap_g;
     uint64_t *snap_head;
     uint64_t late;  /* entries older than what we already resolved */
+    /* Snapshot files: the file's bytes, and its post-trigger image. */
+    unsigned char *snapfile;
+    struct rl_region g2;
+    int have_g2;
+    char snap_reason[257];
+    uint64_t snap_ns;
 };
 
 /* -------------------------------------------------------------- the heap */
@@ -170,6 +178,59 @@ static int claim_consumer(struct ringlog_reader *r)
     return rl_fail(RINGLOG_EBUSY, "could not take the consumer claim");
 }
 
+/* If `name` is a path to a snapshot file, read and check it whole.
+ * Returns RINGLOG_ENOENT (quietly) when it is not a snapshot file. */
+static int open_snapshot(struct ringlog_reader *r, const char *name)
+{
+    if (!name || !rl_plat_is_path(name))
+        return RINGLOG_ENOENT;
+    FILE *f = fopen(name, "rb");
+    if (!f)
+        return RINGLOG_ENOENT;
+    char magic[8];
+    if (fread(magic, 1, 8, f) != 8 || memcmp(magic, RL_SNAP_MAGIC, 8) != 0) {
+        fclose(f);
+        return RINGLOG_ENOENT;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
+        (uint64_t)st.st_size > ((uint64_t)1 << 40)) {
+        fclose(f);
+        return rl_fail(RINGLOG_EFORMAT, "%s: snapshot of unreadable size", name);
+    }
+    size_t size = (size_t)st.st_size;
+    unsigned char *buf = aligned_alloc(64, (size + 63) & ~(size_t)63);
+    if (!buf) {
+        fclose(f);
+        return rl_fail(RINGLOG_ENOMEM, "%s: no memory for %zu bytes", name, size);
+    }
+    rewind(f);
+    size_t got = fread(buf, 1, size, f);
+    fclose(f);
+    struct rl_region img[2];
+    unsigned nimg = 0;
+    const struct rl_snap_header *sh = NULL;
+    int rc = got == size ? rl_snapshot_parse(buf, size, img, &nimg, &sh)
+                         : rl_fail(RINGLOG_EIO, "%s: short read", name);
+    if (rc) {
+        /* Name the file in the message, keep the reason. */
+        char why[400];
+        snprintf(why, sizeof why, "%s", ringlog_errmsg());
+        free(buf);
+        return rl_fail(rc, "%s: %s", name, why);
+    }
+    r->snapfile = buf;
+    r->g = img[0];
+    if (nimg > 1) {
+        r->g2 = img[1];
+        r->have_g2 = 1;
+    }
+    memcpy(r->snap_reason, sh->reason, 256);
+    r->snap_reason[256] = 0;
+    r->snap_ns = sh->taken_ns;
+    return 0;
+}
+
 int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
 {
     if (!out)
@@ -184,12 +245,20 @@ int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
     r->pid = rl_plat_pid();
     r->abandon_ns = 50ull * 1000 * 1000;
     struct ringlog_options o = {.flags = RINGLOG_OPEN_EXISTING};
-    int peek = (flags & RINGLOG_READER_PEEK) != 0;
-    int rc = rl_region_open(&r->g, name, &o, !peek, 0);
-    if (rc) {
+    int rc = open_snapshot(r, name);
+    if (rc == 0) {
+        r->flags = flags = RINGLOG_READER_PEEK; /* a file on disk: nothing to consume */
+    } else if (rc != RINGLOG_ENOENT) {
         free(r);
         return rc;
+    } else {
+        rc = rl_region_open(&r->g, name, &o, !(flags & RINGLOG_READER_PEEK), 0);
+        if (rc) {
+            free(r);
+            return rc;
+        }
     }
+    int peek = (flags & RINGLOG_READER_PEEK) != 0;
     r->rs = calloc(r->g.nrings, sizeof *r->rs);
     r->snap_head = calloc(r->g.nrings, sizeof *r->snap_head);
     if (!r->rs || !r->snap_head) {
@@ -252,6 +321,7 @@ void ringlog_reader_close(ringlog_reader *r)
     free(r->rs);
     free(r->snap_head);
     rl_region_close(&r->g);
+    free(r->snapfile);
     free(r);
 }
 
@@ -447,9 +517,8 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlo
 
 /* Peek: copy what each ring holds between its tail and its head without
  * changing anything; entries reclaimed while we copied are discarded. */
-static int peek_ring(struct ringlog_reader *r, uint32_t ri, uint64_t head)
+static int peek_ring(struct ringlog_reader *r, struct rl_region *g, uint32_t ri, uint64_t head)
 {
-    struct rl_region *g = &r->g;
     struct rl_ring *ring = rl_ring_at(g, ri);
     _Atomic uint64_t *seq = rl_seq(g, ring);
     uint64_t t = atomic_load_explicit(&ring->tail, memory_order_acquire);
@@ -613,7 +682,15 @@ static int read_peek(struct ringlog_reader *r, const struct ringlog_handler *h, 
 {
     take_snapshot(r);
     for (uint32_t i = 0; i < r->g.nrings; i++) {
-        int rc = peek_ring(r, i, r->snap_head[i]);
+        int rc = peek_ring(r, &r->g, i, r->snap_head[i]);
+        if (rc < 0)
+            return rc;
+    }
+    /* A snapshot's post-trigger image: the same region a little later.
+     * Entries held by both images are delivered once (equal indices). */
+    for (uint32_t i = 0; r->have_g2 && i < r->g2.nrings; i++) {
+        struct rl_ring *ring = rl_ring_at(&r->g2, i);
+        int rc = peek_ring(r, &r->g2, i, atomic_load_explicit(&ring->head, memory_order_acquire));
         if (rc < 0)
             return rc;
     }
@@ -694,6 +771,8 @@ int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
     info->creator_pid = hd->creator_pid;
     info->clock = hd->clock == RL_CLOCK_TSC ? "tsc" : "monotonic";
     info->triggers = atomic_load_explicit(&r->g.hdr->triggers, memory_order_acquire);
+    info->snapshot_reason = r->snapfile ? r->snap_reason : NULL;
+    info->snapshot_ns = r->snap_ns;
     return 0;
 }
 

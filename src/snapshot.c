@@ -1,0 +1,210 @@
+/*
+ * Snapshot files: what a region held when a trigger fired (and, optionally,
+ * a second image taken after a post-trigger window), on disk, checksummed,
+ * self-describing.  docs/FORMAT.md, "Snapshot files", gives the layout.
+ *
+ * An image is a copy of the whole region taken with relaxed 64-bit loads
+ * while producers keep writing.  A copied entry may have been reused while
+ * we copied; the same rule as the peeking reader applies (DESIGN.md): after
+ * an acquire fence, any position below the ring's live tail may have been
+ * reused, so each image's tail is raised to the live tail.  What remains
+ * between tail and head was not reused during the copy.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
+{
+    static uint32_t table[256];
+    static _Atomic int ready;
+    if (!atomic_load_explicit(&ready, memory_order_acquire)) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[i] = c; /* idempotent: racing initialisers write the same */
+        }
+        atomic_store_explicit(&ready, 1, memory_order_release);
+    }
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++)
+        crc = table[(crc ^ p[i]) & 0xffu] ^ (crc >> 8);
+    return ~crc;
+}
+
+uint32_t rl_crc32(const void *p, size_t n)
+{
+    return crc32_update(0, p, n);
+}
+
+/* Copies the live region into dst (g->fixed.region_size bytes, 8-aligned). */
+static void copy_image(const struct rl_region *g, unsigned char *dst)
+{
+    const _Atomic uint64_t *src = (const _Atomic uint64_t *)(const void *)g->hdr;
+    uint64_t words = g->fixed.region_size / 8;
+    for (uint64_t i = 0; i < words; i++) {
+        uint64_t w = atomic_load_explicit(&src[i], memory_order_relaxed);
+        memcpy(dst + i * 8, &w, 8);
+    }
+    /* Pairs with each producer's release fence before its stores: if the
+     * copy holds any byte of a reuse, the tail we load now shows it. */
+    atomic_thread_fence(memory_order_acquire);
+    struct rl_region img = {0};
+    rl_region_validate(&img, dst, g->fixed.region_size);
+    for (uint32_t r = 0; r < g->nrings; r++) {
+        uint64_t live = atomic_load_explicit(&rl_ring_at(g, r)->tail, memory_order_relaxed);
+        struct rl_ring *ir = rl_ring_at(&img, r);
+        uint64_t t = atomic_load_explicit(&ir->tail, memory_order_relaxed);
+        uint64_t h = atomic_load_explicit(&ir->head, memory_order_relaxed);
+        if (live > t)
+            t = live;
+        if (h < t)
+            h = t;
+        atomic_store_explicit(&ir->tail, t, memory_order_relaxed);
+        atomic_store_explicit(&ir->head, h, memory_order_relaxed);
+    }
+    atomic_store_explicit(&((struct rl_header *)(void *)dst)->consumer, 0, memory_order_relaxed);
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    while (n) {
+        ssize_t k = write(fd, b, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+int ringlog_snapshot(const char *name, const char *path, const char *reason, unsigned post_ms)
+{
+    if (!name || !path)
+        return rl_fail(RINGLOG_EINVAL, "NULL name or path");
+    struct rl_region g;
+    struct ringlog_options o = {.flags = RINGLOG_OPEN_EXISTING};
+    int rc = rl_region_open(&g, name, &o, 0, 0);
+    if (rc)
+        return rc;
+    size_t isz = (size_t)g.fixed.region_size;
+    unsigned nimg = post_ms ? 2 : 1;
+    unsigned char *buf = aligned_alloc(64, RL_SNAP_HEADER_SIZE + nimg * isz);
+    if (!buf) {
+        rl_region_close(&g);
+        return rl_fail(RINGLOG_ENOMEM, "no memory for a %zu-byte snapshot", isz * nimg);
+    }
+    memset(buf, 0, RL_SNAP_HEADER_SIZE);
+    struct rl_snap_header *sh = (struct rl_snap_header *)(void *)buf;
+    sh->taken_ns = rl_plat_real_ns();
+    sh->trigger = atomic_load_explicit(&g.hdr->triggers, memory_order_acquire);
+    copy_image(&g, buf + RL_SNAP_HEADER_SIZE);
+    if (post_ms) {
+        rl_plat_sleep_ns((uint64_t)post_ms * 1000000u);
+        copy_image(&g, buf + RL_SNAP_HEADER_SIZE + isz);
+    }
+    rl_region_close(&g);
+
+    memcpy(sh->magic, RL_SNAP_MAGIC, 8);
+    sh->version = RL_SNAP_VERSION;
+    sh->header_size = RL_SNAP_HEADER_SIZE;
+    sh->image_size = isz;
+    sh->nimages = nimg;
+    sh->post_ns = (uint64_t)post_ms * 1000000u;
+    for (unsigned i = 0; i < nimg; i++)
+        sh->image_crc[i] = rl_crc32(buf + RL_SNAP_HEADER_SIZE + i * isz, isz);
+    if (reason)
+        snprintf(sh->reason, sizeof sh->reason, "%s", reason);
+    sh->header_crc = rl_crc32(buf, RL_SNAP_HEADER_SIZE);
+
+    /* Temporary name, fsync, rename: a crash never leaves a half file under
+     * the final name. */
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%u", path, rl_plat_pid()) >= sizeof tmp) {
+        free(buf);
+        return rl_fail(RINGLOG_EINVAL, "%s: path too long", path);
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int e = errno;
+        free(buf);
+        return rl_fail(e == EACCES ? RINGLOG_EACCES : RINGLOG_EIO, "%s: %s", tmp, strerror(e));
+    }
+    int bad = write_all(fd, buf, RL_SNAP_HEADER_SIZE + nimg * isz) || fsync(fd) != 0;
+    int e = errno;
+    bad |= close(fd) != 0;
+    free(buf);
+    if (bad || rename(tmp, path) != 0) {
+        e = bad ? e : errno;
+        unlink(tmp);
+        return rl_fail(RINGLOG_EIO, "%s: cannot write snapshot: %s", path, strerror(e));
+    }
+    /* Make the rename itself durable. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+/* Parses and checks a snapshot held in memory (64-byte aligned).  On
+ * success fills the image regions (views into buf). */
+int rl_snapshot_parse(unsigned char *buf, size_t size, struct rl_region img[2], unsigned *nimg,
+                      const struct rl_snap_header **hdr)
+{
+    if (size < RL_SNAP_HEADER_SIZE)
+        return rl_fail(RINGLOG_EFORMAT, "snapshot truncated: %zu bytes, header needs %u", size,
+                       RL_SNAP_HEADER_SIZE);
+    struct rl_snap_header *sh = (struct rl_snap_header *)(void *)buf;
+    if (memcmp(sh->magic, RL_SNAP_MAGIC, 8) != 0)
+        return rl_fail(RINGLOG_EFORMAT, "not a ringlog snapshot (bad magic)");
+    if (sh->version != RL_SNAP_VERSION)
+        return rl_fail(RINGLOG_EVERSION, "snapshot version %u; this build reads version %u only",
+                       sh->version, RL_SNAP_VERSION);
+    uint32_t stored = sh->header_crc;
+    sh->header_crc = 0;
+    uint32_t sum = rl_crc32(buf, RL_SNAP_HEADER_SIZE);
+    sh->header_crc = stored;
+    if (sum != stored)
+        return rl_fail(RINGLOG_EFORMAT, "snapshot header checksum mismatch (stored %08x, computed %08x)",
+                       stored, sum);
+    if (sh->header_size != RL_SNAP_HEADER_SIZE || sh->nimages < 1 || sh->nimages > 2)
+        return rl_fail(RINGLOG_EFORMAT, "snapshot header: size %u, %u images: unexpected",
+                       sh->header_size, sh->nimages);
+    uint64_t isz = sh->image_size;
+    if (isz < RL_HEADER_SIZE || isz % 64 != 0 || isz > (size - RL_SNAP_HEADER_SIZE) / sh->nimages ||
+        RL_SNAP_HEADER_SIZE + isz * sh->nimages != size)
+        return rl_fail(RINGLOG_EFORMAT,
+                       "snapshot truncated or padded: %zu bytes for %u images of %llu bytes", size,
+                       sh->nimages, (unsigned long long)isz);
+    for (unsigned i = 0; i < sh->nimages; i++) {
+        unsigned char *im = buf + RL_SNAP_HEADER_SIZE + i * isz;
+        uint32_t c = rl_crc32(im, (size_t)isz);
+        if (c != sh->image_crc[i])
+            return rl_fail(RINGLOG_EFORMAT, "snapshot image %u checksum mismatch (stored %08x, computed %08x)",
+                           i + 1, sh->image_crc[i], c);
+        memset(&img[i], 0, sizeof img[i]);
+        int rc = rl_region_validate(&img[i], im, (size_t)isz);
+        if (rc)
+            return rc;
+    }
+    *nimg = sh->nimages;
+    *hdr = sh;
+    return 0;
+}
