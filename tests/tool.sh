@@ -25,7 +25,7 @@ expect_fail() { # expect_fail "what" pattern command...  (must fail with one cle
 trap '"$RL" rm "$NAME" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 
 expect "help" "$RL" --help
-for c in demo tail dump stats ls rm; do
+for c in demo tail dump stats ls rm write trigger record; do
     expect "$c --help" "$RL" "$c" --help
 done
 
@@ -53,6 +53,15 @@ grep -q '"time":"[0-9-]*T[0-9:.]*Z"' "$TMP/out" && ok "dump json time is RFC 333
 cmp -s "$TMP/s1" "$TMP/s2" && ok "dump changed nothing" || bad "dump changed nothing"
 expect "trigger" "$RL" trigger "$NAME" disk on fire
 "$RL" dump "$NAME" --json | grep -q '"type":3,"remarks":1,.*"message":"disk on fire"' && ok "trigger entry in dump" || bad "trigger entry in dump"
+# The recorder: one snapshot for a trigger, readable by dump.
+"$RL" record "$NAME" --dir "$TMP/snaps" --once --post 0.1 >"$TMP/rec" 2>/dev/null &
+recpid=$!
+sleep 0.3
+"$RL" trigger "$NAME" "recorder test" >/dev/null 2>&1
+wait $recpid && ok "record --once exits after a snapshot" || bad "record --once exits after a snapshot"
+snap=$(ls "$TMP"/snaps/*.rlsnap 2>/dev/null | head -n 1)
+[ -n "$snap" ] && ok "record wrote a snapshot" || bad "record wrote a snapshot"
+[ -n "$snap" ] && "$RL" dump "$snap" | grep -q "TRIGGER #2: recorder test" && ok "dump reads the snapshot" || bad "dump reads the snapshot"
 expect "rm" "$RL" rm "$NAME"
 expect_fail "rm again fails" "$NAME" "$RL" rm "$NAME"
 
