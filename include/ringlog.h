@@ -88,6 +88,7 @@ enum ringlog_type {
     RINGLOG_TYPE_TEXT = 1, /* payload is UTF-8 text (ringlog_printf) */
     RINGLOG_TYPE_RAW = 2,  /* payload is opaque bytes */
     RINGLOG_TYPE_TRIGGER = 3, /* a trigger was raised; payload is its reason, remarks its number */
+    RINGLOG_TYPE_CRASH = 4,   /* the crash handler's last entry: struct ringlog_crash */
     RINGLOG_TYPE_USER = 256,
 };
 
@@ -158,6 +159,25 @@ RINGLOG_API int ringlog_trigger(ringlog *log, const char *reason);
  * Not for the log path: it allocates and makes system calls. */
 RINGLOG_API int ringlog_snapshot(const char *name, const char *path, const char *reason,
                                  unsigned post_ms);
+
+/* The crash handler (opt-in).  On SIGSEGV, SIGBUS, SIGFPE, SIGILL or
+ * SIGABRT it logs a RINGLOG_TYPE_CRASH entry (struct ringlog_crash, remarks =
+ * signal), raises a trigger, then restores the default action and re-raises
+ * the signal: the process dies as it would have, core dump included.  Only
+ * async-signal-safe code runs in the handler.  One handle per process (the
+ * last installed wins); it must stay open.  Not thread-safe to install. */
+#define RINGLOG_CRASH_NO_BACKTRACE 0x1u /* do not record return addresses */
+#define RINGLOG_CRASH_ALTSTACK 0x2u     /* run on an alternate stack (calling thread) */
+#define RINGLOG_CRASH_FRAMES 32
+struct ringlog_crash {
+    uint32_t signo, code; /* signal and si_code */
+    uint32_t pid, nframes;
+    uint64_t addr;        /* si_addr: the faulting address */
+    uint64_t ip;          /* instruction pointer (x86-64), else 0 */
+    uint64_t frames[RINGLOG_CRASH_FRAMES]; /* return addresses, innermost first */
+};
+RINGLOG_API int ringlog_install_crash_handler(ringlog *log, unsigned flags);
+RINGLOG_API void ringlog_uninstall_crash_handler(void);
 
 /* Counters.  At quiescence (no log call in progress, nothing buffered):
  *     written == read + lost + overwritten + buffered

@@ -20,6 +20,8 @@ struct got {
     uint64_t n, gaps, last;
     int order_ok, triggers;
     int pre, post;
+    int crashes;
+    struct ringlog_crash crash;
 };
 
 static int on_entry(void *arg, const struct ringlog_entry *e)
@@ -36,6 +38,10 @@ static int on_entry(void *arg, const struct ringlog_entry *e)
     int v;
     if (e->type == RINGLOG_TYPE_TRIGGER)
         g->triggers++;
+    else if (e->type == RINGLOG_TYPE_CRASH && e->length == sizeof g->crash) {
+        g->crashes++;
+        memcpy(&g->crash, e->data, sizeof g->crash);
+    }
     else if (sscanf(t, "pre %d", &v) == 1 && v == g->pre)
         g->pre++;
     else if (sscanf(t, "post %d", &v) == 1 && v == g->post)
@@ -76,6 +82,54 @@ static void expect_refused(const char *path, const char *what)
     CHECK(strstr(ringlog_errmsg(), what) != NULL);
     if (rc == 0)
         ringlog_reader_close(r);
+}
+
+/* The same under the crash handler: the trigger comes from the crash. */
+static void crash_handler_case(const char *name, const char *path)
+{
+    ringlog_unlink(name);
+    struct ringlog_options o = {.ring_size = 256 * 1024, .flags = RINGLOG_OPEN_EXCL};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog_reader *w;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_PEEK, &w), 0);
+    uint32_t seen = 0;
+    volatile int *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    fflush(stdout);
+    pid_t k = fork();
+    if (k == 0) {
+        ringlog *l;
+        if (ringlog_open(name, NULL, &l) != 0 || ringlog_install_crash_handler(l, 0) != 0)
+            _exit(3);
+        for (int i = 0; i < PRE; i++)
+            ringlog_printf(l, RINGLOG_LEVEL_INFO, "pre %d", i);
+        *ro = 1;
+        _exit(4);
+    }
+    CHECK_EQ(ringlog_reader_wait_trigger(w, &seen, 10000), 1);
+    CHECK_EQ(ringlog_snapshot(name, path, "crash", 100), 0);
+    int st;
+    waitpid(k, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV); /* died as it would have */
+    ringlog_reader_close(w);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(path, RINGLOG_READER_PEEK, &r), 0);
+    struct got g = {.order_ok = 1};
+    struct ringlog_handler h = {on_entry, on_gap, &g};
+    ringlog_read(r, &h, 0);
+    CHECK_EQ(g.pre, PRE);
+    CHECK_EQ(g.triggers, 1);
+    CHECK_EQ(g.crashes, 1);
+    CHECK_EQ(g.crash.signo, SIGSEGV);
+    CHECK_EQ(g.crash.addr, (uint64_t)(uintptr_t)ro);
+    CHECK(g.crash.nframes > 0);
+    CHECK_EQ(g.crash.pid, (uint32_t)k);
+    CHECK_EQ(g.gaps, 0);
+    CHECK(g.order_ok);
+    ringlog_reader_close(r);
+    unlink(path);
+    ringlog_close(log);
+    ringlog_unlink(name);
 }
 
 int main(void)
@@ -158,5 +212,6 @@ int main(void)
     unlink(path);
     ringlog_close(log);
     ringlog_unlink(name);
+    crash_handler_case(name, path);
     return check_report("test_snapshot");
 }

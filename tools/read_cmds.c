@@ -104,6 +104,13 @@ static void format_text_line(struct view *v, const struct ringlog_entry *e)
     if (e->type == RINGLOG_TYPE_TRIGGER) {
         sb_printf(b, "TRIGGER #%u: ", e->remarks);
         sb_text_escaped(b, d, e->length);
+    } else if (e->type == RINGLOG_TYPE_CRASH && e->length == sizeof(struct ringlog_crash)) {
+        struct ringlog_crash c;
+        memcpy(&c, d, sizeof c);
+        sb_printf(b, "CRASH pid %u signal %u (code %u) at 0x%llx, ip 0x%llx, backtrace", c.pid,
+                  c.signo, c.code, (unsigned long long)c.addr, (unsigned long long)c.ip);
+        for (uint32_t i = 0; i < c.nframes && i < RINGLOG_CRASH_FRAMES; i++)
+            sb_printf(b, " 0x%llx", (unsigned long long)c.frames[i]);
     } else if (e->type == RINGLOG_TYPE_TEXT) {
         sb_text_escaped(b, d, e->length);
         if (e->flags & RINGLOG_FLAG_TRUNCATED)

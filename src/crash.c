@@ -1,0 +1,106 @@
+/*
+ * The crash handler: on SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT, log one
+ * last entry (signal, fault address, instruction pointer, return addresses),
+ * raise a trigger so a running recorder writes a snapshot, then let the
+ * program die exactly as it would have: default action, same signal, core
+ * dump unchanged.
+ *
+ * Only async-signal-safe work happens in the handler.  backtrace() is not
+ * safe on its first call (it loads the unwinder), so it is called once at
+ * install time; later calls only walk the stack.
+ */
+#include "internal.h"
+
+#include <execinfo.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+#define NSIG_CRASH (sizeof crash_signals / sizeof crash_signals[0])
+
+static ringlog *_Atomic crash_log;
+static unsigned crash_flags;
+static struct sigaction previous[NSIG_CRASH];
+
+static void on_crash(int sig, siginfo_t *si, void *uc_)
+{
+    ringlog *log = atomic_load_explicit(&crash_log, memory_order_acquire);
+    if (log) {
+        struct ringlog_crash c;
+        memset(&c, 0, sizeof c);
+        c.signo = (uint32_t)sig;
+        c.code = si ? (uint32_t)si->si_code : 0;
+        c.pid = rl_plat_pid();
+        c.addr = si ? (uint64_t)(uintptr_t)si->si_addr : 0;
+#if defined(__x86_64__)
+        const ucontext_t *uc = uc_;
+        c.ip = uc ? (uint64_t)uc->uc_mcontext.gregs[REG_RIP] : 0;
+#else
+        (void)uc_;
+#endif
+        if (!(crash_flags & RINGLOG_CRASH_NO_BACKTRACE)) {
+            void *frames[RINGLOG_CRASH_FRAMES + 2];
+            int n = backtrace(frames, RINGLOG_CRASH_FRAMES + 2);
+            /* Skip this handler and the signal trampoline. */
+            for (int i = 2; i < n; i++)
+                c.frames[c.nframes++] = (uint64_t)(uintptr_t)frames[i];
+        }
+        ringlog_write(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_CRASH, (uint32_t)sig, &c, sizeof c);
+        static const char *const names[] = {[SIGSEGV] = "crash: SIGSEGV", [SIGBUS] = "crash: SIGBUS",
+                                            [SIGFPE] = "crash: SIGFPE", [SIGILL] = "crash: SIGILL",
+                                            [SIGABRT] = "crash: SIGABRT"};
+        ringlog_trigger(log, sig < (int)(sizeof names / sizeof names[0]) && names[sig]
+                                 ? names[sig]
+                                 : "crash");
+    }
+    /* Die as the program would have: back to the default action, and the
+     * signal again.  It stays blocked until this handler returns; then the
+     * default action runs (a fault would have re-executed anyway). */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    raise(sig);
+}
+
+int ringlog_install_crash_handler(ringlog *log, unsigned flags)
+{
+    if (!log)
+        return rl_fail(RINGLOG_EINVAL, "log is NULL");
+    if (!(flags & RINGLOG_CRASH_NO_BACKTRACE)) {
+        void *warm[4];
+        backtrace(warm, 4); /* load the unwinder now, not in the handler */
+    }
+    crash_flags = flags;
+    if (flags & RINGLOG_CRASH_ALTSTACK) {
+        /* Stack overflows fault on the stack itself: handle on another.
+         * Per thread: this covers the calling thread. */
+        static void *alt;
+        if (!alt)
+            alt = malloc(1 << 16);
+        stack_t ss = {.ss_sp = alt, .ss_size = 1 << 16, .ss_flags = 0};
+        if (!alt || sigaltstack(&ss, NULL) != 0)
+            return rl_fail(RINGLOG_EIO, "sigaltstack failed");
+    }
+    atomic_store_explicit(&crash_log, log, memory_order_release);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_crash;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NSIG_CRASH; i++)
+        if (sigaction(crash_signals[i], &sa, &previous[i]) != 0)
+            return rl_fail(RINGLOG_EIO, "sigaction(%d) failed", crash_signals[i]);
+    return 0;
+}
+
+void ringlog_uninstall_crash_handler(void)
+{
+    if (!atomic_exchange_explicit(&crash_log, NULL, memory_order_acq_rel))
+        return;
+    for (size_t i = 0; i < NSIG_CRASH; i++)
+        sigaction(crash_signals[i], &previous[i], NULL);
+}
