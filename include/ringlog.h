@@ -179,6 +179,29 @@ struct ringlog_crash {
 RINGLOG_API int ringlog_install_crash_handler(ringlog *log, unsigned flags);
 RINGLOG_API void ringlog_uninstall_crash_handler(void);
 
+/* Raise a trigger ("signal N") whenever the process receives `signo`
+ * (e.g. SIGUSR2): `kill -USR2 PID` then makes a recorder snapshot. */
+RINGLOG_API int ringlog_install_trigger_signal(ringlog *log, int signo);
+
+/* The recorder, in-process: a thread that sleeps on the region's triggers
+ * (a futex, no polling) and writes one snapshot file per trigger burst into
+ * `dir` as NAME-<UTC time>-t<trigger>.rlsnap, keeping the newest `keep`
+ * (0: all).  `ringlog record` is the same thread in its own process. */
+typedef struct ringlog_recorder ringlog_recorder;
+struct ringlog_recorder_options {
+    const char *dir;   /* required; created if missing */
+    unsigned keep;     /* newest snapshots kept; 0 keeps all */
+    unsigned post_ms;  /* post-trigger window, see ringlog_snapshot */
+    /* Called from the recorder thread after each attempt: path NULL and
+     * err < 0 on failure; triggers first..last are covered. */
+    void (*on_snapshot)(void *arg, const char *path, uint32_t first, uint32_t last, int err);
+    void *arg;
+};
+RINGLOG_API int ringlog_recorder_start(const char *name, const struct ringlog_recorder_options *opts,
+                                       ringlog_recorder **out);
+/* Stops (within 200 ms) and frees; returns the number of snapshots written. */
+RINGLOG_API uint64_t ringlog_recorder_stop(ringlog_recorder *rec);
+
 /* Counters.  At quiescence (no log call in progress, nothing buffered):
  *     written == read + lost + overwritten + buffered
  * `too_big` is part of `lost`.  `abandoned` counts reservations whose producer

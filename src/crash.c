@@ -104,3 +104,33 @@ void ringlog_uninstall_crash_handler(void)
     for (size_t i = 0; i < NSIG_CRASH; i++)
         sigaction(crash_signals[i], &previous[i], NULL);
 }
+
+static ringlog *_Atomic trigger_log;
+
+static void on_trigger_signal(int sig)
+{
+    ringlog *log = atomic_load_explicit(&trigger_log, memory_order_acquire);
+    if (!log)
+        return;
+    char reason[16] = "signal ";
+    int n = 7, v = sig, digits = v >= 10 ? 2 : 1;
+    for (int i = digits - 1; i >= 0; i--, v /= 10)
+        reason[n + i] = (char)('0' + v % 10);
+    reason[n + digits] = 0;
+    ringlog_trigger(log, reason);
+}
+
+int ringlog_install_trigger_signal(ringlog *log, int signo)
+{
+    if (!log || signo <= 0 || signo >= 65 || signo == SIGKILL || signo == SIGSTOP)
+        return rl_fail(RINGLOG_EINVAL, "bad log or signal %d", signo);
+    atomic_store_explicit(&trigger_log, log, memory_order_release);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_trigger_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(signo, &sa, NULL) != 0)
+        return rl_fail(RINGLOG_EIO, "sigaction(%d) failed", signo);
+    return 0;
+}

@@ -11,7 +11,9 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #define PRE 500
 #define POST 100
@@ -132,6 +134,82 @@ static void crash_handler_case(const char *name, const char *path)
     ringlog_unlink(name);
 }
 
+static _Atomic int rec_calls;
+static char rec_path[4096];
+static void on_snap(void *arg, const char *path, uint32_t first, uint32_t last, int err)
+{
+    (void)arg;
+    (void)first;
+    (void)last;
+    (void)err;
+    if (path)
+        snprintf(rec_path, sizeof rec_path, "%s", path);
+    atomic_fetch_add(&rec_calls, 1);
+}
+
+/* In-process recorder; the producer triggers by signal (SIGUSR2) and is
+ * then SIGKILLed: the snapshot holds everything, statistics balance. */
+static void recorder_sigkill_case(const char *name)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "/tmp/ringlog-test-rec-%d", (int)getpid());
+    ringlog_unlink(name);
+    struct ringlog_options o = {.ring_size = 256 * 1024, .flags = RINGLOG_OPEN_EXCL};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    struct ringlog_recorder_options ro = {.dir = dir, .keep = 1, .post_ms = 50,
+                                          .on_snapshot = on_snap};
+    ringlog_recorder *rec;
+    CHECK_EQ(ringlog_recorder_start(name, &ro, &rec), 0);
+    int pfd[2];
+    CHECK_EQ(pipe(pfd), 0);
+    fflush(stdout);
+    pid_t k = fork();
+    if (k == 0) {
+        ringlog *l;
+        if (ringlog_open(name, NULL, &l) != 0 || ringlog_install_trigger_signal(l, SIGUSR2) != 0)
+            _exit(3);
+        for (int i = 0; i < PRE; i++)
+            ringlog_printf(l, RINGLOG_LEVEL_INFO, "pre %d", i);
+        if (write(pfd[1], "r", 1) != 1)
+            _exit(5);
+        for (;;)
+            pause();
+    }
+    char c;
+    CHECK_EQ(read(pfd[0], &c, 1), 1);
+    kill(k, SIGUSR2);
+    for (int i = 0; i < 200 && atomic_load(&rec_calls) == 0; i++) {
+        struct timespec ts = {0, 25 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    kill(k, SIGKILL);
+    int st;
+    waitpid(k, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    CHECK_EQ(ringlog_recorder_stop(rec), 1);
+    CHECK_EQ(atomic_load(&rec_calls), 1);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(rec_path, RINGLOG_READER_PEEK, &r), 0);
+    struct got g = {.order_ok = 1};
+    struct ringlog_handler h = {on_entry, on_gap, &g};
+    ringlog_read(r, &h, 0);
+    CHECK_EQ(g.pre, PRE);
+    CHECK_EQ(g.triggers, 1);
+    CHECK_EQ(g.gaps, 0);
+    struct ringlog_stats t;
+    ringlog_reader_stats(r, &t, NULL, 0);
+    CHECK_EQ(t.written, PRE + 1);
+    CHECK_EQ(t.written, t.read + t.lost + t.overwritten + t.buffered);
+    ringlog_reader_close(r);
+    unlink(rec_path);
+    rmdir(dir);
+    close(pfd[0]);
+    close(pfd[1]);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
 int main(void)
 {
     const char *name = test_region_name("snap");
@@ -213,5 +291,6 @@ int main(void)
     ringlog_close(log);
     ringlog_unlink(name);
     crash_handler_case(name, path);
+    recorder_sigkill_case(name);
     return check_report("test_snapshot");
 }
