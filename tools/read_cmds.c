@@ -612,6 +612,9 @@ void print_info(FILE *out, const char *name, const struct ringlog_info *in)
     fprintf(out, "next index:  %llu\n", (unsigned long long)in->next_index);
     fprintf(out, "created:     %s\n", created);
     fprintf(out, "creator pid: %u\n", in->creator_pid);
+    fprintf(out, "triggers:    %u\n", in->triggers);
+    if (in->snapshot_reason)
+        fprintf(out, "snapshot:    %s\n", in->snapshot_reason);
 }
 
 static void json_stats_obj(struct sbuf *b, const struct ringlog_stats *s, long ring)
@@ -700,11 +703,11 @@ int cmd_stats(int argc, char **argv)
         sb_printf(&b,
                   "\",\"version\":%u,\"nrings\":%u,\"ring_size\":%llu,\"policy\":\"%s\","
                   "\"clock\":\"%s\",\"next_index\":%llu,\"created\":\"%s\",\"created_ns\":%llu,"
-                  "\"creator_pid\":%u},\"balanced\":%s,\"busy\":%s}\n",
+                  "\"creator_pid\":%u,\"triggers\":%u},\"balanced\":%s,\"busy\":%s}\n",
                   info.version, info.nrings, (unsigned long long)info.ring_size,
                   policy_name(info.policy), info.clock ? info.clock : "?",
                   (unsigned long long)info.next_index, created,
-                  (unsigned long long)info.created_ns, info.creator_pid,
+                  (unsigned long long)info.created_ns, info.creator_pid, info.triggers,
                   stats_balanced(&total) ? "true" : "false", busy ? "true" : "false");
         if (sb_write_stdout(&b) != 0 && errno != EPIPE)
             warnx_("writing output: %s", strerror(errno));
