@@ -105,14 +105,14 @@ install: all
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libringlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libringlog.so.$(SOVER)
 	ln -sf libringlog.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libringlog.so
-	install -m 644 include/ringlog.h $(DESTDIR)$(INCDIR)/
+	install -m 644 include/ringlog.h include/ringlog_queue.h $(DESTDIR)$(INCDIR)/
 	install -m 755 $(TOOL) $(DESTDIR)$(BINDIR)/
 	install -m 644 docs/ringlog.1 $(DESTDIR)$(MANDIR)/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' ringlog.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ringlog.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libringlog.* $(DESTDIR)$(INCDIR)/ringlog.h \
+	rm -f $(DESTDIR)$(LIBDIR)/libringlog.* $(DESTDIR)$(INCDIR)/ringlog.h $(DESTDIR)$(INCDIR)/ringlog_queue.h \
 	      $(DESTDIR)$(BINDIR)/ringlog $(DESTDIR)$(MANDIR)/man1/ringlog.1 \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/ringlog.pc
 

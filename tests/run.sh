@@ -53,9 +53,9 @@ if [ -x build/ringlog ]; then
     run "tool end to end" sh tests/tool.sh build/ringlog
 fi
 run "header compiles as C11 and C++" sh -c \
-    "printf '#include \"ringlog.h\"\nint main(void){return 0;}\n' > build/hdr.c &&
+    "printf '#include \"ringlog.h\"\n#include \"ringlog_queue.h\"\nint main(void){return 0;}\n' > build/hdr.c &&
      cc -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude -c build/hdr.c -o build/hdr.o &&
-     printf '#include \"ringlog.h\"\nint main(){return 0;}\n' > build/hdr.cc &&
+     printf '#include \"ringlog.h\"\n#include \"ringlog_queue.h\"\nint main(){return 0;}\n' > build/hdr.cc &&
      c++ -std=c++11 -Wall -Wextra -Werror -Iinclude -c build/hdr.cc -o build/hdr_cc.o"
 
 if [ "${RINGLOG_QUICK:-0}" != 1 ]; then
