@@ -46,8 +46,13 @@ static void handler(int sig)
         atomic_fetch_add_explicit(&nested, 1, memory_order_relaxed);
     depth++;
     /* The USR1 handler runs long enough for USR2 to land inside it. */
-    for (int i = 0; i < (ctx == CTX_USR1 ? 200 : 3); i++)
+    for (int i = 0; i < (ctx == CTX_USR1 ? 200 : 3); i++) {
         log_one(ctx);
+        /* Besides the pester's random USR2s landing inside this handler,
+         * one deterministic nesting per USR1 handler. */
+        if (ctx == CTX_USR1 && i == 100)
+            raise(SIGUSR2);
+    }
     depth--;
 }
 
@@ -57,7 +62,8 @@ static void *pester(void *arg)
 {
     (void)arg;
     struct timespec ts = {0, 20000};
-    for (unsigned i = 0; !atomic_load(&stop); i++) {
+    /* At most 2000 signals: the ring is sized for what they make logged. */
+    for (unsigned i = 0; i < 2000 && !atomic_load(&stop); i++) {
         pthread_kill(main_thread, (i % 2) ? SIGUSR1 : SIGUSR2);
         nanosleep(&ts, NULL);
     }
