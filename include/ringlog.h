@@ -186,7 +186,8 @@ RINGLOG_API int ringlog_install_trigger_signal(ringlog *log, int signo);
 /* The recorder, in-process: a thread that sleeps on the region's triggers
  * (a futex, no polling) and writes one snapshot file per trigger burst into
  * `dir` as NAME-<UTC time>-t<trigger>.rlsnap, keeping the newest `keep`
- * (0: all).  `ringlog record` is the same thread in its own process. */
+ * (0: all).  Every trigger raised after start returns is covered by a
+ * snapshot.  `ringlog record` is the same thread in its own process. */
 typedef struct ringlog_recorder ringlog_recorder;
 struct ringlog_recorder_options {
     const char *dir;   /* required; created if missing */

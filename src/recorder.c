@@ -23,6 +23,7 @@ struct ringlog_recorder {
     char *name, *dir, *base;
     _Atomic int stop;
     _Atomic uint64_t snapshots;
+    uint32_t seen0; /* trigger count when start returned */
 };
 
 static int name_cmp(const void *a, const void *b)
@@ -74,8 +75,7 @@ static void *recorder_main(void *arg)
 {
     struct ringlog_recorder *rec = arg;
     struct ringlog_info info;
-    ringlog_reader_info(rec->r, &info);
-    uint32_t seen = info.triggers;
+    uint32_t seen = rec->seen0;
     while (!atomic_load_explicit(&rec->stop, memory_order_acquire)) {
         uint32_t before = seen;
         if (ringlog_reader_wait_trigger(rec->r, &seen, 200) != 1)
@@ -123,6 +123,12 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
         free(rec);
         return rc;
     }
+    /* The baseline is taken here, not in the thread: a trigger raised
+     * after start returns must produce a snapshot however late the thread
+     * is scheduled. */
+    struct ringlog_info info;
+    ringlog_reader_info(rec->r, &info);
+    rec->seen0 = info.triggers;
     const char *slash = strrchr(name, '/');
     rec->name = strdup(name);
     rec->dir = strdup(opts->dir);

@@ -117,8 +117,11 @@ static void crash_handler_case(const char *name, const char *path)
     ringlog_reader *r;
     int orc = ringlog_reader_open(path, RINGLOG_READER_PEEK, &r);
     CHECK_EQ(orc, 0);
-    if (orc != 0)
+    if (orc != 0) {
+        ringlog_close(log);
+        ringlog_unlink(name);
         return;
+    }
     struct got g = {.order_ok = 1};
     struct ringlog_handler h = {on_entry, on_gap, &g};
     ringlog_read(r, &h, 0);
