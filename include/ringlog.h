@@ -89,11 +89,13 @@ enum ringlog_type {
     RINGLOG_TYPE_RAW = 2,  /* payload is opaque bytes */
     RINGLOG_TYPE_TRIGGER = 3, /* a trigger was raised; payload is its reason, remarks its number */
     RINGLOG_TYPE_CRASH = 4,   /* the crash handler's last entry: struct ringlog_crash */
+    RINGLOG_TYPE_DEFERRED = 5, /* RINGLOG_INFO & co.: remarks is the call site's id in the
+                                  region's dictionary, payload its raw arguments */
     RINGLOG_TYPE_USER = 256,
 };
 
 /* Entry flags. */
-#define RINGLOG_FLAG_TRUNCATED 0x01u /* formatted text was cut to fit */
+#define RINGLOG_FLAG_TRUNCATED 0x01u /* formatted text or a string argument was cut to fit */
 
 /* ringlog_open flags. */
 #define RINGLOG_OPEN_EXCL 0x1u     /* fail with RINGLOG_EEXIST if the region exists */
@@ -107,6 +109,9 @@ struct ringlog_options {
     int policy;         /* enum ringlog_policy; default RINGLOG_OVERWRITE */
     mode_t mode;        /* permissions of a new region; default 0600 */
     unsigned flags;     /* RINGLOG_OPEN_* */
+    size_t dict_size;   /* bytes for the call-site dictionary of deferred
+                           logging; default 256 KiB (about 3000 sites), a
+                           power of two from 16 KiB to 64 MiB */
 };
 
 typedef struct ringlog ringlog;               /* producer handle */
@@ -142,6 +147,63 @@ RINGLOG_API int ringlog_printf(ringlog *log, unsigned level, const char *fmt, ..
     RINGLOG_PRINTF(3, 4);
 RINGLOG_API int ringlog_vprintf(ringlog *log, unsigned level, const char *fmt, va_list ap)
     RINGLOG_PRINTF(3, 0);
+
+/* ------------------------------------------------------ deferred logging */
+
+/* Run-time minimum level of a region (default 0: everything).  Calls below
+ * it (macros, ringlog_printf, ringlog_write) store nothing and return 0;
+ * triggers and crash entries are never filtered.  Takes effect at once in
+ * every process logging to the region. */
+RINGLOG_API int ringlog_set_level(ringlog *log, unsigned level);
+RINGLOG_API int ringlog_get_level(ringlog *log);
+/* 1 when a call at `level` would be stored (log NULL: the default region;
+ * 0 when there is none).  What the macros test before evaluating arguments. */
+RINGLOG_API int ringlog_enabled(const ringlog *log, unsigned level);
+
+/* The process-wide default region of the RINGLOG_DEFAULT_* macros and of
+ * log == NULL.  Set it before logging; clear it (NULL) before closing it. */
+RINGLOG_API void ringlog_set_default(ringlog *log);
+RINGLOG_API ringlog *ringlog_get_default(void);
+
+/* Argument type codes (stored in the dictionary; docs/FORMAT.md). */
+enum ringlog_arg_type {
+    RINGLOG_ARG_I32 = 1,   /* int and narrower, signed; 4 bytes */
+    RINGLOG_ARG_U32 = 2,   /* unsigned int and narrower; 4 bytes */
+    RINGLOG_ARG_I64 = 3,   /* long long (and long on LP64); 8 bytes */
+    RINGLOG_ARG_U64 = 4,
+    RINGLOG_ARG_F64 = 5,   /* float, double; 8 bytes */
+    RINGLOG_ARG_LDBL = 6,  /* long double; 16 bytes */
+    RINGLOG_ARG_PTR = 7,   /* any pointer shown as %p; 8 bytes */
+    RINGLOG_ARG_STR = 8,   /* char *: 2-byte length, then the bytes */
+    RINGLOG_ARG_BYTES = 9, /* unsigned char *: 2-byte length, then the bytes */
+    RINGLOG_ARG_BLEN = 10, /* the int precision of a BYTES argument; 4 bytes */
+};
+#define RINGLOG_MAX_ARGS 16
+#define RINGLOG_STRING_MAX 512    /* bytes kept of one string argument */
+#define RINGLOG_DEFERRED_MAX 4096 /* bytes of arguments in one entry */
+
+/* A call site, built by the macros as a static object.  The first fields
+ * are filled at compile time; `priv_` belongs to the library (the site's id
+ * per region, and how to capture its strings), written once per process. */
+struct ringlog_site {
+    const char *format;
+    const char *file;
+    const char *function;
+    uint32_t line;
+    uint8_t level;
+    uint8_t nargs;
+    uint16_t flags_;
+    uint8_t types[RINGLOG_MAX_ARGS]; /* enum ringlog_arg_type */
+    uint64_t priv_[5];
+};
+/* What the macros call: `fmt` is site->format again, followed by the
+ * arguments.  Same guarantees as ringlog_write (lock-free, async-signal-
+ * safe, never blocks).  The first call of a site in a region registers it
+ * in the region's dictionary (lock-free, a few hundred ns); when the
+ * dictionary is full the call is formatted at once into a TEXT entry
+ * instead, so nothing is lost. */
+RINGLOG_API int ringlog_log_(ringlog *log, struct ringlog_site *site, const char *fmt, ...)
+    RINGLOG_PRINTF(3, 4);
 
 /* Raise a trigger: logs a RINGLOG_TYPE_TRIGGER entry carrying `reason`
  * (cut at 256 bytes; may be NULL), counts it in the region, and wakes every
@@ -242,6 +304,30 @@ struct ringlog_entry {
     const void *data;
 };
 
+/* The text of an entry, like snprintf (returns the full length, writes at
+ * most cap - 1 bytes and a NUL): TEXT entries as stored, DEFERRED entries
+ * formatted from the region's dictionary, others described briefly.  The
+ * dictionary and arguments are untrusted: conversions are checked against
+ * the recorded argument types, %n is never honoured, widths and precisions
+ * are bounded; on a mismatch, an unknown site or a truncated argument the
+ * text ends with a "[ringlog: ...]" remark listing the raw values. */
+RINGLOG_API size_t ringlog_entry_text(ringlog_reader *r, const struct ringlog_entry *e, char *buf,
+                                      size_t cap);
+/* Where a DEFERRED entry was logged.  Strings stay valid until the reader
+ * is closed.  Returns 0, or RINGLOG_ENOENT for other entries and unknown or
+ * corrupt sites. */
+struct ringlog_site_info {
+    const char *format;
+    const char *file;
+    const char *function;
+    uint32_t line;
+    uint32_t level;
+    uint32_t nargs;
+    uint32_t id;
+};
+RINGLOG_API int ringlog_entry_site(ringlog_reader *r, const struct ringlog_entry *e,
+                                   struct ringlog_site_info *out);
+
 /* Callbacks; either may be NULL.  Returning non-zero stops ringlog_read
  * after the current item (it returns what was delivered so far). */
 struct ringlog_handler {
@@ -314,4 +400,7 @@ RINGLOG_API int ringlog_list(void (*fn)(void *arg, const char *name, uint64_t si
 #ifdef __cplusplus
 }
 #endif
+
+#include "ringlog_log.h"
+
 #endif /* RINGLOG_H */

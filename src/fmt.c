@@ -737,11 +737,13 @@ static unsigned fmt_parse_num(const char **pp, unsigned limit)
 static const char fmt_marker[] = "<?>";
 
 /* A `*` argument, taken as the int it was passed as. */
-static int fmt_fetch_star(rl_fmt_fetch fetch, void *ctx, int *neg, uint64_t *mag)
+static int fmt_fetch_star(rl_fmt_fetch fetch, void *ctx, int role, int *neg, uint64_t *mag)
 {
     const uint64_t sign = UINT64_C(1) << (sizeof(int) * CHAR_BIT - 1), mask = sign | (sign - 1);
     union rl_fmt_val v;
     uint64_t u;
+    v.q.role = role;
+    v.q.prec = -1;
     if (!fetch || fetch(ctx, RL_FMT_INT, sizeof(int), &v))
         return -1;
     u = (uint64_t)v.i & mask;
@@ -879,7 +881,7 @@ size_t rl_format(char *buf, size_t cap, const char *fmt, rl_fmt_fetch fetch, voi
         if (star_w) {
             int neg;
             uint64_t w;
-            if (fmt_fetch_star(fetch, ctx, &neg, &w))
+            if (fmt_fetch_star(fetch, ctx, RL_FMT_ROLE_WIDTH, &neg, &w))
                 goto missing;
             if (neg)
                 sp.flags |= FMT_MINUS;
@@ -892,7 +894,7 @@ size_t rl_format(char *buf, size_t cap, const char *fmt, rl_fmt_fetch fetch, voi
         if (star_p) {
             int neg;
             uint64_t pr;
-            if (fmt_fetch_star(fetch, ctx, &neg, &pr))
+            if (fmt_fetch_star(fetch, ctx, RL_FMT_ROLE_PREC, &neg, &pr))
                 goto missing;
             if (!neg && pr > RL_FMT_MAX_PREC) {
                 pr = RL_FMT_MAX_PREC;
@@ -902,6 +904,8 @@ size_t rl_format(char *buf, size_t cap, const char *fmt, rl_fmt_fetch fetch, voi
         }
         if (sp.flags & FMT_MINUS)
             sp.flags &= ~(unsigned)FMT_ZERO;
+        v.q.role = RL_FMT_ROLE_VALUE;
+        v.q.prec = sp.prec;
 
         switch (sp.conv) {
         case 'd': case 'i': {

@@ -70,7 +70,16 @@ union rl_fmt_val {
         const char *ptr;
         size_t len;
     } s;
+    /* Set by rl_format before each fetch (a fetch may ignore it): what the
+     * argument is for and, for a value, the conversion's precision (-1:
+     * none).  Lets a scanner learn how a format consumes its arguments. */
+    struct {
+        int role; /* enum rl_fmt_role */
+        int prec;
+    } q;
 };
+
+enum rl_fmt_role { RL_FMT_ROLE_VALUE = 0, RL_FMT_ROLE_WIDTH = 1, RL_FMT_ROLE_PREC = 2 };
 
 /* Return 0 and fill *out, or non-zero when no argument of that class is
  * available (mismatch / missing).  Called once per argument, in format order

@@ -21,6 +21,8 @@ struct rl_region {
     struct rl_header *hdr;
     struct rl_registry_slot *registry;
     unsigned char *rings; /* ring 0 */
+    unsigned char *dict;  /* call-site dictionary */
+    uint32_t dict_size;
     uint64_t stride;
     uint64_t nslots; /* N */
     uint64_t mask;   /* N - 1 */
@@ -30,7 +32,8 @@ struct rl_region {
     /* The header's immutable part, copied once and validated: the shared
      * bytes may change under us, the copy cannot. */
     struct rl_header_fixed {
-        uint64_t region_size, ring_slots, rings_offset, ring_stride, registry_offset;
+        uint64_t region_size, ring_slots, rings_offset, ring_stride, registry_offset, dict_offset;
+        uint32_t dict_size;
         uint64_t clock_hz, clock_base, mono_base_ns, real_base_ns;
         uint32_t version, nrings, policy, clock, creator_pid;
     } fixed;
@@ -57,6 +60,7 @@ struct ringlog {
     struct rl_region g;
     uint32_t owner;     /* registry index, 1..4095 */
     uint32_t fork_gen;  /* rl_fork_gen when `owner` was claimed */
+    uint32_t tag;       /* unique in this process: keys call sites' cached ids */
     char *name;
 };
 
@@ -78,6 +82,33 @@ uint64_t rl_ticks_to_real_ns(const struct rl_region *g, uint64_t ticks);
 void rl_ring_stats(const struct rl_region *g, uint32_t r, struct ringlog_stats *s);
 int rl_stats(const struct rl_region *g, struct ringlog_stats *total,
              struct ringlog_stats *per_ring, unsigned max);
+
+/* produce.c */
+int rl_put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, unsigned flags,
+           const void *data, size_t len);
+
+/* dict.c */
+struct rl_site_desc {
+    const char *fmt, *file, *func;
+    uint32_t line, nargs;
+    unsigned level;
+    const uint8_t *types; /* effective types, as stored */
+};
+/* Registers (or finds) a site; returns its id, 0 when the dictionary is
+ * full or the site cannot be stored.  Lock-free, async-signal-safe. */
+uint32_t rl_dict_register(struct rl_region *g, const struct rl_site_desc *d);
+/* Validated private copy of record `id`; NULL (and *why set) when absent or
+ * corrupt.  Caller frees. */
+struct rl_site_copy {
+    uint32_t id, line, nargs, level;
+    uint8_t types[RINGLOG_MAX_ARGS];
+    const char *fmt, *file, *func; /* into the same allocation */
+};
+struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const char **why);
+
+/* deferred.c: reader side */
+size_t rl_deferred_text(const struct rl_site_copy *site, const struct ringlog_entry *e, char *buf,
+                        size_t cap);
 
 /* reader.c */
 int rl_reader_open_memory(void *base, size_t size, unsigned flags, ringlog_reader **out);

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define RINGLOG_MAGIC 0x31474F4C474E4952ull /* "RINGLOG1" little-endian */
-#define RINGLOG_LAYOUT_VERSION 2u
+#define RINGLOG_LAYOUT_VERSION 3u
 
 #define RL_CACHELINE 64u
 #define RL_HEADER_SIZE 4096u
@@ -56,8 +56,8 @@ struct rl_header {
     uint64_t clock_base;     /*  88: ticks at calibration */
     uint64_t mono_base_ns;   /*  96: CLOCK_MONOTONIC at calibration */
     uint64_t real_base_ns;   /* 104: CLOCK_REALTIME at calibration (creation time) */
-    uint64_t reserved0;      /* 112 */
-    uint32_t reserved1;      /* 120 */
+    uint64_t dict_offset;    /* 112: offset of the call-site dictionary */
+    uint32_t dict_size;      /* 120: its bytes, a power of two */
     uint32_t checksum;       /* 124: rl_checksum(bytes 8..123) */
     char pad0[128];          /* 128 */
     /* 256: the global index; every log call takes one. */
@@ -69,7 +69,10 @@ struct rl_header {
     /* 384: triggers raised so far; also the futex word recorders sleep on. */
     alignas(RL_CACHELINE) _Atomic uint32_t triggers;
     char pad3[RL_CACHELINE - 4];
-    char pad4[RL_HEADER_SIZE - 448];
+    /* 448: run-time minimum level; read by every log call, rarely written. */
+    alignas(RL_CACHELINE) _Atomic uint32_t min_level;
+    char pad4[RL_CACHELINE - 4];
+    char pad5[RL_HEADER_SIZE - 512];
 };
 
 /*
@@ -177,6 +180,47 @@ static inline uint64_t rl_entry_slots(uint64_t len)
     return 1 + ((len + RL_SLOT_SIZE - 1) >> RL_SLOT_SHIFT);
 }
 
+/*
+ * The call-site dictionary of deferred logging (docs/FORMAT.md,
+ * "Dictionary"): a 64-byte header, a hash table of `dict_size / 64` 32-bit
+ * buckets, then an append-only arena of records.  A site's id is its
+ * record's offset from the dictionary start divided by 8.  Records are
+ * written whole before a bucket names them (release) and never change.
+ */
+#define RL_DICT_MIN (16u * 1024)
+#define RL_DICT_MAX (64u * 1024 * 1024)
+#define RL_DICT_DEFAULT (256u * 1024)
+#define RL_DICT_REC_MAGIC 0x53444c52u /* "RLDS" */
+#define RL_DICT_FMT_MAX 4096u
+#define RL_DICT_FILE_MAX 1024u
+#define RL_DICT_FUNC_MAX 1024u
+struct rl_dict_hdr {
+    _Atomic uint32_t used;    /* 0: arena bytes handed out */
+    _Atomic uint32_t records; /* 4: records published */
+    _Atomic uint32_t full;    /* 8: registrations refused: dictionary full */
+    uint32_t reserved[13];
+};
+struct rl_dict_rec {
+    uint32_t magic;    /*  0: RL_DICT_REC_MAGIC */
+    uint32_t size;     /*  4: bytes of the record, a multiple of 8 */
+    uint64_t hash;     /*  8: FNV-1a 64 of everything from byte 16 on */
+    uint32_t line;     /* 16 */
+    uint8_t level;     /* 20 */
+    uint8_t nargs;     /* 21: <= RINGLOG_MAX_ARGS */
+    uint16_t fmt_len;  /* 22: without the NUL */
+    uint16_t file_len; /* 24 */
+    uint16_t func_len; /* 26 */
+    uint32_t reserved; /* 28 */
+    /* 32: uint8_t types[nargs]; format NUL file NUL function NUL; zero pad */
+};
+static inline uint32_t rl_dict_buckets(uint32_t dict_size) { return dict_size / 64; }
+static inline uint32_t rl_dict_arena(uint32_t dict_size)
+{
+    return (uint32_t)sizeof(struct rl_dict_hdr) + 4 * rl_dict_buckets(dict_size);
+}
+_Static_assert(sizeof(struct rl_dict_hdr) == 64, "FORMAT.md");
+_Static_assert(sizeof(struct rl_dict_rec) == 32, "FORMAT.md");
+
 /* Snapshot file header (docs/FORMAT.md, "Snapshot files"). */
 #define RL_SNAP_MAGIC "RLSNAP01"
 #define RL_SNAP_VERSION 1u
@@ -221,6 +265,8 @@ _Static_assert(offsetof(struct rl_header, checksum) == 124, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, next_index) == 256, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, consumer) == 320, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, triggers) == 384, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, min_level) == 448, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, dict_offset) == 112, "FORMAT.md");
 _Static_assert(sizeof(struct rl_registry_slot) == 16, "FORMAT.md");
 _Static_assert(sizeof(struct rl_ring) == RL_RING_HDR_SIZE, "FORMAT.md");
 _Static_assert(offsetof(struct rl_ring, tail) == 64, "FORMAT.md");

@@ -210,7 +210,7 @@ static int refuse(struct rl_region *g, struct rl_ring *ring, _Atomic uint64_t *c
     return rc;
 }
 
-static int put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, unsigned flags,
+int rl_put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, unsigned flags,
                const void *data, size_t len)
 {
     struct rl_region *g = &log->g;
@@ -269,13 +269,17 @@ int ringlog_write(ringlog *log, unsigned level, unsigned type, uint32_t remarks,
 {
     if (RL_UNLIKELY(!log || (!data && len) || level > 255 || type > 0xffff))
         return RINGLOG_EINVAL;
-    return put(log, level, type, remarks, 0, data, len);
+    if (RL_UNLIKELY(level < atomic_load_explicit(&log->g.hdr->min_level, memory_order_relaxed)))
+        return 0; /* filtered: not an entry, not a loss */
+    return rl_put(log, level, type, remarks, 0, data, len);
 }
 
 int ringlog_vprintf(ringlog *log, unsigned level, const char *fmt, va_list ap)
 {
     if (RL_UNLIKELY(!log || !fmt || level > 255))
         return RINGLOG_EINVAL;
+    if (RL_UNLIKELY(level < atomic_load_explicit(&log->g.hdr->min_level, memory_order_relaxed)))
+        return 0;
     char buf[RINGLOG_PRINTF_MAX + 1];
     size_t n = rl_vformat(buf, sizeof buf, fmt, ap);
     unsigned flags = 0;
@@ -283,7 +287,7 @@ int ringlog_vprintf(ringlog *log, unsigned level, const char *fmt, va_list ap)
         n = RINGLOG_PRINTF_MAX;
         flags |= RINGLOG_FLAG_TRUNCATED;
     }
-    return put(log, level, RINGLOG_TYPE_TEXT, 0, flags, buf, n);
+    return rl_put(log, level, RINGLOG_TYPE_TEXT, 0, flags, buf, n);
 }
 
 int ringlog_printf(ringlog *log, unsigned level, const char *fmt, ...)
@@ -305,7 +309,7 @@ int ringlog_trigger(ringlog *log, const char *reason)
     _Atomic uint32_t *word = &log->g.hdr->triggers;
     uint32_t number = atomic_load_explicit(word, memory_order_relaxed) + 1;
     /* The entry first, so a recorder woken below finds it in the rings. */
-    int rc = put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
+    int rc = rl_put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
     atomic_fetch_add_explicit(word, 1, memory_order_release);
     rl_plat_futex_wake(word);
     return rc;

@@ -12,6 +12,7 @@
  * passed its snapshot head, each index below G has been claimed by us or
  * reclaimed by a producer: whatever we do not hold is lost.
  */
+#include "fmt.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -60,6 +61,11 @@ struct ringlog_reader {
     int have_g2;
     char snap_reason[257];
     uint64_t snap_ns;
+    /* Call sites met so far: validated private copies, by id (open
+     * addressing, at most half full).  Records never change once
+     * published, so a copy stays right for the reader's lifetime. */
+    struct rl_site_copy **sites;
+    size_t nsites, capsites;
 };
 
 /* -------------------------------------------------------------- the heap */
@@ -322,6 +328,9 @@ void ringlog_reader_close(ringlog_reader *r)
     free(r->snap_head);
     rl_region_close(&r->g);
     free(r->snapfile);
+    for (size_t i = 0; i < r->capsites; i++)
+        free(r->sites[i]);
+    free(r->sites);
     free(r);
 }
 
@@ -799,4 +808,96 @@ int ringlog_reader_wait_trigger(ringlog_reader *r, uint32_t *seen, int timeout_m
          * already moved: each case re-checks above. */
         rl_plat_futex_wait(word, cur, left);
     }
+}
+
+/* ------------------------------------------------------ deferred entries */
+
+static struct rl_site_copy **site_slot(struct rl_site_copy **t, size_t cap, uint32_t id)
+{
+    size_t i = (id * 2654435761u) & (cap - 1);
+    while (t[i] && t[i]->id != id)
+        i = (i + 1) & (cap - 1);
+    return &t[i];
+}
+
+static const struct rl_site_copy *reader_site(ringlog_reader *r, uint32_t id, const char **why)
+{
+    if (r->capsites) {
+        struct rl_site_copy *c = *site_slot(r->sites, r->capsites, id);
+        if (c)
+            return c;
+    }
+    /* A snapshot's post-trigger image holds every site of the first. */
+    struct rl_site_copy *c = rl_dict_copy(r->have_g2 ? &r->g2 : &r->g, id, why);
+    if (!c)
+        return NULL;
+    if (2 * (r->nsites + 1) > r->capsites) {
+        size_t cap = r->capsites ? 2 * r->capsites : 64;
+        struct rl_site_copy **t = calloc(cap, sizeof *t);
+        if (!t) {
+            free(c);
+            *why = "out of memory";
+            return NULL;
+        }
+        for (size_t i = 0; i < r->capsites; i++)
+            if (r->sites[i])
+                *site_slot(t, cap, r->sites[i]->id) = r->sites[i];
+        free(r->sites);
+        r->sites = t;
+        r->capsites = cap;
+    }
+    *site_slot(r->sites, r->capsites, id) = c;
+    r->nsites++;
+    return c;
+}
+
+int ringlog_entry_site(ringlog_reader *r, const struct ringlog_entry *e,
+                       struct ringlog_site_info *out)
+{
+    if (!r || !e || !out)
+        return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    if (e->type != RINGLOG_TYPE_DEFERRED)
+        return rl_fail(RINGLOG_ENOENT, "entry of type %u has no call site", e->type);
+    const char *why = NULL;
+    const struct rl_site_copy *c = reader_site(r, e->remarks, &why);
+    if (!c)
+        return rl_fail(RINGLOG_ENOENT, "site %u: %s", e->remarks, why);
+    out->format = c->fmt;
+    out->file = c->file;
+    out->function = c->func;
+    out->line = c->line;
+    out->level = c->level;
+    out->nargs = c->nargs;
+    out->id = c->id;
+    return 0;
+}
+
+size_t ringlog_entry_text(ringlog_reader *r, const struct ringlog_entry *e, char *buf, size_t cap)
+{
+    if (!buf)
+        cap = 0;
+    if (!r || !e) {
+        if (cap)
+            buf[0] = '\0';
+        return 0;
+    }
+    if (e->type == RINGLOG_TYPE_DEFERRED) {
+        const char *why = NULL;
+        const struct rl_site_copy *c = reader_site(r, e->remarks, &why);
+        if (c)
+            return rl_deferred_text(c, e, buf, cap);
+        return rl_sformat(buf, cap, "[ringlog: %s %u, %zu bytes of arguments]", why, e->remarks,
+                          e->length);
+    }
+    if (e->type == RINGLOG_TYPE_TEXT || e->type == RINGLOG_TYPE_TRIGGER) {
+        size_t n = e->length;
+        if (cap) {
+            size_t k = n < cap - 1 ? n : cap - 1;
+            memcpy(buf, e->data, k);
+            buf[k] = '\0';
+        }
+        return n;
+    }
+    return rl_sformat(buf, cap, "[type %u, remarks %u, %zu bytes]", e->type, e->remarks,
+                      e->length);
 }

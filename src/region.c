@@ -59,6 +59,8 @@ static void resolve(struct rl_region *g, const struct rl_header *h)
     f->rings_offset = h->rings_offset;
     f->ring_stride = h->ring_stride;
     f->registry_offset = h->registry_offset;
+    f->dict_offset = h->dict_offset;
+    f->dict_size = h->dict_size;
     f->clock_hz = h->clock_hz;
     f->clock_base = h->clock_base;
     f->mono_base_ns = h->mono_base_ns;
@@ -70,6 +72,8 @@ static void resolve(struct rl_region *g, const struct rl_header *h)
     f->creator_pid = h->creator_pid;
     g->registry = (struct rl_registry_slot *)(base + f->registry_offset);
     g->rings = base + f->rings_offset;
+    g->dict = base + f->dict_offset;
+    g->dict_size = f->dict_size;
     g->stride = f->ring_stride;
     g->nslots = f->ring_slots;
     g->mask = f->ring_slots - 1;
@@ -116,7 +120,14 @@ int rl_region_validate(struct rl_region *g, const void *base, size_t size)
     if (h->registry_count != RL_REGISTRY_COUNT || h->registry_offset != RL_HEADER_SIZE)
         return rl_fail(RINGLOG_EFORMAT, "registry at %llu with %u slots: unexpected",
                        (unsigned long long)h->registry_offset, h->registry_count);
-    uint64_t rings_off = RL_HEADER_SIZE + registry_bytes();
+    uint64_t dict_off = RL_HEADER_SIZE + registry_bytes();
+    uint32_t ds = h->dict_size;
+    if (h->dict_offset != dict_off || ds < RL_DICT_MIN || ds > RL_DICT_MAX || (ds & (ds - 1)))
+        return rl_fail(RINGLOG_EFORMAT,
+                       "dictionary at %llu of %u bytes: expected %llu, a power of two in [%u, %u]",
+                       (unsigned long long)h->dict_offset, ds, (unsigned long long)dict_off,
+                       RL_DICT_MIN, RL_DICT_MAX);
+    uint64_t rings_off = dict_off + ds;
     uint64_t stride = ring_stride_for(n);
     if (h->rings_offset != rings_off || h->ring_stride != stride)
         return rl_fail(RINGLOG_EFORMAT, "rings at %llu stride %llu: expected %llu stride %llu",
@@ -141,8 +152,14 @@ int rl_region_validate(struct rl_region *g, const void *base, size_t size)
     return 0;
 }
 
-static int geometry(const struct ringlog_options *o, uint64_t *nslots, uint32_t *nrings)
+static int geometry(const struct ringlog_options *o, uint64_t *nslots, uint32_t *nrings,
+                    uint32_t *dict_size)
 {
+    size_t ds = o && o->dict_size ? o->dict_size : RL_DICT_DEFAULT;
+    if (ds < RL_DICT_MIN || ds > RL_DICT_MAX || (ds & (ds - 1)))
+        return rl_fail(RINGLOG_EINVAL, "dict_size %zu: must be a power of two from %u to %u", ds,
+                       RL_DICT_MIN, RL_DICT_MAX);
+    *dict_size = (uint32_t)ds;
     uint64_t size = o && o->ring_size ? o->ring_size : RL_DEFAULT_RING_SIZE;
     if (size < (uint64_t)RL_MIN_SLOTS * RL_SLOT_SIZE || size > (uint64_t)RL_MAX_SLOTS * RL_SLOT_SIZE)
         return rl_fail(RINGLOG_EINVAL, "ring_size %llu: must be between %u and %llu bytes",
@@ -162,7 +179,8 @@ static int geometry(const struct ringlog_options *o, uint64_t *nslots, uint32_t 
     return 0;
 }
 
-static void init_header(struct rl_header *h, uint64_t nslots, uint32_t nrings, int policy)
+static void init_header(struct rl_header *h, uint64_t nslots, uint32_t nrings, uint32_t dict_size,
+                        int policy)
 {
     h->version = RINGLOG_LAYOUT_VERSION;
     h->header_size = RL_HEADER_SIZE;
@@ -171,7 +189,9 @@ static void init_header(struct rl_header *h, uint64_t nslots, uint32_t nrings, i
     h->ring_slots = nslots;
     h->registry_offset = RL_HEADER_SIZE;
     h->registry_count = RL_REGISTRY_COUNT;
-    h->rings_offset = RL_HEADER_SIZE + registry_bytes();
+    h->dict_offset = RL_HEADER_SIZE + registry_bytes();
+    h->dict_size = dict_size;
+    h->rings_offset = h->dict_offset + dict_size;
     h->ring_stride = ring_stride_for(nslots);
     h->region_size = h->rings_offset + (uint64_t)nrings * h->ring_stride;
     h->policy = (uint32_t)policy;
@@ -201,15 +221,16 @@ int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_o
     if (!name || !*name || (name[0] == '/' && !name[1]))
         return rl_fail(RINGLOG_EINVAL, "empty region name");
     uint64_t nslots = 0;
-    uint32_t nrings = 0;
-    int rc = geometry(o, &nslots, &nrings);
+    uint32_t nrings = 0, dict_size = 0;
+    int rc = geometry(o, &nslots, &nrings, &dict_size);
     if (rc)
         return rc;
     unsigned flags = o ? o->flags : 0;
     int create = 0;
     if (may_create && !(flags & RINGLOG_OPEN_EXISTING))
         create = (flags & RINGLOG_OPEN_EXCL) ? 2 : 1;
-    size_t size = RL_HEADER_SIZE + registry_bytes() + (size_t)nrings * ring_stride_for(nslots);
+    size_t size = RL_HEADER_SIZE + registry_bytes() + dict_size +
+                  (size_t)nrings * ring_stride_for(nslots);
     mode_t mode = o && o->mode ? o->mode : 0600;
 
     uint64_t deadline = rl_plat_mono_ns() + RL_INIT_WAIT_NS;
@@ -220,7 +241,7 @@ int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_o
             return rc;
         if (created) {
             struct rl_header *h = (struct rl_header *)g->map.base;
-            init_header(h, nslots, nrings, o ? o->policy : RINGLOG_OVERWRITE);
+            init_header(h, nslots, nrings, dict_size, o ? o->policy : RINGLOG_OVERWRITE);
             rc = rl_region_validate(g, g->map.base, g->map.size);
             if (rc)
                 rl_plat_unmap(&g->map);
@@ -255,7 +276,8 @@ int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_o
     }
     /* Attached to an existing region: explicit geometry must agree. */
     if (o && ((o->ring_size && nslots != g->nslots) || (o->nrings && nrings != g->nrings) ||
-              (o->policy && o->policy != g->policy))) {
+              (o->policy && o->policy != g->policy) ||
+              (o->dict_size && dict_size != g->dict_size))) {
         rl_plat_unmap(&g->map);
         return rl_fail(RINGLOG_EMISMATCH,
                        "%s exists with %u rings of %llu bytes, policy %s; asked for %u rings "
@@ -457,6 +479,11 @@ int ringlog_open(const char *name, const struct ringlog_options *opts, ringlog *
             RL_REG_LIVE)
             rl_registry_check_dead(&log->g, i);
     log->fork_gen = atomic_load_explicit(&rl_fork_gen, memory_order_relaxed);
+    /* Never 0 (a site's "not registered"); 2^32 opens before a repeat. */
+    static _Atomic uint32_t next_tag;
+    do
+        log->tag = atomic_fetch_add_explicit(&next_tag, 1, memory_order_relaxed) + 1;
+    while (log->tag == 0);
     rc = rl_registry_claim(&log->g, &log->owner);
     if (rc) {
         rl_region_close(&log->g);

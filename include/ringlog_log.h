@@ -1,0 +1,161 @@
+/*
+ * Deferred logging: the macros users write.  Included by ringlog.h.
+ *
+ *     RINGLOG_INFO(log, "order %d filled at %.2f", id, price);
+ *
+ * Each call site is described once, in a static struct ringlog_site built
+ * at compile time (format, level, file, line, function, argument types).  A
+ * call copies into the entry only the site's id in the region's dictionary
+ * and the raw argument values; a reader formats them later, in another
+ * process if need be (ringlog_entry_text).
+ *
+ * The format must be a string literal and is checked against the arguments
+ * by the compiler (-Wformat).  Arguments are captured by type:
+ *   integers of every width       value (1-4 byte types as 4 bytes, others 8)
+ *   float, double, long double    value (float as double)
+ *   char * (also signed, const)   for %s: the bytes, copied now, at most the
+ *                                 conversion's precision (%.20s, %.*s) and
+ *                                 RINGLOG_STRING_MAX; NULL prints "(null)";
+ *                                 for %p and others: the pointer
+ *   unsigned char *               a byte buffer: with %.*s, exactly that many
+ *                                 bytes (NULs included), shown in hex;
+ *                                 RINGLOG_BYTES(p, n) passes one
+ *   other pointers                the pointer value (%p)
+ * At most RINGLOG_MAX_ARGS arguments (more fails to compile).
+ *
+ * Levels: calls below RINGLOG_MIN_LEVEL (a compile-time constant; define it
+ * before including ringlog.h) vanish, arguments unevaluated.  Calls below
+ * the region's run-time minimum (ringlog_set_level, `ringlog level`) cost
+ * one load and evaluate no argument.
+ */
+#ifndef RINGLOG_LOG_H
+#define RINGLOG_LOG_H
+
+#ifndef RINGLOG_MIN_LEVEL
+#define RINGLOG_MIN_LEVEL 0
+#endif
+
+/* Level-specific macros; `log` may be NULL for the default region. */
+#define RINGLOG_TRACE(log, ...) RINGLOG_LOG(log, RINGLOG_LEVEL_TRACE, __VA_ARGS__)
+#define RINGLOG_DEBUG(log, ...) RINGLOG_LOG(log, RINGLOG_LEVEL_DEBUG, __VA_ARGS__)
+#define RINGLOG_INFO(log, ...) RINGLOG_LOG(log, RINGLOG_LEVEL_INFO, __VA_ARGS__)
+#define RINGLOG_NOTICE(log, ...) RINGLOG_LOG(log, RINGLOG_LEVEL_NOTICE, __VA_ARGS__)
+#define RINGLOG_WARN(log, ...) RINGLOG_LOG(log, RINGLOG_LEVEL_WARN, __VA_ARGS__)
+#define RINGLOG_ERROR(log, ...) RINGLOG_LOG(log, RINGLOG_LEVEL_ERROR, __VA_ARGS__)
+#define RINGLOG_CRITICAL(log, ...) RINGLOG_LOG(log, RINGLOG_LEVEL_CRITICAL, __VA_ARGS__)
+
+/* The same into the process-wide default region (ringlog_set_default). */
+#define RINGLOG_DEFAULT_TRACE(...) RINGLOG_LOG(NULL, RINGLOG_LEVEL_TRACE, __VA_ARGS__)
+#define RINGLOG_DEFAULT_DEBUG(...) RINGLOG_LOG(NULL, RINGLOG_LEVEL_DEBUG, __VA_ARGS__)
+#define RINGLOG_DEFAULT_INFO(...) RINGLOG_LOG(NULL, RINGLOG_LEVEL_INFO, __VA_ARGS__)
+#define RINGLOG_DEFAULT_NOTICE(...) RINGLOG_LOG(NULL, RINGLOG_LEVEL_NOTICE, __VA_ARGS__)
+#define RINGLOG_DEFAULT_WARN(...) RINGLOG_LOG(NULL, RINGLOG_LEVEL_WARN, __VA_ARGS__)
+#define RINGLOG_DEFAULT_ERROR(...) RINGLOG_LOG(NULL, RINGLOG_LEVEL_ERROR, __VA_ARGS__)
+#define RINGLOG_DEFAULT_CRITICAL(...) RINGLOG_LOG(NULL, RINGLOG_LEVEL_CRITICAL, __VA_ARGS__)
+
+/* A byte buffer argument, for a "%.*s" conversion: shown in hex. */
+#define RINGLOG_BYTES(p, n) (int)(n), (const unsigned char *)(p)
+/* A string of known length (need not be NUL-terminated), for "%.*s". */
+#define RINGLOG_STR(p, n) (int)(n), (const char *)(p)
+
+/*
+ * Any level; `level` must be a constant expression.  The `"" fmt` makes a
+ * non-literal format a compile error; the static site is initialised at
+ * compile time, so the first call costs a registration and later calls a
+ * load of the site's cached id.
+ */
+#define RINGLOG_LOG(log, level, ...)                                                              \
+    do {                                                                                          \
+        if ((level) >= RINGLOG_MIN_LEVEL) {                                                       \
+            ringlog *ringlog_l_ = (log);                                                          \
+            if (ringlog_enabled(ringlog_l_, (level))) {                                           \
+                static struct ringlog_site ringlog_site_ = {                                      \
+                    "" RINGLOG_FIRST_(__VA_ARGS__), __FILE__, __func__, __LINE__, (level),        \
+                    RINGLOG_NARGS_(__VA_ARGS__), 0, {RINGLOG_TYPES_(__VA_ARGS__)}, {0}};          \
+                ringlog_log_(ringlog_l_, &ringlog_site_, __VA_ARGS__);                            \
+            }                                                                                     \
+        }                                                                                         \
+    } while (0)
+
+/* ----------------------------------------------------------- machinery */
+
+#ifndef __cplusplus
+#define RINGLOG_ARG_TYPE(x)                                                                       \
+    _Generic((x),                                                                                 \
+        _Bool: RINGLOG_ARG_I32, char: RINGLOG_ARG_I32, signed char: RINGLOG_ARG_I32,              \
+        unsigned char: RINGLOG_ARG_U32, short: RINGLOG_ARG_I32, unsigned short: RINGLOG_ARG_U32,  \
+        int: RINGLOG_ARG_I32, unsigned int: RINGLOG_ARG_U32,                                      \
+        long: (sizeof(long) == 8 ? RINGLOG_ARG_I64 : RINGLOG_ARG_I32),                            \
+        unsigned long: (sizeof(long) == 8 ? RINGLOG_ARG_U64 : RINGLOG_ARG_U32),                   \
+        long long: RINGLOG_ARG_I64, unsigned long long: RINGLOG_ARG_U64,                          \
+        float: RINGLOG_ARG_F64, double: RINGLOG_ARG_F64, long double: RINGLOG_ARG_LDBL,           \
+        char *: RINGLOG_ARG_STR, const char *: RINGLOG_ARG_STR,                                   \
+        signed char *: RINGLOG_ARG_STR, const signed char *: RINGLOG_ARG_STR,                     \
+        unsigned char *: RINGLOG_ARG_BYTES, const unsigned char *: RINGLOG_ARG_BYTES,             \
+        default: RINGLOG_ARG_PTR)
+#else
+#include <type_traits>
+template <typename T, bool P = std::is_pointer<T>::value, bool E = std::is_enum<T>::value>
+struct ringlog_arg_type_ {
+    static_assert(P, "ringlog: this argument type cannot be logged (cast it)");
+    enum { value = RINGLOG_ARG_PTR };
+};
+template <typename T>
+struct ringlog_arg_type_<T, false, true> : ringlog_arg_type_<typename std::underlying_type<T>::type> {};
+#define RINGLOG_ARG_TYPE_IS_(T, code)                                                             \
+    template <> struct ringlog_arg_type_<T, false, false> { enum { value = code }; };
+RINGLOG_ARG_TYPE_IS_(bool, RINGLOG_ARG_I32)
+RINGLOG_ARG_TYPE_IS_(char, RINGLOG_ARG_I32)
+RINGLOG_ARG_TYPE_IS_(signed char, RINGLOG_ARG_I32)
+RINGLOG_ARG_TYPE_IS_(unsigned char, RINGLOG_ARG_U32)
+RINGLOG_ARG_TYPE_IS_(short, RINGLOG_ARG_I32)
+RINGLOG_ARG_TYPE_IS_(unsigned short, RINGLOG_ARG_U32)
+RINGLOG_ARG_TYPE_IS_(int, RINGLOG_ARG_I32)
+RINGLOG_ARG_TYPE_IS_(unsigned int, RINGLOG_ARG_U32)
+RINGLOG_ARG_TYPE_IS_(long, sizeof(long) == 8 ? RINGLOG_ARG_I64 : RINGLOG_ARG_I32)
+RINGLOG_ARG_TYPE_IS_(unsigned long, sizeof(long) == 8 ? RINGLOG_ARG_U64 : RINGLOG_ARG_U32)
+RINGLOG_ARG_TYPE_IS_(long long, RINGLOG_ARG_I64)
+RINGLOG_ARG_TYPE_IS_(unsigned long long, RINGLOG_ARG_U64)
+RINGLOG_ARG_TYPE_IS_(float, RINGLOG_ARG_F64)
+RINGLOG_ARG_TYPE_IS_(double, RINGLOG_ARG_F64)
+RINGLOG_ARG_TYPE_IS_(long double, RINGLOG_ARG_LDBL)
+#undef RINGLOG_ARG_TYPE_IS_
+#define RINGLOG_ARG_PTR_IS_(T, code)                                                              \
+    template <> struct ringlog_arg_type_<T, true, false> { enum { value = code }; };
+RINGLOG_ARG_PTR_IS_(char *, RINGLOG_ARG_STR)
+RINGLOG_ARG_PTR_IS_(const char *, RINGLOG_ARG_STR)
+RINGLOG_ARG_PTR_IS_(signed char *, RINGLOG_ARG_STR)
+RINGLOG_ARG_PTR_IS_(const signed char *, RINGLOG_ARG_STR)
+RINGLOG_ARG_PTR_IS_(unsigned char *, RINGLOG_ARG_BYTES)
+RINGLOG_ARG_PTR_IS_(const unsigned char *, RINGLOG_ARG_BYTES)
+#undef RINGLOG_ARG_PTR_IS_
+#define RINGLOG_ARG_TYPE(x) ((unsigned char)ringlog_arg_type_<typename std::decay<decltype(x)>::type>::value)
+#endif
+
+#define RINGLOG_NARGS_(...) RINGLOG_NARGS_I_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, ~)
+#define RINGLOG_NARGS_I_(f, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, n, ...) n
+#define RINGLOG_FIRST_(...) RINGLOG_FIRST_I_(__VA_ARGS__, ~)
+#define RINGLOG_FIRST_I_(f, ...) f
+#define RINGLOG_CAT_(a, b) RINGLOG_CAT_I_(a, b)
+#define RINGLOG_CAT_I_(a, b) a##b
+/* Type codes of the arguments after the format, as an initializer list. */
+#define RINGLOG_TYPES_(...) RINGLOG_CAT_(RINGLOG_TY_, RINGLOG_NARGS_(__VA_ARGS__))(__VA_ARGS__)
+#define RINGLOG_TY_0(f) 0
+#define RINGLOG_TY_1(f, a1) RINGLOG_ARG_TYPE(a1)
+#define RINGLOG_TY_2(f, a1, a2) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2)
+#define RINGLOG_TY_3(f, a1, a2, a3) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3)
+#define RINGLOG_TY_4(f, a1, a2, a3, a4) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4)
+#define RINGLOG_TY_5(f, a1, a2, a3, a4, a5) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5)
+#define RINGLOG_TY_6(f, a1, a2, a3, a4, a5, a6) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5), RINGLOG_ARG_TYPE(a6)
+#define RINGLOG_TY_7(f, a1, a2, a3, a4, a5, a6, a7) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5), RINGLOG_ARG_TYPE(a6), RINGLOG_ARG_TYPE(a7)
+#define RINGLOG_TY_8(f, a1, a2, a3, a4, a5, a6, a7, a8) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5), RINGLOG_ARG_TYPE(a6), RINGLOG_ARG_TYPE(a7), RINGLOG_ARG_TYPE(a8)
+#define RINGLOG_TY_9(f, a1, a2, a3, a4, a5, a6, a7, a8, a9) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5), RINGLOG_ARG_TYPE(a6), RINGLOG_ARG_TYPE(a7), RINGLOG_ARG_TYPE(a8), RINGLOG_ARG_TYPE(a9)
+#define RINGLOG_TY_10(f, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5), RINGLOG_ARG_TYPE(a6), RINGLOG_ARG_TYPE(a7), RINGLOG_ARG_TYPE(a8), RINGLOG_ARG_TYPE(a9), RINGLOG_ARG_TYPE(a10)
+#define RINGLOG_TY_11(f, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5), RINGLOG_ARG_TYPE(a6), RINGLOG_ARG_TYPE(a7), RINGLOG_ARG_TYPE(a8), RINGLOG_ARG_TYPE(a9), RINGLOG_ARG_TYPE(a10), RINGLOG_ARG_TYPE(a11)
+#define RINGLOG_TY_12(f, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5), RINGLOG_ARG_TYPE(a6), RINGLOG_ARG_TYPE(a7), RINGLOG_ARG_TYPE(a8), RINGLOG_ARG_TYPE(a9), RINGLOG_ARG_TYPE(a10), RINGLOG_ARG_TYPE(a11), RINGLOG_ARG_TYPE(a12)
+#define RINGLOG_TY_13(f, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5), RINGLOG_ARG_TYPE(a6), RINGLOG_ARG_TYPE(a7), RINGLOG_ARG_TYPE(a8), RINGLOG_ARG_TYPE(a9), RINGLOG_ARG_TYPE(a10), RINGLOG_ARG_TYPE(a11), RINGLOG_ARG_TYPE(a12), RINGLOG_ARG_TYPE(a13)
+#define RINGLOG_TY_14(f, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5), RINGLOG_ARG_TYPE(a6), RINGLOG_ARG_TYPE(a7), RINGLOG_ARG_TYPE(a8), RINGLOG_ARG_TYPE(a9), RINGLOG_ARG_TYPE(a10), RINGLOG_ARG_TYPE(a11), RINGLOG_ARG_TYPE(a12), RINGLOG_ARG_TYPE(a13), RINGLOG_ARG_TYPE(a14)
+#define RINGLOG_TY_15(f, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5), RINGLOG_ARG_TYPE(a6), RINGLOG_ARG_TYPE(a7), RINGLOG_ARG_TYPE(a8), RINGLOG_ARG_TYPE(a9), RINGLOG_ARG_TYPE(a10), RINGLOG_ARG_TYPE(a11), RINGLOG_ARG_TYPE(a12), RINGLOG_ARG_TYPE(a13), RINGLOG_ARG_TYPE(a14), RINGLOG_ARG_TYPE(a15)
+#define RINGLOG_TY_16(f, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16) RINGLOG_ARG_TYPE(a1), RINGLOG_ARG_TYPE(a2), RINGLOG_ARG_TYPE(a3), RINGLOG_ARG_TYPE(a4), RINGLOG_ARG_TYPE(a5), RINGLOG_ARG_TYPE(a6), RINGLOG_ARG_TYPE(a7), RINGLOG_ARG_TYPE(a8), RINGLOG_ARG_TYPE(a9), RINGLOG_ARG_TYPE(a10), RINGLOG_ARG_TYPE(a11), RINGLOG_ARG_TYPE(a12), RINGLOG_ARG_TYPE(a13), RINGLOG_ARG_TYPE(a14), RINGLOG_ARG_TYPE(a15), RINGLOG_ARG_TYPE(a16)
+
+#endif /* RINGLOG_LOG_H */

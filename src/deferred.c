@@ -1,0 +1,596 @@
+/*
+ * Deferred logging.  Producer side: capture a call site's arguments raw,
+ * by the types the compiler saw (RINGLOG_INFO & co., ringlog_log.h).
+ * Reader side: format them later, checking every conversion against the
+ * recorded types (the region is untrusted input).
+ *
+ * The producer half runs in signal handlers too: no lock, no allocation,
+ * no system call; strings are read only up to the bound printf itself
+ * would honour.
+ */
+#include "fmt.h"
+#include "internal.h"
+
+#include <float.h>
+#include <string.h>
+
+/* The library's view of struct ringlog_site: priv_ holds atomics. */
+struct rl_site {
+    const char *format, *file, *function;
+    uint32_t line;
+    uint8_t level, nargs;
+    uint16_t flags_;
+    uint8_t types[RINGLOG_MAX_ARGS];
+    /* tag << 32 | id of the last region the site was registered in; the id
+     * is valid for handles with that tag.  0: never registered. */
+    _Atomic uint64_t cache;
+    /* How each string argument is captured, 4 per word (enum below), the
+     * same in every region; stored before the first `cache` store. */
+    _Atomic uint64_t plan[4];
+};
+_Static_assert(sizeof(struct rl_site) == sizeof(struct ringlog_site), "site layout");
+_Static_assert(offsetof(struct rl_site, cache) == offsetof(struct ringlog_site, priv_),
+               "site layout");
+_Static_assert(offsetof(struct rl_site, types) == offsetof(struct ringlog_site, types),
+               "site layout");
+
+/* String capture plan: a literal precision (0..RINGLOG_STRING_MAX) or: */
+enum {
+    PLAN_NONE = 0xffff, /* no precision: a NUL-terminated string */
+    PLAN_STAR = 0xfffe, /* precision is the previous (int) argument */
+    PLAN_PTR = 0xfffd,  /* not printed by %s: keep the pointer only */
+};
+#define STR_NULL 0xffffu   /* stored length of a NULL string */
+#define STR_CUT 0x8000u    /* stored length flag: the string was cut */
+
+static _Atomic(ringlog *) default_log;
+
+void ringlog_set_default(ringlog *log)
+{
+    atomic_store_explicit(&default_log, log, memory_order_release);
+}
+
+ringlog *ringlog_get_default(void)
+{
+    return atomic_load_explicit(&default_log, memory_order_acquire);
+}
+
+int ringlog_enabled(const ringlog *log, unsigned level)
+{
+    if (!log && !(log = atomic_load_explicit(&default_log, memory_order_acquire)))
+        return 0;
+    return level >= atomic_load_explicit(&log->g.hdr->min_level, memory_order_relaxed);
+}
+
+int ringlog_set_level(ringlog *log, unsigned level)
+{
+    if (!log || level > 255)
+        return rl_fail(RINGLOG_EINVAL, "level %u: must be 0..255", level);
+    if (!log->g.map.writable)
+        return rl_fail(RINGLOG_EACCES, "region mapped read-only");
+    atomic_store_explicit(&log->g.hdr->min_level, level, memory_order_relaxed);
+    return 0;
+}
+
+int ringlog_get_level(ringlog *log)
+{
+    if (!log)
+        return rl_fail(RINGLOG_EINVAL, "NULL log");
+    uint32_t l = atomic_load_explicit(&log->g.hdr->min_level, memory_order_relaxed);
+    return l > 255 ? 255 : (int)l;
+}
+
+/* ------------------------------------------------------------ the plan */
+
+struct scan {
+    unsigned n;
+    struct {
+        int role, prec;
+        enum rl_fmt_class cls;
+    } slot[RINGLOG_MAX_ARGS + 1];
+};
+
+/* Records how rl_format consumes arguments; hands out harmless values. */
+static int scan_fetch(void *ctx, enum rl_fmt_class cls, unsigned size, union rl_fmt_val *out)
+{
+    (void)size;
+    struct scan *s = ctx;
+    if (s->n < RINGLOG_MAX_ARGS + 1) {
+        s->slot[s->n].role = out->q.role;
+        s->slot[s->n].prec = out->q.prec;
+        s->slot[s->n].cls = cls;
+    }
+    s->n++;
+    memset(out, 0, sizeof *out);
+    out->s.ptr = "";
+    out->s.len = 0;
+    return 0;
+}
+
+/* The plan and the types as stored, from the format: the one place where
+ * deferred capture decides what a string argument means. */
+static void make_plan(const struct rl_site *s, uint16_t plan[RINGLOG_MAX_ARGS],
+                      uint8_t eff[RINGLOG_MAX_ARGS])
+{
+    struct scan sc;
+    sc.n = 0;
+    rl_format(NULL, 0, s->format, scan_fetch, &sc, NULL);
+    for (unsigned i = 0; i < RINGLOG_MAX_ARGS; i++) {
+        plan[i] = 0;
+        eff[i] = i < s->nargs ? s->types[i] : 0;
+    }
+    for (unsigned i = 0; i < s->nargs; i++) {
+        if (eff[i] != RINGLOG_ARG_STR && eff[i] != RINGLOG_ARG_BYTES)
+            continue;
+        if (i >= sc.n || sc.slot[i].role != RL_FMT_ROLE_VALUE || sc.slot[i].cls != RL_FMT_STR) {
+            plan[i] = PLAN_PTR;
+            eff[i] = RINGLOG_ARG_PTR;
+        } else if (i > 0 && sc.slot[i - 1].role == RL_FMT_ROLE_PREC &&
+                   (s->types[i - 1] == RINGLOG_ARG_I32 || s->types[i - 1] == RINGLOG_ARG_U32)) {
+            plan[i] = PLAN_STAR;
+            if (eff[i] == RINGLOG_ARG_BYTES)
+                eff[i - 1] = RINGLOG_ARG_BLEN;
+        } else if (sc.slot[i].prec >= 0) {
+            plan[i] = (uint16_t)(sc.slot[i].prec < RINGLOG_STRING_MAX ? sc.slot[i].prec
+                                                                       : RINGLOG_STRING_MAX);
+        } else {
+            plan[i] = PLAN_NONE;
+        }
+    }
+}
+
+static uint32_t site_register(ringlog *log, struct rl_site *s)
+{
+    if (s->nargs > RINGLOG_MAX_ARGS || !s->format || !s->file || !s->function)
+        return 0;
+    uint16_t plan[RINGLOG_MAX_ARGS];
+    uint8_t eff[RINGLOG_MAX_ARGS];
+    make_plan(s, plan, eff);
+    for (unsigned w = 0; w < 4; w++) {
+        uint64_t v = 0;
+        for (unsigned k = 0; k < 4; k++)
+            v |= (uint64_t)plan[w * 4 + k] << (16 * k);
+        /* Every thread computes the same words; relaxed suffices because
+         * readers of the plan get here through `cache` (acquire). */
+        atomic_store_explicit(&s->plan[w], v, memory_order_relaxed);
+    }
+    struct rl_site_desc d = {s->format, s->file, s->function, s->line, s->nargs, s->level, eff};
+    uint32_t id = rl_dict_register(&log->g, &d);
+    if (id)
+        atomic_store_explicit(&s->cache, (uint64_t)log->tag << 32 | id, memory_order_release);
+    return id;
+}
+
+/* ----------------------------------------------------------- capture */
+
+static size_t capture_str(unsigned char *p, size_t room, const char *str, unsigned type,
+                          unsigned plan, int64_t prev, unsigned *flags)
+{
+    uint16_t len;
+    if (room < 2)
+        return 0; /* cannot happen: room is reserved for every argument */
+    if (!str) {
+        len = STR_NULL;
+        memcpy(p, &len, 2);
+        return 2;
+    }
+    size_t bound = SIZE_MAX; /* what printf would read at most */
+    int exact = 0;                     /* bound given by a precision */
+    if (plan == PLAN_STAR) {
+        if (prev >= 0) {
+            bound = (uint64_t)prev;
+            exact = 1;
+        }
+    } else if (plan != PLAN_NONE) {
+        bound = plan;
+        exact = 1;
+    }
+    size_t cap = bound < RINGLOG_STRING_MAX ? bound : RINGLOG_STRING_MAX;
+    if (cap > room - 2)
+        cap = room - 2;
+    size_t n;
+    if (type == RINGLOG_ARG_BYTES && exact) {
+        n = cap; /* a buffer of that many bytes, NULs included */
+    } else {
+        n = 0;
+        while (n < cap && str[n])
+            n++;
+    }
+    len = (uint16_t)n;
+    /* Cut short of what the conversion would print: str[cap] is readable
+     * (inside the precision, or before the NUL of a C string). */
+    if (n == cap && cap < bound && (type == RINGLOG_ARG_BYTES || str[cap])) {
+        len |= STR_CUT;
+        *flags |= RINGLOG_FLAG_TRUNCATED;
+    }
+    memcpy(p, &len, 2);
+    memcpy(p + 2, str, n);
+    return 2 + n;
+}
+
+/* Encodes the arguments; returns the payload length. */
+static size_t capture(const struct rl_site *s, unsigned char *buf, va_list ap, unsigned *flags)
+{
+    uint64_t plan[4];
+    for (unsigned w = 0; w < 4; w++)
+        plan[w] = atomic_load_explicit(&s->plan[w], memory_order_relaxed);
+    size_t n = 0;
+    int64_t prev = -1; /* the previous argument when it was an int */
+    for (unsigned i = 0; i < s->nargs; i++) {
+        int64_t cur = -1;
+        switch (s->types[i]) {
+        case RINGLOG_ARG_I32: {
+            int32_t v = va_arg(ap, int);
+            memcpy(buf + n, &v, 4);
+            n += 4;
+            cur = v;
+            break;
+        }
+        case RINGLOG_ARG_U32: {
+            uint32_t v = va_arg(ap, unsigned);
+            memcpy(buf + n, &v, 4);
+            n += 4;
+            cur = v;
+            break;
+        }
+        case RINGLOG_ARG_I64:
+        case RINGLOG_ARG_U64: {
+            uint64_t v = va_arg(ap, unsigned long long);
+            memcpy(buf + n, &v, 8);
+            n += 8;
+            break;
+        }
+        case RINGLOG_ARG_F64: {
+            double v = va_arg(ap, double);
+            memcpy(buf + n, &v, 8);
+            n += 8;
+            break;
+        }
+        case RINGLOG_ARG_LDBL: {
+            long double v = va_arg(ap, long double);
+            unsigned char b[16] = {0};
+            /* x87: 10 value bytes, the rest is padding the CPU leaves as is. */
+            memcpy(b, &v, LDBL_MANT_DIG == 64 ? 10 : (sizeof v < 16 ? sizeof v : 16));
+            memcpy(buf + n, b, 16);
+            n += 16;
+            break;
+        }
+        case RINGLOG_ARG_STR:
+        case RINGLOG_ARG_BYTES: {
+            const char *str = va_arg(ap, const char *);
+            unsigned pl = (unsigned)(plan[i / 4] >> (16 * (i % 4))) & 0xffffu;
+            if (pl == PLAN_PTR) {
+                uint64_t v = (uint64_t)(uintptr_t)str;
+                memcpy(buf + n, &v, 8);
+                n += 8;
+                break;
+            }
+            /* Room left after reserving 16 bytes for each later argument. */
+            size_t room = RINGLOG_DEFERRED_MAX - n - 16u * (s->nargs - 1 - i);
+            n += capture_str(buf + n, room, str, s->types[i], pl, prev, flags);
+            break;
+        }
+        default: { /* PTR, and any code a corrupt site might carry */
+            uint64_t v = (uint64_t)(uintptr_t)va_arg(ap, const void *);
+            memcpy(buf + n, &v, 8);
+            n += 8;
+            break;
+        }
+        }
+        prev = cur;
+    }
+    return n;
+}
+
+int ringlog_log_(ringlog *log, struct ringlog_site *site, const char *fmt, ...)
+{
+    (void)fmt; /* site->format; passed so the compiler checks the arguments */
+    struct rl_site *s = (struct rl_site *)(void *)site;
+    if (!log && !(log = atomic_load_explicit(&default_log, memory_order_acquire)))
+        return RINGLOG_EINVAL;
+    if (RL_UNLIKELY(!s || s->nargs > RINGLOG_MAX_ARGS))
+        return RINGLOG_EINVAL;
+    uint64_t c = atomic_load_explicit(&s->cache, memory_order_acquire);
+    uint32_t id = (uint32_t)c;
+    if (RL_UNLIKELY((uint32_t)(c >> 32) != log->tag || id == 0))
+        id = site_register(log, s);
+    va_list ap;
+    va_start(ap, fmt);
+    int rc;
+    if (RL_LIKELY(id != 0)) {
+        unsigned char buf[RINGLOG_DEFERRED_MAX];
+        unsigned flags = 0;
+        size_t n = capture(s, buf, ap, &flags);
+        rc = rl_put(log, s->level, RINGLOG_TYPE_DEFERRED, id, flags, buf, n);
+    } else {
+        /* Dictionary full (or the site is unusual): format now, lose nothing. */
+        char text[RINGLOG_PRINTF_MAX + 1];
+        size_t n = rl_vformat(text, sizeof text, s->format, ap);
+        unsigned flags = 0;
+        if (n > RINGLOG_PRINTF_MAX) {
+            n = RINGLOG_PRINTF_MAX;
+            flags |= RINGLOG_FLAG_TRUNCATED;
+        }
+        rc = rl_put(log, s->level, RINGLOG_TYPE_TEXT, 0, flags, text, n);
+    }
+    va_end(ap);
+    return rc;
+}
+
+/* ------------------------------------------------------------ reading */
+
+struct arg {
+    uint8_t type;
+    uint8_t cut, null;
+    uint16_t len;
+    uint64_t u;
+    double d;
+    long double ld;
+    const unsigned char *bytes;
+};
+
+struct fctx {
+    const struct arg *a;
+    unsigned n, next;
+    unsigned mismatch, missing;
+    char *hex; /* scratch for BYTES shown in hex */
+    size_t hex_used, hex_cap;
+};
+
+static int is_int(unsigned t)
+{
+    return t == RINGLOG_ARG_I32 || t == RINGLOG_ARG_U32 || t == RINGLOG_ARG_I64 ||
+           t == RINGLOG_ARG_U64 || t == RINGLOG_ARG_BLEN;
+}
+
+static int deferred_fetch(void *ctx, enum rl_fmt_class cls, unsigned size, union rl_fmt_val *out)
+{
+    (void)size;
+    struct fctx *c = ctx;
+    int role = out->q.role;
+    if (c->next >= c->n) {
+        c->missing = 1;
+        return -1;
+    }
+    const struct arg *a = &c->a[c->next++];
+    switch (cls) {
+    case RL_FMT_INT:
+    case RL_FMT_UINT:
+    case RL_FMT_CHAR:
+        if (!is_int(a->type))
+            break;
+        if (a->type == RINGLOG_ARG_BLEN && role == RL_FMT_ROLE_PREC)
+            out->i = -1; /* the byte count: the hex shows them all */
+        else if (a->type == RINGLOG_ARG_I32 || a->type == RINGLOG_ARG_BLEN)
+            out->i = (int32_t)(uint32_t)a->u;
+        else
+            out->u = a->u;
+        return 0;
+    case RL_FMT_DOUBLE:
+        if (a->type == RINGLOG_ARG_F64)
+            out->d = a->d;
+        else if (a->type == RINGLOG_ARG_LDBL)
+            out->d = (double)a->ld;
+        else
+            break;
+        return 0;
+    case RL_FMT_LDOUBLE:
+        if (a->type == RINGLOG_ARG_LDBL)
+            out->ld = a->ld;
+        else if (a->type == RINGLOG_ARG_F64)
+            out->ld = a->d;
+        else
+            break;
+        return 0;
+    case RL_FMT_PTR:
+        if (a->type != RINGLOG_ARG_PTR)
+            break;
+        out->p = (const void *)(uintptr_t)a->u;
+        return 0;
+    case RL_FMT_STR:
+        if (a->type == RINGLOG_ARG_STR) {
+            out->s.ptr = a->null ? NULL : (const char *)a->bytes;
+            out->s.len = a->len;
+            return 0;
+        }
+        if (a->type == RINGLOG_ARG_BYTES) {
+            if (a->null) {
+                out->s.ptr = NULL;
+                out->s.len = 0;
+                return 0;
+            }
+            static const char digits[] = "0123456789abcdef";
+            size_t need = 2u * a->len;
+            if (need > c->hex_cap - c->hex_used)
+                break;
+            char *h = c->hex + c->hex_used;
+            for (unsigned k = 0; k < a->len; k++) {
+                h[2 * k] = digits[a->bytes[k] >> 4];
+                h[2 * k + 1] = digits[a->bytes[k] & 15];
+            }
+            c->hex_used += need;
+            out->s.ptr = h;
+            out->s.len = need;
+            return 0;
+        }
+        break;
+    }
+    c->mismatch = 1;
+    return -1;
+}
+
+/* Parses the payload by the site's types; -1 when it does not fit. */
+static int decode(const struct rl_site_copy *site, const unsigned char *p, size_t len,
+                  struct arg *a)
+{
+    size_t off = 0;
+    for (unsigned i = 0; i < site->nargs; i++) {
+        struct arg *x = &a[i];
+        memset(x, 0, sizeof *x);
+        x->type = site->types[i];
+        size_t k;
+        switch (x->type) {
+        case RINGLOG_ARG_I32:
+        case RINGLOG_ARG_BLEN:
+        case RINGLOG_ARG_U32: {
+            uint32_t v;
+            if (len - off < 4)
+                return -1;
+            memcpy(&v, p + off, 4);
+            x->u = x->type == RINGLOG_ARG_U32 ? v : (uint64_t)(int64_t)(int32_t)v;
+            k = 4;
+            break;
+        }
+        case RINGLOG_ARG_F64:
+            if (len - off < 8)
+                return -1;
+            memcpy(&x->d, p + off, 8);
+            k = 8;
+            break;
+        case RINGLOG_ARG_LDBL: {
+            if (len - off < 16)
+                return -1;
+            unsigned char b[sizeof(long double) > 16 ? sizeof(long double) : 16] = {0};
+            memcpy(b, p + off, 16);
+            memcpy(&x->ld, b, sizeof x->ld);
+            k = 16;
+            break;
+        }
+        case RINGLOG_ARG_STR:
+        case RINGLOG_ARG_BYTES: {
+            uint16_t l;
+            if (len - off < 2)
+                return -1;
+            memcpy(&l, p + off, 2);
+            if (l == STR_NULL) {
+                x->null = 1;
+                k = 2;
+                break;
+            }
+            x->cut = (l & STR_CUT) != 0;
+            x->len = l & (uint16_t)~STR_CUT;
+            if (x->len > RINGLOG_STRING_MAX || len - off - 2 < x->len)
+                return -1;
+            x->bytes = p + off + 2;
+            k = 2u + x->len;
+            break;
+        }
+        default: /* I64, U64, PTR */
+            if (len - off < 8)
+                return -1;
+            memcpy(&x->u, p + off, 8);
+            k = 8;
+            break;
+        }
+        off += k;
+    }
+    return off == len ? 0 : -1;
+}
+
+/* Appends to buf as snprintf would, tracking the full length. */
+struct out {
+    char *buf;
+    size_t cap, len;
+};
+static void out_put(struct out *o, const char *s, size_t n)
+{
+    if (o->len < o->cap) {
+        size_t room = o->cap - 1 - o->len, k = n < room ? n : room;
+        memcpy(o->buf + o->len, s, k);
+        o->buf[o->len + k] = '\0';
+    }
+    o->len += n;
+}
+static void out_fmt(struct out *o, const char *fmt, ...)
+{
+    char tmp[96];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = rl_vformat(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    out_put(o, tmp, n < sizeof tmp ? n : sizeof tmp - 1);
+}
+static void out_str(struct out *o, const char *s)
+{
+    out_put(o, s, strlen(s));
+}
+static void out_quoted(struct out *o, const unsigned char *s, size_t n)
+{
+    out_put(o, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = s[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+            out_put(o, (const char *)&ch, 1);
+        else
+            out_fmt(o, "\\x%02x", ch);
+    }
+    out_put(o, "\"", 1);
+}
+
+static void raw_values(struct out *o, const struct arg *a, unsigned n)
+{
+    out_str(o, "args:");
+    for (unsigned i = 0; i < n; i++) {
+        const struct arg *x = &a[i];
+        out_put(o, i ? ", " : " ", i ? 2 : 1);
+        switch (x->type) {
+        case RINGLOG_ARG_I32:
+        case RINGLOG_ARG_BLEN:
+        case RINGLOG_ARG_I64: out_fmt(o, "%lld", (long long)x->u); break;
+        case RINGLOG_ARG_U32:
+        case RINGLOG_ARG_U64: out_fmt(o, "%llu", (unsigned long long)x->u); break;
+        case RINGLOG_ARG_F64: out_fmt(o, "%.17g", x->d); break;
+        case RINGLOG_ARG_LDBL: out_fmt(o, "%.21Lg", x->ld); break;
+        case RINGLOG_ARG_PTR: out_fmt(o, "%p", (void *)(uintptr_t)x->u); break;
+        case RINGLOG_ARG_STR:
+            if (x->null)
+                out_put(o, "(null)", 6);
+            else
+                out_quoted(o, x->bytes, x->len);
+            break;
+        case RINGLOG_ARG_BYTES:
+            if (x->null)
+                out_put(o, "(null)", 6);
+            for (unsigned k = 0; !x->null && k < x->len; k++)
+                out_fmt(o, "%02x", x->bytes[k]);
+            break;
+        }
+        if (x->cut)
+            out_put(o, "\xe2\x80\xa6", 3);
+    }
+}
+
+size_t rl_deferred_text(const struct rl_site_copy *site, const struct ringlog_entry *e, char *buf,
+                        size_t cap)
+{
+    struct out o = {buf, cap, 0};
+    if (cap)
+        buf[0] = '\0';
+    struct arg a[RINGLOG_MAX_ARGS];
+    if (decode(site, e->data, e->length, a) != 0) {
+        out_fmt(&o, "[ringlog: arguments of site %u do not match its %u types (%zu bytes)",
+                site->id, site->nargs, e->length);
+        out_put(&o, "]", 1);
+        return o.len;
+    }
+    char hex[2 * RINGLOG_DEFERRED_MAX];
+    struct fctx c = {a, site->nargs, 0, 0, 0, hex, 0, sizeof hex};
+    unsigned errs = 0;
+    size_t n = rl_format(cap ? buf : NULL, cap, site->fmt, deferred_fetch, &c, &errs);
+    o.len = n;
+    int cut = 0;
+    for (unsigned i = 0; i < site->nargs; i++)
+        cut |= a[i].cut;
+    if (c.mismatch || c.missing || cut) {
+        out_str(&o, " [ringlog: ");
+        if (c.mismatch)
+            out_str(&o, "format does not match the argument types; ");
+        else if (c.missing)
+            out_str(&o, "missing argument; ");
+        else
+            out_str(&o, "string cut to fit; ");
+        raw_values(&o, a, site->nargs);
+        out_put(&o, "]", 1);
+    }
+    return o.len;
+}
