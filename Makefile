@@ -49,14 +49,14 @@ all: $(STATIC) $(SHARED) $(TOOL) examples
 
 lib: $(STATIC) $(SHARED)
 tool: $(TOOL)
-tests: $(TESTS)
+tests: $(TESTS) $(BUILD)/tests/plugin_deferred.so
 examples: $(EXAMPLES)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/ringlog.h
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/ringlog.h include/ringlog_log.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
 
-$(BUILD)/pic/%.o: src/%.c $(wildcard src/*.h) include/ringlog.h
+$(BUILD)/pic/%.o: src/%.c $(wildcard src/*.h) include/ringlog.h include/ringlog_log.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -fPIC -c $< -o $@
 
@@ -71,13 +71,18 @@ $(SHARED): $(PIC_OBJ)
 	ln -sf libringlog.so.$(SOVER) $(BUILD)/libringlog.so
 
 # The tool links the static library so it runs from a fresh clone as is.
-$(TOOL): $(TOOL_SRC) $(STATIC) include/ringlog.h $(wildcard tools/*.h)
+$(TOOL): $(TOOL_SRC) $(STATIC) include/ringlog.h include/ringlog_log.h $(wildcard tools/*.h)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TOOL_SRC) $(STATIC) $(LDLIBS)
 
 # Tests see internal headers (src/) for white-box checks of the layout.
+# -rdynamic: the dlopen'ed plugin of test_deferred takes ringlog from the test.
 $(BUILD)/tests/%: tests/%.c $(STATIC) $(wildcard tests/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -rdynamic -o $@ $< $(STATIC) $(LDLIBS) -lm
+
+$(BUILD)/tests/plugin_deferred.so: tests/plugin_deferred.c include/ringlog.h include/ringlog_log.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $<
 
 $(BUILD)/examples/%: examples/%.c $(STATIC)
 	@mkdir -p $(@D)
@@ -105,14 +110,14 @@ install: all
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libringlog.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libringlog.so.$(SOVER)
 	ln -sf libringlog.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libringlog.so
-	install -m 644 include/ringlog.h include/ringlog_queue.h $(DESTDIR)$(INCDIR)/
+	install -m 644 include/ringlog.h include/ringlog_log.h include/ringlog_queue.h $(DESTDIR)$(INCDIR)/
 	install -m 755 $(TOOL) $(DESTDIR)$(BINDIR)/
 	install -m 644 docs/ringlog.1 $(DESTDIR)$(MANDIR)/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' ringlog.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ringlog.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libringlog.* $(DESTDIR)$(INCDIR)/ringlog.h $(DESTDIR)$(INCDIR)/ringlog_queue.h \
+	rm -f $(DESTDIR)$(LIBDIR)/libringlog.* $(DESTDIR)$(INCDIR)/ringlog.h $(DESTDIR)$(INCDIR)/ringlog_log.h $(DESTDIR)$(INCDIR)/ringlog_queue.h \
 	      $(DESTDIR)$(BINDIR)/ringlog $(DESTDIR)$(MANDIR)/man1/ringlog.1 \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/ringlog.pc
 

@@ -374,6 +374,12 @@ struct ringlog_info {
     /* Set when the reader reads a snapshot file, else NULL / 0. */
     const char *snapshot_reason;
     uint64_t snapshot_ns;  /* when it was taken, ns since the epoch */
+    /* Call-site dictionary of deferred logging. */
+    uint64_t dict_size;    /* bytes */
+    uint64_t dict_used;    /* bytes of it holding records */
+    uint32_t sites;        /* call sites registered */
+    uint32_t sites_refused;/* registrations refused, dictionary full (logged as text) */
+    uint32_t min_level;    /* run-time minimum level */
 };
 RINGLOG_API int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info);
 

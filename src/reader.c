@@ -782,6 +782,13 @@ int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
     info->triggers = atomic_load_explicit(&r->g.hdr->triggers, memory_order_acquire);
     info->snapshot_reason = r->snapfile ? r->snap_reason : NULL;
     info->snapshot_ns = r->snap_ns;
+    const struct rl_region *dg = r->have_g2 ? &r->g2 : &r->g;
+    const struct rl_dict_hdr *dh = (const struct rl_dict_hdr *)dg->dict;
+    info->dict_size = dg->dict_size;
+    info->dict_used = atomic_load_explicit(&dh->used, memory_order_relaxed);
+    info->sites = atomic_load_explicit(&dh->records, memory_order_relaxed);
+    info->sites_refused = atomic_load_explicit(&dh->full, memory_order_relaxed);
+    info->min_level = atomic_load_explicit(&r->g.hdr->min_level, memory_order_relaxed);
     return 0;
 }
 
