@@ -30,7 +30,7 @@ run() {
     if "$@" >"$log" 2>&1; then
         pass=$((pass + 1))
         echo "PASS  $name ($(($(date +%s) - start)) s)"
-        grep -E '^(stress|kill|signal|demo|fmt|fuzz)' "$log" | sed 's/^/      /' | head -n 12
+        grep -E '^(stress|kill|signal|demo|fmt|fuzz|deferred)' "$log" | sed 's/^/      /' | head -n 12
     else
         fail=$((fail + 1))
         failed="$failed\n  $name"
@@ -57,6 +57,12 @@ run "header compiles as C11 and C++" sh -c \
      cc -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude -c build/hdr.c -o build/hdr.o &&
      printf '#include \"ringlog.h\"\n#include \"ringlog_queue.h\"\nint main(){return 0;}\n' > build/hdr.cc &&
      c++ -std=c++11 -Wall -Wextra -Werror -Iinclude -c build/hdr.cc -o build/hdr_cc.o"
+run "deferred macros from C++11 (g++ and clang++)" sh -c \
+    "c++ -std=c++11 -Wall -Wextra -Werror -Iinclude tests/cxx_deferred.cc build/libringlog.a -lpthread -o build/cxx_deferred &&
+     build/cxx_deferred &&
+     if command -v clang++ >/dev/null; then
+         clang++ -std=c++11 -Wall -Wextra -Werror -Iinclude tests/cxx_deferred.cc build/libringlog.a -lpthread -o build/cxx_deferred_clang && build/cxx_deferred_clang;
+     fi"
 
 if [ "${RINGLOG_QUICK:-0}" != 1 ]; then
     # --- ASan + UBSan -------------------------------------------------------
@@ -76,7 +82,7 @@ if [ "${RINGLOG_QUICK:-0}" != 1 ]; then
     if command -v clang >/dev/null 2>&1; then
         if make -s -j"$JOBS" BUILD=build-tsan SAN=tsan CC=clang lib tests >"$LOGDIR/build-tsan.log" 2>&1; then
             pass=$((pass + 1)); echo "PASS  build with TSan (clang)"
-            for t in test_stress test_basic test_queue test_snapshot; do
+            for t in test_stress test_basic test_queue test_snapshot test_deferred; do
                 [ -x build-tsan/tests/$t ] && run "tsan $t" env RINGLOG_STRESS_SCALE=10 \
                     TSAN_OPTIONS=halt_on_error=1:exitcode=66 build-tsan/tests/$t
             done

@@ -517,6 +517,7 @@ static void concurrency_case(const char *name)
      * cached id in this region yet for the fresh handle) and race too. */
     ringlog_close(g_log);
     g_log = NULL;
+    fflush(stdout); /* children must not inherit unwritten output */
     pid_t kids[3];
     for (int c = 0; c < 3; c++) {
         kids[c] = fork();
@@ -642,6 +643,7 @@ static void signal_case(void)
 static void other_process_case(const char *name)
 {
     ringlog_unlink(name);
+    fflush(stdout);
     pid_t k = fork();
     if (k == 0) {
         ringlog *l;
