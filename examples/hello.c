@@ -5,9 +5,12 @@
 
 static int print_entry(void *arg, const struct ringlog_entry *e)
 {
-    (void)arg;
-    printf("#%llu cpu%u %s: %.*s\n", (unsigned long long)e->index, e->cpu,
-           ringlog_level_name(e->level), (int)e->length, (const char *)e->data);
+    ringlog_reader *r = arg;
+    char text[256];
+    /* Deferred entries are formatted here, in the reader, not when logged. */
+    ringlog_entry_text(r, e, text, sizeof text);
+    printf("#%llu cpu%u %s: %s\n", (unsigned long long)e->index, e->cpu,
+           ringlog_level_name(e->level), text);
     return 0;
 }
 
@@ -28,15 +31,15 @@ int main(void)
         return 1;
     }
     for (int i = 0; i < 3; i++)
-        ringlog_printf(log, RINGLOG_LEVEL_INFO, "hello %d from the hot path", i);
-    ringlog_write(log, RINGLOG_LEVEL_WARN, RINGLOG_TYPE_TEXT, 0, "raw bytes too", 13);
+        RINGLOG_INFO(log, "order %d filled at %.2f by %s", i, 99.5 + i, "desk-7");
+    ringlog_printf(log, RINGLOG_LEVEL_WARN, "formatted now: %d", 42);
 
     ringlog_reader *r;
     if (ringlog_reader_open("hello-example", RINGLOG_READER_CONSUME, &r) != 0) {
         fprintf(stderr, "hello: %s\n", ringlog_errmsg());
         return 1;
     }
-    struct ringlog_handler h = {print_entry, print_gap, NULL};
+    struct ringlog_handler h = {print_entry, print_gap, r};
     while (ringlog_read(r, &h, 50) > 0) {
     }
     ringlog_reader_close(r);

@@ -25,7 +25,7 @@ expect_fail() { # expect_fail "what" pattern command...  (must fail with one cle
 trap '"$RL" rm "$NAME" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 
 expect "help" "$RL" --help
-for c in demo tail dump stats ls rm write trigger record; do
+for c in demo tail dump stats ls rm write trigger record level; do
     expect "$c --help" "$RL" "$c" --help
 done
 
@@ -64,6 +64,39 @@ snap=$(ls "$TMP"/snaps/*.rlsnap 2>/dev/null | head -n 1)
 [ -n "$snap" ] && "$RL" dump "$snap" | grep -q "TRIGGER #2: recorder test" && ok "dump reads the snapshot" || bad "dump reads the snapshot"
 expect "rm" "$RL" rm "$NAME"
 expect_fail "rm again fails" "$NAME" "$RL" rm "$NAME"
+
+# Deferred entries: formatted by dump from the region's dictionary, with
+# their call site; the run-time level filters in the producer.
+EX=$(dirname "$RL")/examples/orders
+DN="$NAME-deferred"
+if [ -x "$EX" ]; then
+    expect "orders example logs" "$EX" "$DN" 3
+    expect "dump --where" "$RL" dump "$DN" --where --no-color
+    grep -q "examples/orders.c:[0-9]*: order 1 filled: 101 lots of ACME at 10.25$" "$TMP/out" \
+        && ok "dump formats deferred entries with file:line" || bad "dump formats deferred entries with file:line"
+    expect "dump --json" "$RL" dump "$DN" --json
+    grep -q '"file":"examples/orders.c","line":[0-9]*,"function":"main","message":"done after 3 orders"' "$TMP/out" \
+        && ok "json has file, line, function, message" || bad "json has file, line, function, message"
+    expect "dump --grep on deferred text" "$RL" dump "$DN" --grep "lots of INIT"
+    [ "$(grep -c 'lots of INIT' "$TMP/out")" -eq 2 ] && ok "grep matched formatted text" || bad "grep matched formatted text"
+    expect "level set" "$RL" level "$DN" info
+    grep -q "level info (2), was trace (0)" "$TMP/out" && ok "level reports the change" || bad "level reports the change"
+    "$RL" rm "$DN" >/dev/null 2>&1
+    "$EX" "$DN" 2 >/dev/null 2>&1 # recreated: level back to trace
+    expect "level set again" "$RL" level "$DN" warn
+    "$EX" "$DN" 2 >/dev/null 2>&1
+    expect "dump after level" "$RL" dump "$DN"
+    [ "$(grep -c 'pricing order' "$TMP/out")" -eq 2 ] && [ "$(grep -c 'done after' "$TMP/out")" -eq 2 ] \
+        && [ "$(grep -c 'filled' "$TMP/out")" -eq 2 ] \
+        && ok "level warn filtered debug and info of the second run only" \
+        || bad "level warn filtered debug and info of the second run only"
+    expect "stats shows call sites" "$RL" stats "$DN"
+    grep -q "call sites:  3 in a 256 KiB dictionary" "$TMP/out" && ok "stats counts 3 call sites" || bad "stats counts 3 call sites"
+    expect_fail "bad level" "unknown level" "$RL" level "$DN" loud
+    "$RL" rm "$DN" >/dev/null 2>&1
+else
+    bad "examples/orders not built"
+fi
 
 # Errors: one clear line, non-zero exit.
 expect_fail "dump of a missing region" "no such region" "$RL" dump "ringlog-no-such-$$"

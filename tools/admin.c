@@ -305,7 +305,9 @@ static const char trigger_help[] =
     "Options:\n"
     "  -h, --help     show this help\n";
 
-int cmd_trigger(int argc, char **argv)
+/* NAME and the words after it, for commands whose only option is --help. */
+static const char *name_and_words(int argc, char **argv, const char *help, struct sbuf *words,
+                                  int *nwords)
 {
     static const struct opt_def opts[] = {
         {"help", 'h', OPT_NONE, O_HELP},
@@ -313,37 +315,104 @@ int cmd_trigger(int argc, char **argv)
     };
     struct opt_state st;
     const char *name = NULL;
-    struct sbuf reason = {0};
-    int id, nwords = 0;
+    int id;
+    *nwords = 0;
     opt_init(&st, argc, argv);
     while ((id = opt_next(&st, opts)) != OPT_END) {
         switch (id) {
-        case O_HELP: fputs(trigger_help, stdout); return 0;
+        case O_HELP: fputs(help, stdout); exit(0);
         case OPT_POSITIONAL:
             if (!name) {
                 name = st.value;
                 break;
             }
-            if (nwords++)
-                sb_putc(&reason, ' ');
-            sb_puts(&reason, st.value);
+            if ((*nwords)++)
+                sb_putc(words, ' ');
+            sb_puts(words, st.value);
             break;
         default: break;
         }
     }
     if (!name)
         usage_error("missing region NAME");
+    return name;
+}
+
+static ringlog *open_existing_or_die(const char *name)
+{
     struct ringlog_options o = {.flags = RINGLOG_OPEN_EXISTING};
     ringlog *log = NULL;
     int rc = ringlog_open(name, &o, &log);
     if (rc != 0)
         die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
-    rc = ringlog_trigger(log, nwords ? reason.p : "ringlog trigger");
+    return log;
+}
+
+int cmd_trigger(int argc, char **argv)
+{
+    struct sbuf reason = {0};
+    int nwords;
+    const char *name = name_and_words(argc, argv, trigger_help, &reason, &nwords);
+    ringlog *log = open_existing_or_die(name);
+    int rc = ringlog_trigger(log, nwords ? reason.p : "ringlog trigger");
     ringlog_close(log);
     sb_free(&reason);
     if (rc != 0) {
         warnx_("%s: trigger raised, but its entry was not stored: %s", name, ringlog_strerror(rc));
         return EXIT_RUNTIME;
     }
+    return 0;
+}
+
+static const char level_help[] =
+    "Usage: ringlog level NAME [LEVEL]\n"
+    "\n"
+    "Show or set the run-time minimum level of an existing region.  Log calls\n"
+    "below it (the RINGLOG_INFO & co. macros, ringlog_printf, ringlog_write)\n"
+    "store nothing and the macros evaluate none of their arguments; the change\n"
+    "takes effect at once in every process logging to the region.  Triggers and\n"
+    "crash entries are never filtered.  LEVEL is trace, debug, info, notice,\n"
+    "warn, error, critical or a number 0..255; `trace` lets everything through.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help     show this help\n";
+
+int cmd_level(int argc, char **argv)
+{
+    struct sbuf word = {0};
+    int nwords;
+    const char *name = name_and_words(argc, argv, level_help, &word, &nwords);
+    if (nwords > 1)
+        usage_error("one LEVEL at most (got '%s')", word.p);
+    int want = -1;
+    if (nwords) {
+        want = ringlog_level_parse(word.p);
+        if (want < 0) {
+            char *end;
+            unsigned long v = strtoul(word.p, &end, 10);
+            if (*word.p && !*end && v <= 255)
+                want = (int)v;
+        }
+        if (want < 0)
+            usage_error("unknown level '%s' (trace, debug, info, notice, warn, error, critical "
+                        "or 0..255)",
+                        word.p);
+    }
+    sb_free(&word);
+    ringlog *log = open_existing_or_die(name);
+    int old = ringlog_get_level(log);
+    int rc = 0;
+    if (want >= 0)
+        rc = ringlog_set_level(log, (unsigned)want);
+    ringlog_close(log);
+    if (rc != 0)
+        die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
+    const char *on = old <= RINGLOG_LEVEL_CRITICAL ? ringlog_level_name((unsigned)old) : "(number)";
+    if (want < 0)
+        printf("%s: level %s (%d)\n", name, on, old);
+    else
+        printf("%s: level %s (%d), was %s (%d)\n", name,
+               want <= RINGLOG_LEVEL_CRITICAL ? ringlog_level_name((unsigned)want) : "(number)",
+               want, on, old);
     return 0;
 }

@@ -25,9 +25,12 @@ struct view {
     int json;
     int color;
     int utc;
+    int where;            /* show file:line of deferred entries */
+    ringlog_reader *rd;   /* formats deferred entries */
     /* state */
     struct sbuf line;
     struct sbuf text; /* NUL-terminated copy of a message, for regexec */
+    struct sbuf msg;  /* a deferred entry, formatted */
     int write_error;  /* errno of a failed write to stdout, 0 when fine */
     uint64_t entries, gaps;
     uint64_t end; /* index after the last item delivered, filtered or not */
@@ -67,6 +70,27 @@ static const char *level_str(unsigned level, char *buf, size_t size)
     return buf;
 }
 
+/* The message of a deferred entry, formatted by the library from the
+ * region's dictionary, in v->msg (not NUL-terminated). */
+static void deferred_text(struct view *v, const struct ringlog_entry *e)
+{
+    char small[512];
+    size_t n = ringlog_entry_text(v->rd, e, small, sizeof small);
+    sb_reset(&v->msg);
+    if (n < sizeof small) {
+        sb_add(&v->msg, small, n);
+        return;
+    }
+    char *big = malloc(n + 1);
+    if (!big) {
+        sb_add(&v->msg, small, sizeof small - 1);
+        return;
+    }
+    ringlog_entry_text(v->rd, e, big, n + 1);
+    sb_add(&v->msg, big, n);
+    free(big);
+}
+
 static int passes_filters(struct view *v, const struct ringlog_entry *e)
 {
     if (v->min_level >= 0 && e->level < (unsigned)v->min_level)
@@ -75,10 +99,15 @@ static int passes_filters(struct view *v, const struct ringlog_entry *e)
         return 0;
     if (v->have_re) {
         /* Only text has a message to match; binary payloads never match. */
-        if (e->type != RINGLOG_TYPE_TEXT && e->type != RINGLOG_TYPE_TRIGGER)
-            return 0;
         sb_reset(&v->text);
-        sb_add(&v->text, e->data, e->length);
+        if (e->type == RINGLOG_TYPE_DEFERRED) {
+            deferred_text(v, e);
+            sb_add(&v->text, v->msg.p, v->msg.len);
+        } else if (e->type == RINGLOG_TYPE_TEXT || e->type == RINGLOG_TYPE_TRIGGER) {
+            sb_add(&v->text, e->data, e->length);
+        } else {
+            return 0;
+        }
         if (regexec(&v->re, v->text.p, 0, NULL, 0) != 0)
             return 0;
     }
@@ -101,7 +130,13 @@ static void format_text_line(struct view *v, const struct ringlog_entry *e)
     else
         sb_puts(b, "pid=? ");
     const unsigned char *d = e->data;
-    if (e->type == RINGLOG_TYPE_TRIGGER) {
+    if (e->type == RINGLOG_TYPE_DEFERRED) {
+        struct ringlog_site_info si;
+        if (v->where && ringlog_entry_site(v->rd, e, &si) == 0)
+            sb_printf(b, "%s:%u: ", si.file, si.line);
+        deferred_text(v, e);
+        sb_text_escaped(b, (const unsigned char *)v->msg.p, v->msg.len);
+    } else if (e->type == RINGLOG_TYPE_TRIGGER) {
         sb_printf(b, "TRIGGER #%u: ", e->remarks);
         sb_text_escaped(b, d, e->length);
     } else if (e->type == RINGLOG_TYPE_CRASH && e->length == sizeof(struct ringlog_crash)) {
@@ -140,7 +175,19 @@ static void format_json_line(struct view *v, const struct ringlog_entry *e)
               "\"remarks\":%u,\"pid\":%u,\"flags\":%u,",
               (unsigned long long)e->index, ts, e->cpu, level_str(e->level, lbuf, sizeof lbuf),
               e->type, e->remarks, e->pid, e->flags);
-    if (e->type == RINGLOG_TYPE_TEXT || e->type == RINGLOG_TYPE_TRIGGER) {
+    struct ringlog_site_info si;
+    if (e->type == RINGLOG_TYPE_DEFERRED) {
+        if (ringlog_entry_site(v->rd, e, &si) == 0) {
+            sb_puts(b, "\"file\":\"");
+            sb_json_escaped(b, (const unsigned char *)si.file, strlen(si.file));
+            sb_printf(b, "\",\"line\":%u,\"function\":\"", si.line);
+            sb_json_escaped(b, (const unsigned char *)si.function, strlen(si.function));
+            sb_puts(b, "\",");
+        }
+        deferred_text(v, e);
+        sb_puts(b, "\"message\":\"");
+        sb_json_escaped(b, (const unsigned char *)v->msg.p, v->msg.len);
+    } else if (e->type == RINGLOG_TYPE_TEXT || e->type == RINGLOG_TYPE_TRIGGER) {
         sb_puts(b, "\"message\":\"");
         sb_json_escaped(b, e->data, e->length);
     } else {
@@ -265,6 +312,7 @@ static void view_free(struct view *v)
         regfree(&v->re);
     sb_free(&v->line);
     sb_free(&v->text);
+    sb_free(&v->msg);
 }
 
 /* Ends the command after stdout failed.  A closed pipe (`ringlog dump x |
@@ -286,7 +334,7 @@ static int finish_output(struct view *v)
 
 static const char tail_help[] =
     "Usage: ringlog tail NAME [--level L] [--cpu N] [--grep REGEX] [--utc]\n"
-    "                         [--no-color]\n"
+    "                         [--where] [--no-color]\n"
     "\n"
     "Follow a region like tail -f: print each new entry as it is committed, in\n"
     "global index order, until interrupted (SIGINT or SIGTERM) or until the\n"
@@ -309,17 +357,20 @@ static const char tail_help[] =
     "  -g, --grep REGEX  only text entries whose message matches the POSIX\n"
     "                    extended regular expression (binary entries never match)\n"
     "  -u, --utc         print times in UTC\n"
+    "  -w, --where       prefix deferred entries (RINGLOG_INFO & co.) with the\n"
+    "                    FILE:LINE of their call site\n"
     "      --no-color    no colors (colors are used only when stdout is a\n"
     "                    terminal and NO_COLOR is not set)\n"
     "  -h, --help        show this help\n";
 
-enum { O_HELP = 1, O_LEVEL, O_CPU, O_GREP, O_UTC, O_NOCOLOR, O_JSON };
+enum { O_HELP = 1, O_LEVEL, O_CPU, O_GREP, O_UTC, O_NOCOLOR, O_JSON, O_WHERE };
 
 static const struct opt_def view_opts[] = {
     {"help", 'h', OPT_NONE, O_HELP},     {"level", 'l', OPT_VALUE, O_LEVEL},
     {"cpu", 'c', OPT_VALUE, O_CPU},      {"grep", 'g', OPT_VALUE, O_GREP},
     {"utc", 'u', OPT_NONE, O_UTC},       {"no-color", 0, OPT_NONE, O_NOCOLOR},
-    {"json", 'j', OPT_NONE, O_JSON},     {NULL, 0, OPT_NONE, 0},
+    {"json", 'j', OPT_NONE, O_JSON},     {"where", 'w', OPT_NONE, O_WHERE},
+    {NULL, 0, OPT_NONE, 0},
 };
 
 /* Parses the options tail and dump share; returns the region name. */
@@ -337,6 +388,7 @@ static const char *parse_view_args(int argc, char **argv, struct view *v, const 
         case O_CPU: v->cpu = (long)parse_count(st.name, st.value, 0, UINT32_MAX); break;
         case O_GREP: view_set_grep(v, st.value); break;
         case O_UTC: v->utc = 1; break;
+        case O_WHERE: v->where = 1; break;
         case O_NOCOLOR: *no_color = 1; break;
         case O_JSON:
             if (!allow_json)
@@ -396,6 +448,7 @@ int cmd_tail(int argc, char **argv)
     install_stop_handlers();
 
     ringlog_reader *r = open_reader_or_die(name, RINGLOG_READER_CONSUME);
+    v.rd = r;
     struct ringlog_handler h = {on_entry, on_gap, &v};
     int status = 0;
     while (!stop_requested && !v.write_error) {
@@ -424,7 +477,7 @@ int cmd_tail(int argc, char **argv)
 
 static const char dump_help[] =
     "Usage: ringlog dump NAME|FILE [--json] [--level L] [--cpu N] [--grep REGEX]\n"
-    "                   [--utc] [--no-color]\n"
+    "                   [--utc] [--where] [--no-color]\n"
     "\n"
     "Print every entry the region still holds, oldest first in global index\n"
     "order, and the holes between them.  dump is a peeking reader: it maps the\n"
@@ -432,6 +485,8 @@ static const char dump_help[] =
     "producers and a consuming reader (entries written while it runs may or\n"
     "may not be included).  A FILE must contain a '/' (e.g. ./app.rlog).\n"
     "\n"
+    "Deferred entries (RINGLOG_INFO & co.) are formatted from the region's\n"
+    "call-site dictionary, so no producer binary is needed.\n"
     "Text output is the same as `ringlog tail`.  With --json each line is one\n"
     "JSON object:\n"
     "  {\"index\":N,\"time\":\"2026-11-25T05:06:07.123456789Z\",\"cpu\":N,\n"
@@ -444,7 +499,9 @@ static const char dump_help[] =
     "and others) have \"data_hex\":\"...\" instead of \"message\": the whole\n"
     "payload as lowercase hex.  time is RFC 3339 UTC with nanoseconds; level\n"
     "is the level name (or its number as a string when unknown); pid is 0\n"
-    "when unknown; flags bit 0 means the text was truncated.  A hole is\n"
+    "when unknown; flags bit 0 means the text was truncated.  Deferred entries\n"
+    "(type 5, RINGLOG_INFO & co.) have their formatted \"message\" and, when the\n"
+    "call site is known, \"file\", \"line\" and \"function\".  A hole is\n"
     "{\"gap\":FIRST,\"count\":N}.\n"
     "\n"
     "Options:\n"
@@ -453,6 +510,7 @@ static const char dump_help[] =
     "  -c, --cpu N       only entries of ring N\n"
     "  -g, --grep REGEX  only text entries matching the POSIX extended regex\n"
     "  -u, --utc         text output: times in UTC (JSON is always UTC)\n"
+    "  -w, --where       text output: FILE:LINE of deferred entries' call sites\n"
     "      --no-color    no colors (used only when stdout is a terminal and\n"
     "                    NO_COLOR is not set)\n"
     "  -h, --help        show this help\n";
@@ -467,6 +525,7 @@ int cmd_dump(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     ringlog_reader *r = open_reader_or_die(name, RINGLOG_READER_PEEK);
+    v.rd = r;
     struct ringlog_handler h = {on_entry, on_gap, &v};
     /* A peeking reader delivers all it holds in one call, up to a bound on
      * its memory: go on while calls deliver something, but stop at the
@@ -613,6 +672,16 @@ void print_info(FILE *out, const char *name, const struct ringlog_info *in)
     fprintf(out, "created:     %s\n", created);
     fprintf(out, "creator pid: %u\n", in->creator_pid);
     fprintf(out, "triggers:    %u\n", in->triggers);
+    fprintf(out, "min level:   %s (%u)\n",
+            in->min_level <= RINGLOG_LEVEL_CRITICAL ? ringlog_level_name(in->min_level) : "number",
+            in->min_level);
+    fmt_size(size, sizeof size, in->dict_size);
+    fprintf(out, "call sites:  %u in a %s dictionary, %llu bytes used", in->sites, size,
+            (unsigned long long)in->dict_used);
+    if (in->sites_refused)
+        fprintf(out, "; %u registrations refused (full: those calls were logged as text)",
+                in->sites_refused);
+    fputc('\n', out);
     if (in->snapshot_reason)
         fprintf(out, "snapshot:    %s\n", in->snapshot_reason);
 }
@@ -703,11 +772,15 @@ int cmd_stats(int argc, char **argv)
         sb_printf(&b,
                   "\",\"version\":%u,\"nrings\":%u,\"ring_size\":%llu,\"policy\":\"%s\","
                   "\"clock\":\"%s\",\"next_index\":%llu,\"created\":\"%s\",\"created_ns\":%llu,"
-                  "\"creator_pid\":%u,\"triggers\":%u},\"balanced\":%s,\"busy\":%s}\n",
+                  "\"creator_pid\":%u,\"triggers\":%u,\"min_level\":%u,\"sites\":%u,"
+                  "\"sites_refused\":%u,\"dict_size\":%llu,\"dict_used\":%llu},"
+                  "\"balanced\":%s,\"busy\":%s}\n",
                   info.version, info.nrings, (unsigned long long)info.ring_size,
                   policy_name(info.policy), info.clock ? info.clock : "?",
                   (unsigned long long)info.next_index, created,
                   (unsigned long long)info.created_ns, info.creator_pid, info.triggers,
+                  info.min_level, info.sites, info.sites_refused,
+                  (unsigned long long)info.dict_size, (unsigned long long)info.dict_used,
                   stats_balanced(&total) ? "true" : "false", busy ? "true" : "false");
         if (sb_write_stdout(&b) != 0 && errno != EPIPE)
             warnx_("writing output: %s", strerror(errno));
