@@ -7,6 +7,9 @@
  *
  * Input byte 0 selects the shape:
  *   "RLSNAP01...": a snapshot file (header, checksums, images);
+ *   3:    a valid region holding one call-site record and one deferred entry
+ *         built from the input (argument types, format, payload), so the
+ *         fuzzer works on the argument decoder and the checked formatter;
  *   even: the bytes are a region image as is (exercises the header checks);
  *   odd:  a region with a valid header is built, and the rest of the input
  *         is poured cyclically over the ring headers, stamps and entries, so
@@ -23,6 +26,9 @@
 
 static uint64_t sink;
 
+static ringlog_reader *cur_reader;
+static int print_entries;
+
 static int on_entry(void *arg, const struct ringlog_entry *e)
 {
     (void)arg;
@@ -31,6 +37,24 @@ static int on_entry(void *arg, const struct ringlog_entry *e)
     for (size_t i = 0; i < e->length; i++)
         sink += p[i];
     sink += e->index + e->time_ns + e->cpu + e->pid;
+    /* Format it as a tool would: small buffer first, then the full size. */
+    char small[64];
+    size_t n = ringlog_entry_text(cur_reader, e, small, sizeof small);
+    if (print_entries) /* replay with RINGLOG_FUZZ_PRINT=1 to see them */
+        printf("entry %llu type %u: %s%s\n", (unsigned long long)e->index, e->type, small,
+               n >= sizeof small ? "..." : "");
+    if (n >= sizeof small && n < (1u << 20)) {
+        char *big = malloc(n + 1);
+        if (big) {
+            size_t m = ringlog_entry_text(cur_reader, e, big, n + 1);
+            if (m != n || strlen(big) > n)
+                abort(); /* the length must not depend on the buffer */
+            free(big);
+        }
+    }
+    struct ringlog_site_info si;
+    if (ringlog_entry_site(cur_reader, e, &si) == 0)
+        sink += strlen(si.file) + strlen(si.function) + strlen(si.format) + si.line;
     return 0;
 }
 
@@ -50,6 +74,7 @@ static void exercise(void *base, size_t size)
                                   &r) != 0)
             return;
         ringlog_reader_set_abandon_ms(r, 0);
+        cur_reader = r;
         struct ringlog_stats tot, per[4];
         ringlog_reader_stats(r, &tot, per, 4);
         sink += tot.buffered;
@@ -59,12 +84,79 @@ static void exercise(void *base, size_t size)
     }
 }
 
+/* Input: nargs, types[nargs], format length, format, then the payload. */
+static void deferred_entry(unsigned char *m, uint64_t dict_off, uint64_t rings_off,
+                           uint64_t nslots, const uint8_t *in, size_t n)
+{
+    size_t k = 0;
+    unsigned nargs = in[k++] % (RINGLOG_MAX_ARGS + 1);
+    uint8_t types[RINGLOG_MAX_ARGS];
+    for (unsigned i = 0; i < nargs; i++)
+        types[i] = k < n ? in[k++] % 12 : RINGLOG_ARG_I32;
+    size_t fl = k < n ? in[k++] : 0;
+    char fmt[256];
+    if (fl > n - k)
+        fl = n - k;
+    memcpy(fmt, in + k, fl);
+    fmt[fl] = 0;
+    k += fl;
+    fl = strlen(fmt);
+    const uint8_t *payload = in + k;
+    size_t plen = n - k;
+    /* The record, hashed as a producer would. */
+    struct rl_dict_rec r;
+    memset(&r, 0, sizeof r);
+    size_t body = nargs + fl + 1 + 5 + 1 + 2 + 1;
+    r.magic = RL_DICT_REC_MAGIC;
+    r.size = (uint32_t)((sizeof r + body + 7) & ~(size_t)7);
+    r.line = 42;
+    r.level = 2;
+    r.nargs = (uint8_t)nargs;
+    r.fmt_len = (uint16_t)fl;
+    r.file_len = 5;
+    r.func_len = 2;
+    uint32_t off = rl_dict_arena(RL_DICT_MIN);
+    unsigned char *p = m + dict_off + off + sizeof r;
+    memcpy(p, types, nargs);
+    memcpy(p + nargs, fmt, fl + 1);
+    memcpy(p + nargs + fl + 1, "fz.cc", 6);
+    memcpy(p + nargs + fl + 1 + 6, "fn", 3);
+    uint64_t hh = 0xcbf29ce484222325ull;
+    const unsigned char *q = (const unsigned char *)&r.line;
+    for (size_t i = 0; i < 16; i++)
+        hh = (hh ^ q[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < body; i++)
+        hh = (hh ^ p[i]) * 0x100000001b3ull;
+    r.hash = hh;
+    memcpy(m + dict_off + off, &r, sizeof r);
+    /* One committed entry at position 0 of ring 0. */
+    if (plen > (nslots - 1) * RL_SLOT_SIZE)
+        plen = (nslots - 1) * RL_SLOT_SIZE;
+    struct rl_ring *ring = (struct rl_ring *)(m + rings_off);
+    uint64_t slots = rl_entry_slots(plen);
+    _Atomic uint64_t *seq = (_Atomic uint64_t *)((unsigned char *)ring + RL_RING_HDR_SIZE);
+    unsigned char *data = (unsigned char *)ring + RL_RING_HDR_SIZE + nslots * 8;
+    struct rl_entry_hdr eh;
+    memset(&eh, 0, sizeof eh);
+    eh.index = 0;
+    eh.length = (uint32_t)plen;
+    eh.remarks = off / 8;
+    eh.type = RINGLOG_TYPE_DEFERRED;
+    eh.level = 2;
+    memcpy(data, &eh, sizeof eh);
+    memcpy(data + sizeof eh, payload, plen);
+    atomic_store(&seq[0], rl_stamp(0, 1, RL_ST_COMMITTED));
+    atomic_store(&ring->head, slots);
+    atomic_store(&((struct rl_header *)m)->next_index, 1);
+}
+
 static void build_region(const uint8_t *data, size_t size)
 {
     uint32_t nrings = 1 + (size > 1 ? data[1] % 3 : 0);
     uint64_t nslots = (uint64_t)RL_MIN_SLOTS << (size > 2 ? data[2] % 3 : 0);
     uint64_t stride = RL_RING_HDR_SIZE + nslots * 8 + nslots * RL_SLOT_SIZE;
-    uint64_t rings_off = RL_HEADER_SIZE + (uint64_t)RL_REGISTRY_COUNT * 16;
+    uint64_t dict_off = RL_HEADER_SIZE + (uint64_t)RL_REGISTRY_COUNT * 16;
+    uint64_t rings_off = dict_off + RL_DICT_MIN;
     size_t total = rings_off + nrings * stride;
     unsigned char *m = aligned_alloc(64, total);
     if (!m)
@@ -81,6 +173,8 @@ static void build_region(const uint8_t *data, size_t size)
     h->ring_stride = stride;
     h->registry_offset = RL_HEADER_SIZE;
     h->registry_count = RL_REGISTRY_COUNT;
+    h->dict_offset = dict_off;
+    h->dict_size = RL_DICT_MIN;
     h->policy = size > 3 ? data[3] & 1 : 0;
     h->clock = RL_CLOCK_MONOTONIC;
     h->clock_hz = 1000000000u;
@@ -93,6 +187,13 @@ static void build_region(const uint8_t *data, size_t size)
     if (n == 0)
         goto out;
     size_t k = 0;
+    if (data[0] == 3) {
+        deferred_entry(m, dict_off, rings_off, nslots, in, n);
+        goto out;
+    }
+    /* The dictionary's header, buckets and first records, from the input. */
+    for (size_t i = 0; i < 4096; i++)
+        m[dict_off + i] = in[k++ % n];
     for (uint32_t r = 0; r < nrings; r++) {
         struct rl_ring *ring = (struct rl_ring *)(m + rings_off + r * stride);
         uint64_t tail = in[k++ % n] * 7u, span = (uint64_t)in[k++ % n] * 4u;
@@ -167,6 +268,7 @@ static int replay_file(const char *path)
 int main(int argc, char **argv)
 {
     int files = 0, errors = 0;
+    print_entries = getenv("RINGLOG_FUZZ_PRINT") != NULL;
     for (int i = 1; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
