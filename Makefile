@@ -43,7 +43,7 @@ STATIC   := $(BUILD)/libringlog.a
 SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
-.PHONY: all lib tool tests examples test test-quick fuzz install uninstall clean bench
+.PHONY: all lib tool tests examples test test-quick fuzz install uninstall clean bench bench-quick
 
 all: $(STATIC) $(SHARED) $(TOOL) examples
 
@@ -100,8 +100,12 @@ test-quick: all tests
 fuzz:
 	@sh fuzz/run.sh
 
+# Peers (spdlog, LTTng-UST) are installed by bench/run.sh when missing.
 bench:
 	@sh bench/run.sh
+
+bench-quick:
+	@BENCH_QUICK=1 sh bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \

@@ -1,21 +1,121 @@
 #!/bin/sh
-# `make bench`: hot-path costs, three runs, each row's median printed by the
-# program per run.  (Peers — spdlog, LTTng-UST — are not measured yet.)
+# `make bench` (BENCH_QUICK=1: `make bench-quick`): every logger through the
+# one workload of bench/harness.h, RUNS times, then bench/report.sh turns
+# the raw lines into bench/results/latest.md and latency.png.
+#
+# Peers come from Debian packages, installed here when missing (root only):
+#   libspdlog-dev            spdlog async logger
+#   liblttng-ust-dev, lttng-tools, babeltrace2   LTTng-UST and its reader
+#   gnuplot-nox              the chart
+# A peer that cannot run is named in the table with the reason.
 set -eu
 cd "$(dirname "$0")/.."
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+    RUNS=${BENCH_RUNS:-1}; ARGS="--bursts=300 --msgs=1000000"
+else
+    RUNS=${BENCH_RUNS:-3}; ARGS="--bursts=2000 --msgs=10000000"
+fi
+OUT=bench/results
+B=build/bench
+mkdir -p "$OUT" "$B"
+RAW="$B/raw.tsv"
+: >"$RAW"
+
+need=""
+pkg-config --exists spdlog 2>/dev/null || need="$need libspdlog-dev"
+pkg-config --exists lttng-ust 2>/dev/null || need="$need liblttng-ust-dev"
+command -v lttng >/dev/null 2>&1 || need="$need lttng-tools"
+command -v babeltrace2 >/dev/null 2>&1 || need="$need babeltrace2"
+command -v gnuplot >/dev/null 2>&1 || need="$need gnuplot-nox"
+if [ -n "$need" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "bench: installing$need" >&2
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need) >/dev/null 2>&1 ||
+            echo "bench: could not install$need; those peers are skipped" >&2
+    else
+        echo "bench: missing$need (run as root to install); those peers are skipped" >&2
+    fi
+fi
+
 make -s build/libringlog.a
-mkdir -p build/bench bench/results
-cc -std=c11 -O2 -g -D_GNU_SOURCE -Iinclude bench/bench_core.c build/libringlog.a -lpthread \
-    -o build/bench/bench_core
-BURSTS=${BENCH_BURSTS:-2000}
-{
-    echo "# ringlog bench, $(date -u +%Y-%m-%dT%H:%MZ)"
-    echo
-    echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); compiler: $(cc --version | head -n1)"
-    for run in 1 2 3; do
-        echo
-        echo "## Run $run"
-        echo
-        build/bench/bench_core "$BURSTS"
-    done
-} | tee bench/results/latest.md
+CFLAGS="-std=c11 -O2 -g -D_GNU_SOURCE -Wall -Wextra -Iinclude -Ibench"
+cc $CFLAGS bench/bench_ringlog.c build/libringlog.a -lpthread -o $B/bench_ringlog
+HAVE_SPDLOG=0
+if pkg-config --exists spdlog 2>/dev/null &&
+    c++ -std=c++17 -O2 -g -Wall -Wextra -Ibench $(pkg-config --cflags spdlog) bench/bench_spdlog.cc \
+        $(pkg-config --libs spdlog) -lpthread -o $B/bench_spdlog 2>"$B/spdlog-build.log"; then
+    HAVE_SPDLOG=1
+else
+    printf 'N\tspdlog-async\tnot built (libspdlog-dev missing or failed: %s)\n' "$B/spdlog-build.log" >>"$RAW"
+fi
+HAVE_LTTNG=0
+# The provider header is included as "./lttng_tp.h": build from bench/.
+if pkg-config --exists lttng-ust 2>/dev/null &&
+    (cd bench && cc $CFLAGS -I../include -I. bench_lttng.c -llttng-ust -ldl -lpthread \
+        -o ../$B/bench_lttng) 2>"$B/lttng-build.log"; then
+    if lttng list >/dev/null 2>&1 || lttng-sessiond --daemonize --no-kernel >/dev/null 2>&1; then
+        sleep 1
+        lttng list >/dev/null 2>&1 && HAVE_LTTNG=1
+    fi
+    [ "$HAVE_LTTNG" = 1 ] ||
+        printf 'N\tlttng-ust\tlttng-sessiond could not start here: LTTng not measured\n' >>"$RAW"
+else
+    printf 'N\tlttng-ust\tnot built (liblttng-ust-dev missing or failed)\n' >>"$RAW"
+fi
+
+# One LTTng session: $1 name, $2 discard|snapshot, $3 sub-buffer size, $4 count.
+lttng_session() {
+    lttng destroy rlbench >/dev/null 2>&1 || true
+    rm -rf "$B/lttng-trace"
+    if [ "$2" = snapshot ]; then
+        lttng create rlbench --snapshot --output="$B/lttng-trace" >/dev/null
+        lttng enable-channel -u ch --overwrite --subbuf-size="$3" --num-subbuf="$4" >/dev/null
+    else
+        lttng create rlbench --output="$B/lttng-trace" >/dev/null
+        lttng enable-channel -u ch --discard --subbuf-size="$3" --num-subbuf="$4" >/dev/null
+    fi
+    lttng enable-event -u -c ch 'ringlog_bench:*' >/dev/null
+    lttng start >/dev/null
+}
+lttng_done() { # $1 logger name, $2 scenario: discarded events of the session
+    lttng stop >/dev/null 2>&1 || true
+    d=$(lttng list rlbench 2>/dev/null | sed -n 's/.*Discarded events: *\([0-9]*\).*/\1/p' | head -n1)
+    [ -n "$d" ] && printf 'R\t%s\tints\t%s\tdiscarded_session\t%s\n' "$1" "$2" "$d" >>"$RAW"
+}
+
+for run in $(seq 1 "$RUNS"); do
+    echo "bench: run $run of $RUNS" >&2
+    $B/bench_ringlog $ARGS >>"$RAW"
+    [ "$HAVE_SPDLOG" = 1 ] && $B/bench_spdlog $ARGS >>"$RAW"
+    if [ "$HAVE_LTTNG" = 1 ]; then
+        lttng_session rlbench discard 1M 8
+        $B/bench_lttng $ARGS --no-full --name=lttng-ust-discard >>"$RAW"
+        lttng_done lttng-ust-discard tput
+        # The reader peer: babeltrace2 turning this run's trace into text.
+        t0=$(date +%s%N)
+        n=$(babeltrace2 "$B/lttng-trace" 2>/dev/null | wc -l)
+        t1=$(date +%s%N)
+        bytes=$(du -sb "$B/lttng-trace" | cut -f1)
+        if [ "$n" -gt 0 ]; then
+            printf 'R\tbabeltrace2\tints\treader_text\tentries_per_s\t%s\n' \
+                "$(awk -v n="$n" -v t="$((t1 - t0))" 'BEGIN{printf "%.0f", n * 1e9 / t}')" >>"$RAW"
+            printf 'R\tlttng-ust-discard\tints\ttput\tbytes_per_msg\t%s\n' \
+                "$(awk -v n="$n" -v b="$bytes" 'BEGIN{printf "%.1f", b / n}')" >>"$RAW"
+        fi
+        lttng_session rlbench snapshot 1M 8
+        $B/bench_lttng $ARGS --no-full --name=lttng-ust-snapshot >>"$RAW"
+        lttng_done lttng-ust-snapshot tput
+        lttng_session rlbench discard 4k 4
+        $B/bench_lttng $ARGS --full-only=drop --name=lttng-ust-discard >>"$RAW"
+        lttng_done lttng-ust-discard full_drop
+        lttng_session rlbench snapshot 4k 4
+        $B/bench_lttng $ARGS --full-only=overwrite --name=lttng-ust-snapshot >>"$RAW"
+        lttng_done lttng-ust-snapshot full_overwrite
+        lttng destroy rlbench >/dev/null 2>&1 || true
+        rm -rf "$B/lttng-trace"
+    fi
+done
+
+sh bench/report.sh "$RAW" "$RUNS" >"$OUT/latest.md"
+cat "$OUT/latest.md"

@@ -1,0 +1,359 @@
+/*
+ * `make bench`, C side: ringlog's calls, the pop-all queue, the floor,
+ * snprintf and fprintf, all through bench/harness.h's one workload.  Also
+ * the reader's rate (delivering raw entries, and formatting them to text).
+ */
+#include "harness.h"
+#include "ringlog.h"
+#include "ringlog_queue.h"
+
+#include <stdatomic.h>
+
+/* ------------------------------------------------------------ floor etc. */
+
+static _Atomic uint64_t floor_counter;
+static volatile char sink[256];
+
+static int nop_setup(int small, int ow)
+{
+    (void)ow;
+    return small ? -1 : 0;
+}
+static void nop_teardown(void) {}
+
+static void floor_log(int msg, int i, int t)
+{
+    (void)msg, (void)i, (void)t;
+    sink[0] = (char)__rdtsc();
+    atomic_fetch_add_explicit(&floor_counter, 1, memory_order_relaxed);
+}
+
+static void snprintf_log(int msg, int i, int t)
+{
+    char buf[128];
+    (void)t;
+    switch (msg) {
+    case MSG_STATIC: snprintf(buf, sizeof buf, "static message, no argument"); break;
+    case MSG_INTS: snprintf(buf, sizeof buf, "x=%d y=%d z=%f", i, i * 2, i * 0.5); break;
+    default: snprintf(buf, sizeof buf, "id=%d name=%s", i, bench_name20); break;
+    }
+    sink[1] = buf[0];
+}
+
+static FILE *ff;
+static int fprintf_setup(int small, int ow)
+{
+    (void)ow;
+    if (small)
+        return -1;
+    ff = fopen("/tmp/ringlog-bench-fprintf.log", "w");
+    return ff ? 0 : -1;
+}
+static void fprintf_log(int msg, int i, int t)
+{
+    (void)t;
+    switch (msg) {
+    case MSG_STATIC: fprintf(ff, "static message, no argument\n"); break;
+    case MSG_INTS: fprintf(ff, "x=%d y=%d z=%f\n", i, i * 2, i * 0.5); break;
+    default: fprintf(ff, "id=%d name=%s\n", i, bench_name20); break;
+    }
+}
+static void fprintf_drain(void)
+{
+    fflush(ff);
+}
+static void fprintf_teardown(void)
+{
+    fclose(ff);
+    unlink("/tmp/ringlog-bench-fprintf.log");
+}
+
+/* ----------------------------------------------------------- ringlog */
+
+static ringlog *lg;
+static char rname[64];
+static pthread_t reader_tid;
+static _Atomic int reader_stop;
+
+static int count_entry(void *arg, const struct ringlog_entry *e)
+{
+    (void)e;
+    ++*(uint64_t *)arg;
+    return 0;
+}
+
+/* The consumer, on the other CPU: claims entries as they come.  Knobs for
+ * experiments (bench/README.md): RINGLOG_BENCH_READER_CPU, _POLL_US
+ * (drain, then sleep that long), RINGLOG_BENCH_NO_READER. */
+static void *reader_main(void *arg)
+{
+    (void)arg;
+    bench_pin(getenv("RINGLOG_BENCH_READER_CPU") ? atoi(getenv("RINGLOG_BENCH_READER_CPU")) : 1);
+    ringlog_reader *r;
+    if (ringlog_reader_open(rname, RINGLOG_READER_CONSUME, &r) != 0)
+        return NULL;
+    uint64_t n = 0;
+    struct ringlog_handler h = {count_entry, NULL, &n};
+    const char *e = getenv("RINGLOG_BENCH_POLL_US");
+    long poll_us = e ? atol(e) : -1;
+    while (!atomic_load(&reader_stop)) {
+        if (poll_us < 0) {
+            ringlog_read(r, &h, 5);
+        } else {
+            while (ringlog_read(r, &h, 0) > 0)
+                ;
+            struct timespec p = {0, poll_us * 1000};
+            nanosleep(&p, NULL);
+        }
+    }
+    ringlog_reader_close(r);
+    return NULL;
+}
+
+static int ringlog_setup(int small, int ow)
+{
+    snprintf(rname, sizeof rname, "ringlog-bench-%d", (int)getpid());
+    ringlog_unlink(rname);
+    struct ringlog_options o = {.ring_size = small ? 64 * 1024 : 64u << 20,
+                                .policy = ow ? RINGLOG_OVERWRITE : RINGLOG_DROP};
+    if (ringlog_open(rname, &o, &lg) != 0) {
+        printf("N\tringlog\t%s\n", ringlog_errmsg());
+        return -1;
+    }
+    atomic_store(&reader_stop, 0);
+    if (!getenv("RINGLOG_BENCH_NO_READER"))
+        pthread_create(&reader_tid, NULL, reader_main, NULL);
+    return 0;
+}
+
+static void ringlog_drain(void)
+{
+    if (getenv("RINGLOG_BENCH_NO_READER"))
+        return;
+    /* Done: the consumer has claimed every entry written (or it was lost). */
+    for (int spins = 0; spins < 20000; spins++) {
+        struct ringlog_stats s;
+        ringlog_stats(lg, &s, NULL, 0);
+        if (s.buffered == 0 && s.written == s.read + s.lost + s.overwritten)
+            return;
+        struct timespec p = {0, 50000};
+        nanosleep(&p, NULL);
+    }
+}
+
+static uint64_t ringlog_dropped(void)
+{
+    struct ringlog_stats s;
+    ringlog_stats(lg, &s, NULL, 0);
+    return s.lost + s.overwritten;
+}
+
+static double ringlog_bpm(int msg)
+{
+    (void)msg;
+    struct ringlog_stats s;
+    ringlog_stats(lg, &s, NULL, 0);
+    return s.written ? (double)s.bytes / (double)(s.written - s.lost) : 0;
+}
+
+static void ringlog_teardown(void)
+{
+    atomic_store(&reader_stop, 1);
+    if (!getenv("RINGLOG_BENCH_NO_READER"))
+        pthread_join(reader_tid, NULL);
+    ringlog_close(lg);
+    ringlog_unlink(rname);
+}
+
+static void deferred_log(int msg, int i, int t)
+{
+    (void)t;
+    switch (msg) {
+    case MSG_STATIC: RINGLOG_INFO(lg, "static message, no argument"); break;
+    case MSG_INTS: RINGLOG_INFO(lg, "x=%d y=%d z=%f", i, i * 2, i * 0.5); break;
+    default: RINGLOG_INFO(lg, "id=%d name=%s", i, bench_name20); break;
+    }
+}
+
+static void eager_log(int msg, int i, int t)
+{
+    (void)t;
+    switch (msg) {
+    case MSG_STATIC: ringlog_printf(lg, RINGLOG_LEVEL_INFO, "static message, no argument"); break;
+    case MSG_INTS: ringlog_printf(lg, RINGLOG_LEVEL_INFO, "x=%d y=%d z=%f", i, i * 2, i * 0.5); break;
+    default: ringlog_printf(lg, RINGLOG_LEVEL_INFO, "id=%d name=%s", i, bench_name20); break;
+    }
+}
+
+/* Raw: the same values as bytes, no format at all. */
+static void write_log(int msg, int i, int t)
+{
+    (void)t;
+    struct {
+        int32_t a, b;
+        double c;
+    } v = {i, i * 2, i * 0.5};
+    switch (msg) {
+    case MSG_STATIC: ringlog_write(lg, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, 1, NULL, 0); break;
+    case MSG_INTS: ringlog_write(lg, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, 2, &v, sizeof v); break;
+    default: ringlog_write(lg, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, 3, bench_name20, 20); break;
+    }
+}
+
+/* ------------------------------------------------------- pop-all queue */
+
+static ringlog_queue *qq;
+static pthread_t q_tid;
+static _Atomic int q_stop;
+static _Atomic uint64_t q_popped;
+
+static void *queue_consumer(void *arg)
+{
+    (void)arg;
+    bench_pin(1);
+    while (!atomic_load(&q_stop)) {
+        struct ringlog_queue_batch b;
+        long n = ringlog_queue_pop_all(qq, &b);
+        if (n > 0) {
+            size_t len;
+            while (ringlog_queue_next(&b, &len))
+                ;
+            ringlog_queue_release(&b);
+            atomic_fetch_add(&q_popped, (uint64_t)n);
+        } else {
+            struct timespec p = {0, 20000};
+            nanosleep(&p, NULL);
+        }
+    }
+    return NULL;
+}
+
+static int queue_setup(int small, int ow)
+{
+    struct ringlog_queue_options o = {.capacity = small ? 1024 : 1u << 20, .item_size = 32};
+    (void)ow; /* the queue always overwrites the oldest */
+    if (small && !ow)
+        return -1;
+    if (ringlog_queue_create(&o, &qq) != 0)
+        return -1;
+    atomic_store(&q_stop, 0);
+    atomic_store(&q_popped, 0);
+    pthread_create(&q_tid, NULL, queue_consumer, NULL);
+    return 0;
+}
+
+static void queue_log(int msg, int i, int t)
+{
+    (void)t;
+    struct {
+        int32_t kind, a, b;
+        double c;
+    } v = {msg, i, i * 2, i * 0.5};
+    ringlog_queue_push(qq, &v, sizeof v);
+}
+
+static uint64_t queue_dropped(void)
+{
+    struct ringlog_queue_stats s;
+    ringlog_queue_stats(qq, &s);
+    return s.overwritten;
+}
+
+static void queue_drain(void)
+{
+    for (int spins = 0; spins < 20000; spins++) {
+        struct ringlog_queue_stats s;
+        ringlog_queue_stats(qq, &s);
+        if (s.pushed == s.popped + s.overwritten + s.dropped)
+            return;
+        struct timespec p = {0, 50000};
+        nanosleep(&p, NULL);
+    }
+}
+
+static void queue_teardown(void)
+{
+    atomic_store(&q_stop, 1);
+    pthread_join(q_tid, NULL);
+    ringlog_queue_destroy(qq);
+}
+
+/* ------------------------------------------------------------- reader */
+
+static int text_entry(void *arg, const struct ringlog_entry *e)
+{
+    char buf[256];
+    ringlog_reader *r = *(ringlog_reader **)arg;
+    ringlog_entry_text(r, e, buf, sizeof buf);
+    sink[2] = buf[0];
+    return 0;
+}
+
+/* Entries per second a consuming reader delivers from a full region, raw
+ * and formatted to text, one core. */
+static void reader_rate(void)
+{
+    const uint64_t n = bench_tput_n / 5;
+    for (int text = 0; text < 2; text++) {
+        snprintf(rname, sizeof rname, "ringlog-bench-rd-%d", (int)getpid());
+        ringlog_unlink(rname);
+        struct ringlog_options o = {.ring_size = 256u << 20, .nrings = 1, .policy = RINGLOG_DROP};
+        if (ringlog_open(rname, &o, &lg) != 0)
+            return;
+        bench_pin(0);
+        for (uint64_t i = 0; i < n; i++)
+            RINGLOG_INFO(lg, "x=%d y=%d z=%f", (int)i, (int)i * 2, (int)i * 0.5);
+        ringlog_reader *r;
+        ringlog_reader_open(rname, RINGLOG_READER_CONSUME, &r);
+        uint64_t got = 0;
+        ringlog_reader *rp = r;
+        struct ringlog_handler h = {text ? text_entry : count_entry, NULL,
+                                    text ? (void *)&rp : (void *)&got};
+        uint64_t t0 = bench_now_ns();
+        int k;
+        while ((k = ringlog_read(r, &h, 0)) > 0)
+            ;
+        uint64_t t1 = bench_now_ns();
+        bench_out("ringlog-reader", "ints", text ? "reader_text" : "reader_raw", "entries_per_s",
+                  (double)n * 1e9 / (double)(t1 - t0));
+        ringlog_reader_close(r);
+        ringlog_close(lg);
+        ringlog_unlink(rname);
+    }
+}
+
+static const struct bench_logger L_floor = {"floor", nop_setup, floor_log, NULL, NULL, NULL,
+                                            nop_teardown, "nothing to hand over"};
+static const struct bench_logger L_snprintf = {"snprintf", nop_setup, snprintf_log, NULL, NULL,
+                                               NULL, nop_teardown, "formatting only"};
+static const struct bench_logger L_fprintf = {
+    "fprintf", fprintf_setup, fprintf_log, fprintf_drain, NULL, NULL, fprintf_teardown,
+    "fflush: all text handed to the kernel (page cache)"};
+static const struct bench_logger L_deferred = {
+    "ringlog-deferred", ringlog_setup, deferred_log, ringlog_drain, ringlog_dropped, ringlog_bpm,
+    ringlog_teardown, "the consuming reader (other CPU) has claimed every entry"};
+static const struct bench_logger L_eager = {
+    "ringlog-eager", ringlog_setup, eager_log, ringlog_drain, ringlog_dropped, ringlog_bpm,
+    ringlog_teardown, "the consuming reader (other CPU) has claimed every entry"};
+static const struct bench_logger L_write = {
+    "ringlog-write", ringlog_setup, write_log, ringlog_drain, ringlog_dropped, ringlog_bpm,
+    ringlog_teardown, "the consuming reader (other CPU) has claimed every entry"};
+static const struct bench_logger L_queue = {
+    "ringlog-queue", queue_setup, queue_log, queue_drain, queue_dropped, NULL, queue_teardown,
+    "the pop-all consumer (other CPU) has taken every item"};
+
+int main(int argc, char **argv)
+{
+    static const struct bench_logger *const all[] = {&L_floor,  &L_deferred, &L_eager,
+                                                     &L_write,  &L_queue,    &L_snprintf,
+                                                     &L_fprintf, NULL};
+    const struct bench_logger *only[2] = {NULL, NULL};
+    for (int i = 1; i < argc; i++)
+        for (int k = 0; all[k]; k++)
+            if (strcmp(argv[i], all[k]->name) == 0)
+                only[0] = all[k];
+    int rc = bench_main(argc, argv, only[0] ? only : all, 1);
+    if (!only[0])
+        reader_rate();
+    return rc;
+}

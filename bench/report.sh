@@ -1,0 +1,153 @@
+#!/bin/sh
+# Turns the raw lines of bench/run.sh (R/N/D lines of bench/harness.h) into
+# the Markdown report: the median of the runs, with the spread (min-max)
+# when there were several, ratios against ringlog-deferred, the targets of
+# the performance issue, and bench/results/latency.png (gnuplot).
+# Usage: bench/report.sh RAW.tsv RUNS
+set -eu
+RAW=$1
+RUNS=${2:-1}
+OUT=bench/results
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+echo "# ringlog bench, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "Machine: $(nproc) CPUs ($cpu), $(uname -r); compiler: $(cc --version | head -n1)."
+echo "Runs: $RUNS; each number is the median of the runs, [min-max] when there were several."
+echo "Reproduce: \`make bench\` (about 15 minutes) or \`make bench-quick\` (one short run)."
+echo
+awk -F'\t' -v runs="$RUNS" -v out="$OUT" '
+function med(key,   n, i, j, t, a) {
+    n = split(vals[key], a, ",")
+    for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    lo[key] = a[1]; hi[key] = a[n]
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function has(l, m, s, k) { return ((l SUBSEP m SUBSEP s SUBSEP k) in vals) }
+function v(l, m, s, k,   key) { key = l SUBSEP m SUBSEP s SUBSEP k; return (key in vals) ? med(key) : "" }
+function fmt(x, l, m, s, k,   key, r) {
+    if (x == "") return "-"
+    r = (x >= 100 ? sprintf("%.0f", x) : sprintf("%.1f", x))
+    key = l SUBSEP m SUBSEP s SUBSEP k
+    if (runs > 1 && (key in lo) && lo[key] != hi[key])
+        r = r sprintf(" [%s-%s]", (lo[key] >= 100 ? sprintf("%.0f", lo[key]) : sprintf("%.1f", lo[key])), (hi[key] >= 100 ? sprintf("%.0f", hi[key]) : sprintf("%.1f", hi[key])))
+    return r
+}
+function cell(l, m, s, k) { return fmt(v(l, m, s, k), l, m, s, k) }
+function big(x) { return x == "" ? "-" : (x >= 1e6 ? sprintf("%.2f M", x / 1e6) : sprintf("%.0f", x)) }
+function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "-" : sprintf("%.2f", a / b) }
+$1 == "R" { key = $2 SUBSEP $3 SUBSEP $4 SUBSEP $5; vals[key] = (key in vals) ? vals[key] "," $6 : $6; seen[$2] = 1; next }
+$1 == "N" { note[$2 ": " $3] = 1; next }
+$1 == "D" { done[$2] = $3; next }
+END {
+    nl = split("floor ringlog-deferred ringlog-eager ringlog-write ringlog-queue lttng-ust-discard lttng-ust-snapshot spdlog-async fprintf snprintf", L, " ")
+    split("static ints str", M, " ")
+    split("a static string|\"x=%d y=%d z=%f\" (two ints and a double)|\"id=%d name=%s\" (an int and a 20-character string)", MT, "|")
+    print "## Latency, one producer thread (ns per call)"
+    print ""
+    print "One thread pinned to CPU 0 (consumers on CPU 1); 20-call bursts about 1 ms apart. *Burst mean*: each burst timed whole / 20 (resolves below the 10 ns tick). *Per call*: calls 2-20 of a burst each timed with serialised counter reads (which add about 25 ns); the first call after the pause apart. Ratios: burst-mean p50 over ringlog-deferred'"'"'s."
+    for (mi = 1; mi <= 3; mi++) {
+        m = M[mi]
+        print ""
+        print "### " MT[mi]
+        print ""
+        print "| logger | burst p50 | burst p99 | call p50 | p90 | p99 | p99.9 | max | first call p50 | vs ringlog-deferred |"
+        print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        base = v("ringlog-deferred", m, "lat1", "burst_p50")
+        for (i = 1; i <= nl; i++) {
+            l = L[i]
+            if (!has(l, m, "lat1", "burst_p50")) continue
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", l, cell(l, m, "lat1", "burst_p50"), cell(l, m, "lat1", "burst_p99"), cell(l, m, "lat1", "call_p50"), cell(l, m, "lat1", "call_p90"), cell(l, m, "lat1", "call_p99"), cell(l, m, "lat1", "call_p999"), cell(l, m, "lat1", "call_max"), cell(l, m, "lat1", "first_p50"), ratio(v(l, m, "lat1", "burst_p50"), base)
+            if (m == "ints") printf "%s %s %s %s %s\n", l, v(l, m, "lat1", "call_p50"), v(l, m, "lat1", "call_p90"), v(l, m, "lat1", "call_p99"), v(l, m, "lat1", "call_p999") > (out "/latency.dat")
+        }
+    }
+    close(out "/latency.dat")
+    print ""
+    print "## Two producer threads, one per CPU (\"x=%d y=%d z=%f\")"
+    print ""
+    print "| logger | burst p50 | call p50 | call p99.9 | burst p50 two / one |"
+    print "|---|---:|---:|---:|---:|"
+    for (i = 1; i <= nl; i++) {
+        l = L[i]
+        if (!has(l, "ints", "lat2", "burst_p50")) continue
+        printf "| %s | %s | %s | %s | %s |\n", l, cell(l, "ints", "lat2", "burst_p50"), cell(l, "ints", "lat2", "call_p50"), cell(l, "ints", "lat2", "call_p999"), ratio(v(l, "ints", "lat2", "burst_p50"), v(l, "ints", "lat1", "burst_p50"))
+    }
+    print ""
+    print "## Throughput, one producer (\"x=%d y=%d z=%f\")"
+    print ""
+    print "| logger | messages/s until done | producer messages/s | dropped | bytes per message | done means |"
+    print "|---|---:|---:|---:|---:|---|"
+    for (i = 1; i <= nl; i++) {
+        l = L[i]
+        if (!has(l, "ints", "tput", "producer_msgs_per_s")) continue
+        d = has(l, "ints", "tput", "dropped") ? sprintf("%.0f", v(l, "ints", "tput", "dropped")) : (has(l, "ints", "tput", "discarded_session") ? sprintf("%.0f (whole session)", v(l, "ints", "tput", "discarded_session")) : "-")
+        printf "| %s | %s | %s | %s | %s | %s |\n", l, big(v(l, "ints", "tput", "msgs_per_s")), big(v(l, "ints", "tput", "producer_msgs_per_s")), d, cell(l, "ints", "tput", "bytes_per_msg"), (l in done) ? done[l] : "-"
+    }
+    print ""
+    print "## Full buffer (\"x=%d y=%d z=%f\", buffer far smaller than the run, every call timed)"
+    print ""
+    print "| logger | mode | call p50 | p99 | p99.9 | max | producer messages/s | lost % |"
+    print "|---|---|---:|---:|---:|---:|---:|---:|"
+    split("full_drop full_overwrite", S, " ")
+    for (i = 1; i <= nl; i++) for (si = 1; si <= 2; si++) {
+        l = L[i]; s = S[si]
+        if (!has(l, "ints", s, "call_p50")) continue
+        lost = has(l, "ints", s, "lost_pct") ? cell(l, "ints", s, "lost_pct") : (has(l, "ints", s, "discarded_session") ? sprintf("%.0f events (session)", v(l, "ints", s, "discarded_session")) : "-")
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", l, (si == 1 ? "drop newest" : "overwrite oldest"), cell(l, "ints", s, "call_p50"), cell(l, "ints", s, "call_p99"), cell(l, "ints", s, "call_p999"), cell(l, "ints", s, "call_max"), big(v(l, "ints", s, "producer_msgs_per_s")), lost
+    }
+    print ""
+    print "## Reader, one core (\"x=%d y=%d z=%f\" entries)"
+    print ""
+    print "| reader | entries/s |"
+    print "|---|---:|"
+    if (has("ringlog-reader", "ints", "reader_raw", "entries_per_s")) printf "| ringlog consuming reader, raw delivery | %s |\n", big(v("ringlog-reader", "ints", "reader_raw", "entries_per_s"))
+    if (has("ringlog-reader", "ints", "reader_text", "entries_per_s")) printf "| ringlog consuming reader + ringlog_entry_text | %s |\n", big(v("ringlog-reader", "ints", "reader_text", "entries_per_s"))
+    if (has("babeltrace2", "ints", "reader_text", "entries_per_s")) printf "| babeltrace2, LTTng trace to text | %s |\n", big(v("babeltrace2", "ints", "reader_text", "entries_per_s"))
+    print ""
+    print "## Targets (performance issue), this run"
+    print ""
+    fl = v("floor", "ints", "lat1", "burst_p50"); rd = v("ringlog-deferred", "ints", "lat1", "burst_p50")
+    p999 = v("ringlog-deferred", "ints", "lat1", "call_p999")
+    lt = v("lttng-ust-discard", "ints", "lat1", "burst_p50"); sp = v("spdlog-async", "ints", "lat1", "burst_p50")
+    r2 = v("ringlog-deferred", "ints", "lat2", "burst_p50")
+    tp = v("ringlog-deferred", "ints", "tput", "msgs_per_s")
+    rt = v("ringlog-reader", "ints", "reader_text", "entries_per_s"); bt = v("babeltrace2", "ints", "reader_text", "entries_per_s")
+    tgt("deferred burst p50 <= 1.5x floor", rd != "" && fl != "", rd / (fl ? fl : 1), "x floor", rd <= 1.5 * fl)
+    tgt("deferred per-call p99.9 (calls 2-20) <= 100 ns", p999 != "", p999, "ns", p999 <= 100)
+    tgt("LTTng-UST burst p50 / deferred >= 7", lt != "" && rd != "", lt / (rd ? rd : 1), "x", lt >= 7 * rd)
+    tgt("spdlog async burst p50 / deferred >= 20", sp != "" && rd != "", sp / (rd ? rd : 1), "x", sp >= 20 * rd)
+    tgt("two producers: p50 <= 2x one producer", r2 != "" && rd != "", r2 / (rd ? rd : 1), "x", r2 <= 2 * rd)
+    tgt("throughput >= 30 M messages/s, no loss", tp != "", tp / 1e6, "M/s", tp >= 30e6 && v("ringlog-deferred", "ints", "tput", "dropped") == 0)
+    tgt("reader formats >= 4 M entries/s", rt != "", rt / 1e6, "M/s", rt >= 4e6)
+    tgt("reader >= 5x babeltrace2", rt != "" && bt != "", rt / (bt ? bt : 1), "x", rt >= 5 * bt)
+    nn = 0
+    for (k in note) nn++
+    if (nn) {
+        print ""
+        print "## Not measured"
+        print ""
+        for (k in note) print "- " k
+    }
+}
+function tgt(what, ok, x, unit, met) {
+    if (!ok) { printf "- %s: not measured\n", what; return }
+    printf "- %s: **%s** (%.2f %s)\n", what, met ? "met" : "missed", x, unit
+}
+' "$RAW"
+if command -v gnuplot >/dev/null 2>&1 && [ -s "$OUT/latency.dat" ]; then
+    gnuplot <<EOF 2>/dev/null || true
+set terminal pngcairo size 1000,560 noenhanced
+set output "$OUT/latency.png"
+set title "Per-call latency, \"x=%d y=%d z=%f\", one producer (calls 2-20 of 20-call bursts)"
+set ylabel "ns (log scale)"
+set logscale y
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set xtics rotate by -25
+set key top left
+set grid ytics
+plot "$OUT/latency.dat" using 2:xtic(1) title "p50", '' using 3 title "p90", '' using 4 title "p99", '' using 5 title "p99.9"
+EOF
+    echo
+    echo "![per-call latency percentiles](latency.png)"
+fi
