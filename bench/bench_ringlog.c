@@ -94,6 +94,9 @@ static void *reader_main(void *arg)
         return NULL;
     uint64_t n = 0;
     struct ringlog_handler h = {count_entry, NULL, &n};
+    /* Stay 16 KiB behind the producers, as `ringlog tail` does. */
+    const char *lag = getenv("RINGLOG_BENCH_LAG");
+    ringlog_reader_set_lag(r, lag ? (size_t)atol(lag) : 16384, 5);
     const char *e = getenv("RINGLOG_BENCH_POLL_US");
     long poll_us = e ? atol(e) : -1;
     while (!atomic_load(&reader_stop)) {

@@ -389,6 +389,15 @@ RINGLOG_API int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info
  * from ringlog_reader_info's `triggers` to wait for the next one. */
 RINGLOG_API int ringlog_reader_wait_trigger(ringlog_reader *r, uint32_t *seen, int timeout_ms);
 
+/* Read-behind for a consuming reader that follows live producers: while a
+ * ring's head keeps moving, claim only entries at least `lag_bytes` behind
+ * it; the rest come once the ring has been quiet for `flush_ms`.  A reader
+ * right behind a producer on another CPU makes each of the producer's
+ * writes wait for a cache line the reader took (2-4x the cost of a log
+ * call, bench/README.md); 16 KiB keeps it out of their way.  Capped at a
+ * quarter of a ring; 0 (the default) delivers everything at once. */
+RINGLOG_API void ringlog_reader_set_lag(ringlog_reader *r, size_t lag_bytes, unsigned flush_ms);
+
 /* Time between a reservation first seen stuck and the reader reclaiming it
  * when its producer is dead (or never marked it).  Default 50 ms. */
 RINGLOG_API void ringlog_reader_set_abandon_ms(ringlog_reader *r, unsigned ms);

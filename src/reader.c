@@ -37,6 +37,8 @@ struct ring_state {
     uint64_t stuck_pos;   /* position we found in flight, + 1 (0 = none) */
     uint64_t stuck_since; /* mono ns when first found */
     uint64_t stuck_head;  /* the ring's head when first found */
+    uint64_t seen_head;   /* read-behind: the head last seen, and since when */
+    uint64_t seen_since;
 };
 
 struct ringlog_reader {
@@ -44,6 +46,8 @@ struct ringlog_reader {
     unsigned flags;
     uint32_t pid;
     int have_claim;
+    uint64_t lag_slots; /* read-behind distance (ringlog_reader_set_lag), 0 = off */
+    uint64_t flush_ns;
     uint64_t abandon_ns;
     struct ring_state *rs;
     struct pend *heap;
@@ -340,6 +344,40 @@ void ringlog_reader_set_abandon_ms(ringlog_reader *r, unsigned ms)
         r->abandon_ns = (uint64_t)ms * 1000 * 1000;
 }
 
+void ringlog_reader_set_lag(ringlog_reader *r, size_t lag_bytes, unsigned flush_ms)
+{
+    if (!r)
+        return;
+    uint64_t slots = lag_bytes / RL_SLOT_SIZE;
+    if (slots > r->g.nslots / 4)
+        slots = r->g.nslots / 4;
+    r->lag_slots = slots;
+    r->flush_ns = (uint64_t)flush_ms * 1000 * 1000;
+}
+
+/*
+ * Read-behind: while a ring's producers are active, claim only up to
+ * lag_slots before its head.  A consumer that reads right behind the
+ * producer (and the hardware prefetcher, which fetches the lines after the
+ * ones it reads) takes lines the producer is about to write, and every
+ * such write then waits for the line to come back.  Returns the position
+ * up to which entries may be claimed now.
+ */
+static uint64_t claim_limit(struct ringlog_reader *r, uint32_t ri, uint64_t t, uint64_t h)
+{
+    if (!r->lag_slots)
+        return h;
+    struct ring_state *st = &r->rs[ri];
+    uint64_t now = rl_plat_mono_ns();
+    if (h != st->seen_head) {
+        st->seen_head = h;
+        st->seen_since = now;
+    }
+    if (now - st->seen_since >= r->flush_ns)
+        return h; /* quiet for flush_ms: take everything */
+    return h - t > r->lag_slots ? h - r->lag_slots : t;
+}
+
 /* ------------------------------------------------------------- claiming */
 
 /* Decides whether an in-flight slot at t has waited long enough to be
@@ -441,6 +479,8 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlo
         uint64_t h = atomic_load_explicit(&ring->head, memory_order_acquire);
         if (t >= h || h - t > g->nslots)
             break; /* empty, or a corrupt head we will not walk */
+        if (t >= claim_limit(r, ri, t, h))
+            break; /* stay behind the producers */
         _Atomic uint64_t *slot = &seq[t & g->mask];
         uint64_t s = atomic_load_explicit(slot, memory_order_acquire);
         uint64_t room = g->nslots - (t & g->mask);

@@ -449,6 +449,9 @@ int cmd_tail(int argc, char **argv)
 
     ringlog_reader *r = open_reader_or_die(name, RINGLOG_READER_CONSUME);
     v.rd = r;
+    /* A live follower stays 16 KiB behind busy producers so that it does
+     * not slow them down; a quiet ring is shown within 10 ms. */
+    ringlog_reader_set_lag(r, 16384, 10);
     struct ringlog_handler h = {on_entry, on_gap, &v};
     int status = 0;
     while (!stop_requested && !v.write_error) {
