@@ -304,14 +304,17 @@ static void reader_rate(void)
         if (ringlog_open(rname, &o, &lg) != 0)
             return;
         bench_pin(0);
-        for (uint64_t i = 0; i < n; i++)
-            RINGLOG_INFO(lg, "x=%d y=%d z=%f", (int)i, (int)i * 2, (int)i * 0.5);
+        /* The reader is attached first, as a live consumer is: it then
+         * delivers in place (zero copy, drop policy). */
         ringlog_reader *r;
         ringlog_reader_open(rname, RINGLOG_READER_CONSUME, &r);
         uint64_t got = 0;
         ringlog_reader *rp = r;
         struct ringlog_handler h = {text ? text_entry : count_entry, NULL,
                                     text ? (void *)&rp : (void *)&got};
+        ringlog_read(r, &h, 0);
+        for (uint64_t i = 0; i < n; i++)
+            RINGLOG_INFO(lg, "x=%d y=%d z=%f", (int)i, (int)i * 2, (int)i * 0.5);
         uint64_t t0 = bench_now_ns();
         int k;
         while ((k = ringlog_read(r, &h, 0)) > 0)
@@ -350,13 +353,25 @@ int main(int argc, char **argv)
     static const struct bench_logger *const all[] = {&L_floor,  &L_deferred, &L_eager,
                                                      &L_write,  &L_queue,    &L_snprintf,
                                                      &L_fprintf, NULL};
+    /* Optional: one logger by name, or "reader" for the reader's rate. */
     const struct bench_logger *only[2] = {NULL, NULL};
-    for (int i = 1; i < argc; i++)
+    int reader_only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-')
+            continue;
         for (int k = 0; all[k]; k++)
             if (strcmp(argv[i], all[k]->name) == 0)
                 only[0] = all[k];
-    int rc = bench_main(argc, argv, only[0] ? only : all, 1);
-    if (!only[0])
+        reader_only |= strcmp(argv[i], "reader") == 0;
+        if (!only[0] && !reader_only) {
+            fprintf(stderr, "bench_ringlog: unknown logger '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    int rc = reader_only ? 0 : bench_main(argc, argv, only[0] ? only : all, 1);
+    if (!only[0]) {
+        bench_calibrate();
         reader_rate();
+    }
     return rc;
 }
