@@ -117,7 +117,7 @@ static int ringlog_setup(int small, int ow)
 {
     snprintf(rname, sizeof rname, "ringlog-bench-%d", (int)getpid());
     ringlog_unlink(rname);
-    struct ringlog_options o = {.ring_size = small ? 64 * 1024 : 64u << 20,
+    struct ringlog_options o = {.ring_size = small ? 64 * 1024 : (getenv("RINGLOG_BENCH_RING") ? (size_t)atol(getenv("RINGLOG_BENCH_RING")) : 8u << 20),
                                 .policy = ow ? RINGLOG_OVERWRITE : RINGLOG_DROP};
     if (ringlog_open(rname, &o, &lg) != 0) {
         printf("N\tringlog\t%s\n", ringlog_errmsg());

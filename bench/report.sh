@@ -35,7 +35,8 @@ function fmt(x, l, m, s, k,   key, r) {
 function cell(l, m, s, k) { return fmt(v(l, m, s, k), l, m, s, k) }
 function big(x) { return x == "" ? "-" : (x >= 1e6 ? sprintf("%.2f M", x / 1e6) : sprintf("%.0f", x)) }
 function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "-" : sprintf("%.2f", a / b) }
-$1 == "R" { key = $2 SUBSEP $3 SUBSEP $4 SUBSEP $5; vals[key] = (key in vals) ? vals[key] "," $6 : $6; seen[$2] = 1; next }
+# (The test comes first: some awks create vals[key] before the right-hand side runs.)
+$1 == "R" { key = $2 SUBSEP $3 SUBSEP $4 SUBSEP $5; if (key in vals) vals[key] = vals[key] "," $6; else vals[key] = $6; next }
 $1 == "N" { note[$2 ": " $3] = 1; next }
 $1 == "D" { done[$2] = $3; next }
 END {

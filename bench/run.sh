@@ -81,7 +81,9 @@ lttng_session() {
 lttng_done() { # $1 logger name, $2 scenario: discarded events of the session
     lttng stop >/dev/null 2>&1 || true
     d=$(lttng list rlbench 2>/dev/null | sed -n 's/.*Discarded events: *\([0-9]*\).*/\1/p' | head -n1)
-    [ -n "$d" ] && printf 'R\t%s\tints\t%s\tdiscarded_session\t%s\n' "$1" "$2" "$d" >>"$RAW"
+    if [ -n "$d" ]; then
+        printf 'R\t%s\tints\t%s\tdiscarded_session\t%s\n' "$1" "$2" "$d" >>"$RAW"
+    fi
 }
 
 for run in $(seq 1 "$RUNS"); do

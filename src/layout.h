@@ -107,7 +107,11 @@ static inline uint64_t rl_reg_next_gen(uint64_t w)
  */
 struct rl_ring {
     alignas(RL_CACHELINE) _Atomic uint64_t head; /*   0: next position to reserve */
-    char pad0[RL_CACHELINE - 8];
+    /* 8: a recent value of tail (never above it), kept on the producers' own
+     * line so that a reservation does not read the line the consumer
+     * writes; the real tail is read only when the hint says "full". */
+    _Atomic uint64_t tail_hint;
+    char pad0[RL_CACHELINE - 16];
     alignas(RL_CACHELINE) _Atomic uint64_t tail; /*  64: oldest position not yet released */
     char pad1[RL_CACHELINE - 8];
     alignas(RL_CACHELINE) _Atomic uint64_t written; /* 128 */
@@ -269,6 +273,7 @@ _Static_assert(offsetof(struct rl_header, min_level) == 448, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, dict_offset) == 112, "FORMAT.md");
 _Static_assert(sizeof(struct rl_registry_slot) == 16, "FORMAT.md");
 _Static_assert(sizeof(struct rl_ring) == RL_RING_HDR_SIZE, "FORMAT.md");
+_Static_assert(offsetof(struct rl_ring, tail_hint) == 8, "FORMAT.md");
 _Static_assert(offsetof(struct rl_ring, tail) == 64, "FORMAT.md");
 _Static_assert(offsetof(struct rl_ring, written) == 128, "FORMAT.md");
 _Static_assert(offsetof(struct rl_ring, abandoned) == 168, "FORMAT.md");

@@ -150,12 +150,27 @@ static int reserve(struct rl_region *g, struct rl_ring *ring, uint64_t k, uint32
         uint64_t off = head & g->mask;
         int pad = off + k > g->nslots;
         uint64_t need = pad ? g->nslots - off : k;
-        /* Acquire pairs with the release of whoever moved the tail: what
-         * they read of the space we are about to reuse was read before. */
-        uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
+        /* The hint first (the producers' own line); the real tail only
+         * when the hint says there is no room.  Acquire, on either: the
+         * hint was stored (release) by a producer right after its acquire
+         * load of the real tail, which pairs with the release of whoever
+         * moved the tail; so what they read of the space we are about to
+         * reuse was read before, through either path (happens-before is
+         * transitive). */
+        uint64_t tail = atomic_load_explicit(&ring->tail_hint, memory_order_acquire);
         if (RL_UNLIKELY(tail > head)) { /* our head is stale */
             head = atomic_load_explicit(&ring->head, memory_order_relaxed);
             continue;
+        }
+        if (head + need - tail > g->nslots) {
+            tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
+            if (RL_UNLIKELY(tail > head)) {
+                head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+                continue;
+            }
+            /* Racing stores may set it back a little: that only costs
+             * another look at the real tail. */
+            atomic_store_explicit(&ring->tail_hint, tail, memory_order_release);
         }
         if (head + need - tail > g->nslots) {
             if (g->policy == RINGLOG_DROP ||

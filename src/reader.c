@@ -434,10 +434,11 @@ static struct ringlog_entry make_entry(const struct ringlog_reader *r, uint32_t 
  * release it.  When it is also the next index, hand the callback the ring's
  * own bytes and release afterwards.  (Under overwrite a producer may reclaim
  * it at any moment: those entries are always copied and claimed first.)
- * Returns 1 if delivered, with *stop set from the callback.
+ * Returns the entry's slots if delivered (0 if not), with *stop set from
+ * the callback.  The caller releases them, in batches (claim_ring).
  */
-static int deliver_in_place(struct ringlog_reader *r, const struct ringlog_handler *h,
-                            struct rl_ring *ring, uint32_t ri, uint64_t t, int *stop)
+static uint64_t deliver_in_place(struct ringlog_reader *r, const struct ringlog_handler *h,
+                                 struct rl_ring *ring, uint32_t ri, uint64_t t, int *stop)
 {
     struct rl_region *g = &r->g;
     _Atomic uint64_t *e = &rl_data(g, ring)[(t & g->mask) * 4];
@@ -452,11 +453,28 @@ static int deliver_in_place(struct ringlog_reader *r, const struct ringlog_handl
     struct ringlog_entry ent = make_entry(r, ri, &eh, (const unsigned char *)e + RL_SLOT_SIZE);
     r->next++;
     *stop = h->entry ? h->entry(h->arg, &ent) : 0;
-    if (atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + k, memory_order_acq_rel,
-                                                memory_order_relaxed))
-        atomic_fetch_add_explicit(&ring->read, 1, memory_order_relaxed);
     r->rs[ri].stuck_pos = 0;
-    return 1;
+    return k;
+}
+
+/* Entries delivered in place and not yet released: [from, to), n of them.
+ * One tail CAS and one counter update per batch instead of per entry, so
+ * the consumer writes the lines producers read (tail, read) rarely. */
+struct zc_batch {
+    uint64_t from, to, n;
+};
+
+static void zc_release(struct rl_ring *ring, struct zc_batch *b)
+{
+    if (!b->n)
+        return;
+    uint64_t f = b->from;
+    /* Under the drop policy only the consumer moves the tail, so this
+     * succeeds unless the region's words were corrupted under us. */
+    if (atomic_compare_exchange_strong_explicit(&ring->tail, &f, b->to, memory_order_acq_rel,
+                                                memory_order_relaxed))
+        atomic_fetch_add_explicit(&ring->read, b->n, memory_order_relaxed);
+    b->n = 0;
 }
 
 /* Moves every committed entry at the front of one ring into the heap, or
@@ -470,12 +488,14 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlo
     _Atomic uint64_t *seq = rl_seq(g, ring);
     int claimed = 0;
     int zero_copy = hd && r->started && g->policy == RINGLOG_DROP;
-    /* Each pass moves the tail or returns; 2N + 2 passes bound the loop even
-     * when producers keep moving the tail under us or the bytes are junk. */
+    struct zc_batch zb = {0, 0, 0};
+    /* Each pass moves the tail (or our unreleased batch) or returns; 2N + 2
+     * passes bound the loop even when producers keep moving the tail under
+     * us or the bytes are junk. */
     for (uint64_t pass = 0; pass < 2 * g->nslots + 2; pass++) {
         if (claimed >= (int)CLAIM_BATCH)
             break;
-        uint64_t t = atomic_load_explicit(&ring->tail, memory_order_acquire);
+        uint64_t t = zb.n ? zb.to : atomic_load_explicit(&ring->tail, memory_order_acquire);
         uint64_t h = atomic_load_explicit(&ring->head, memory_order_acquire);
         if (t >= h || h - t > g->nslots)
             break; /* empty, or a corrupt head we will not walk */
@@ -485,6 +505,22 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlo
         uint64_t s = atomic_load_explicit(slot, memory_order_acquire);
         uint64_t room = g->nslots - (t & g->mask);
         uint64_t step = 1;
+        if (zero_copy && rl_stamp_is_for(s, t) && rl_stamp_state(s) == RL_ST_COMMITTED) {
+            uint64_t k = deliver_in_place(r, hd, ring, ri, t, stop);
+            if (k) {
+                if (!zb.n)
+                    zb.from = t;
+                zb.to = t + k;
+                zb.n++;
+                (*n)++;
+                claimed++;
+                if (*stop)
+                    break;
+                continue;
+            }
+        }
+        /* Anything else works on the real tail: release the batch first. */
+        zc_release(ring, &zb);
         if (!rl_stamp_is_for(s, t)) {
             if (!rl_stamp_older(s, t))
                 continue; /* our tail is stale: the ring moved on */
@@ -498,13 +534,6 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlo
         }
         switch (rl_stamp_state(s)) {
         case RL_ST_COMMITTED: {
-            if (zero_copy && deliver_in_place(r, hd, ring, ri, t, stop)) {
-                (*n)++;
-                claimed++;
-                if (*stop)
-                    return claimed;
-                continue;
-            }
             /* A full heap takes only entries older than everything in it:
              * one of them may be the index delivery is waiting for. */
             if (r->nheap >= HEAP_MAX_ENTRIES &&
@@ -561,6 +590,7 @@ static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlo
         atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + step, memory_order_acq_rel,
                                                 memory_order_relaxed);
     }
+    zc_release(ring, &zb);
     return claimed;
 }
 
