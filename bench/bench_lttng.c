@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 {
     static struct bench_logger L = {
         "lttng-ust", lt_setup, lt_log, NULL, NULL, NULL, lt_teardown,
-        "in the per-CPU buffers (the consumer daemon writes sub-buffers out on its own)"};
+        "in the per-CPU buffers (the consumer daemon writes sub-buffers out on its own)", 0};
     for (int i = 1; i < argc; i++)
         if (strncmp(argv[i], "--name=", 7) == 0)
             L.name = argv[i] + 7;

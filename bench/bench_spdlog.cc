@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 {
     static const struct bench_logger L = {
         "spdlog-async", sp_setup,    sp_log, sp_drain, sp_dropped, nullptr, sp_teardown,
-        "the pool thread (other CPU) has dequeued every message and the file sink flushed"};
+        "the pool thread (other CPU) has dequeued every message and the file sink flushed", 0};
     static const struct bench_logger *const all[] = {&L, nullptr};
     return bench_main(argc, argv, all, 1);
 }

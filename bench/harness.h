@@ -37,6 +37,7 @@ struct bench_logger {
      * drop where the logger has both.  Returns 0, or -1 when the logger
      * cannot run it (the reason is printed as an N line). */
     int (*setup)(int small, int overwrite);
+#define BENCH_SETUP_TPUT 2 /* `small` value: the throughput run's buffer */
     /* One log call of message kind `msg`, iteration `i`, from thread `t`. */
     void (*log)(int msg, int i, int t);
     /* Wait until everything logged so far is with its consumer (read by a
@@ -47,6 +48,11 @@ struct bench_logger {
     double (*bytes_per_msg)(int msg);
     void (*teardown)(void);
     const char *done_means; /* what drain() waits for */
+    /* Non-zero: the throughput run gets its own setup(BENCH_SETUP_TPUT, 0),
+     * a buffer sized for the burst, instead of the latency runs' default
+     * one (for ringlog: 1 MiB rings keep the latency runs inside the TLB's
+     * reach; the throughput run wants room for the burst). */
+    int tput_own_buffer;
 };
 
 static double bench_tsc_ns;
@@ -303,6 +309,12 @@ static int bench_main(int argc, char **argv, const struct bench_logger *const *l
         bench_pin(0);
         if (L->drain)
             L->drain();
+        if (L->tput_own_buffer) {
+            L->teardown();
+            if (L->setup(BENCH_SETUP_TPUT, 0) != 0)
+                continue;
+            bench_pin(0);
+        }
         bench_throughput(L, MSG_INTS, "tput");
         L->teardown();
         if (!full)
