@@ -74,6 +74,7 @@ static ringlog *lg;
 static char rname[64];
 static pthread_t reader_tid;
 static _Atomic int reader_stop;
+static _Atomic int reader_ready; /* 1: attached, -1: could not attach */
 
 static int count_entry(void *arg, const struct ringlog_entry *e)
 {
@@ -90,8 +91,11 @@ static void *reader_main(void *arg)
     (void)arg;
     bench_pin(getenv("RINGLOG_BENCH_READER_CPU") ? atoi(getenv("RINGLOG_BENCH_READER_CPU")) : 1);
     ringlog_reader *r;
-    if (ringlog_reader_open(rname, RINGLOG_READER_CONSUME, &r) != 0)
+    if (ringlog_reader_open(rname, RINGLOG_READER_CONSUME, &r) != 0) {
+        atomic_store(&reader_ready, -1);
         return NULL;
+    }
+    atomic_store(&reader_ready, 1);
     uint64_t n = 0;
     struct ringlog_handler h = {count_entry, NULL, &n};
     /* Stay 16 KiB behind the producers, as `ringlog tail` does. */
@@ -129,8 +133,17 @@ static int ringlog_setup(int small, int ow)
         return -1;
     }
     atomic_store(&reader_stop, 0);
-    if (!getenv("RINGLOG_BENCH_NO_READER"))
+    atomic_store(&reader_ready, 0);
+    if (!getenv("RINGLOG_BENCH_NO_READER")) {
         pthread_create(&reader_tid, NULL, reader_main, NULL);
+        /* The run starts once the consumer is attached (opening maps and
+         * prefaults the region, some milliseconds for big rings), or a
+         * throughput run would fill the rings before anyone reads. */
+        while (atomic_load(&reader_ready) == 0) {
+            struct timespec p = {0, 100000};
+            nanosleep(&p, NULL);
+        }
+    }
     return 0;
 }
 
