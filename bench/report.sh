@@ -103,6 +103,18 @@ END {
     if (has("ringlog-reader", "ints", "reader_raw", "entries_per_s")) printf "| ringlog consuming reader, raw delivery | %s |\n", big(v("ringlog-reader", "ints", "reader_raw", "entries_per_s"))
     if (has("ringlog-reader", "ints", "reader_text", "entries_per_s")) printf "| ringlog consuming reader + ringlog_entry_text | %s |\n", big(v("ringlog-reader", "ints", "reader_text", "entries_per_s"))
     if (has("babeltrace2", "ints", "reader_text", "entries_per_s")) printf "| babeltrace2, LTTng trace to text | %s |\n", big(v("babeltrace2", "ints", "reader_text", "entries_per_s"))
+    if (has("ringlog-queue", "ints", "popall", "ns_per_item")) {
+        print ""
+        print "## Pop-all queue, consumer side (one core, 32-byte items)"
+        print ""
+        print "| step | ns |"
+        print "|---|---:|"
+        printf "| pop_all of 16384 items + walking the batch + release, per item | %s |\n", cell("ringlog-queue", "ints", "popall", "ns_per_item")
+        printf "| the same, whole batch | %s |\n", cell("ringlog-queue", "ints", "popall", "batch_ns")
+        printf "| pop_all on an empty queue | %s |\n", cell("ringlog-queue", "ints", "popall", "empty_ns")
+        print ""
+        print "The producer side (`ringlog_queue_push`) is the ringlog-queue row of the latency tables."
+    }
     print ""
     print "## Targets (performance issue), this run"
     print ""
