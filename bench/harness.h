@@ -129,12 +129,28 @@ struct bench_lat {
     size_t nbm, npc, nfirst;
 };
 
+
+/* Sample arrays are written between timed calls; a page fault there (the
+ * first store to each page of a fresh malloc) would still slow the next
+ * timed call (kernel entry flushes predictors and caches), so every page is
+ * touched before the run. */
+static double *bench_alloc(size_t n)
+{
+    double *v = (double *)malloc(sizeof(double) * (n ? n : 1));
+    if (!v) {
+        perror("bench: malloc");
+        exit(1);
+    }
+    memset(v, 0, sizeof(double) * (n ? n : 1));
+    return v;
+}
+
 static void bench_lat_run(const struct bench_logger *L, int msg, int t, struct bench_lat *r)
 {
     size_t B = (size_t)bench_bursts;
-    r->bm = (double *)malloc(sizeof(double) * B);
-    r->pc = (double *)malloc(sizeof(double) * B * (BENCH_BURST - 1));
-    r->first = (double *)malloc(sizeof(double) * B);
+    r->bm = bench_alloc(B);
+    r->pc = bench_alloc((size_t)B * (BENCH_BURST - 1));
+    r->first = bench_alloc(B);
     r->nbm = r->npc = r->nfirst = 0;
     int i = 0;
     for (size_t b = 0; b < B; b++) {
@@ -220,7 +236,7 @@ static void bench_throughput(const struct bench_logger *L, int msg, const char *
 static void bench_full(const struct bench_logger *L, const char *scen)
 {
     size_t n = (size_t)(bench_tput_n / 5);
-    double *v = (double *)malloc(sizeof(double) * n);
+    double *v = bench_alloc(n);
     uint64_t d0 = L->dropped ? L->dropped() : 0;
     uint64_t t0 = bench_now_ns();
     for (size_t i = 0; i < n; i++) {
