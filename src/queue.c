@@ -55,6 +55,19 @@ static struct qslot *slot_at(const ringlog_queue *q, const struct lane *l, uint6
     return (struct qslot *)(l->slots + (ticket % q->cap) * q->stride);
 }
 
+/* "Allocated at create" must also mean "faulted in at create": calloc of a
+ * large block maps zero pages lazily, and the first push to each page would
+ * then take a page fault (microseconds) inside the push.  Volatile stores,
+ * so the compiler cannot fold them into the calloc. */
+static void *alloc_touched(size_t n, size_t size)
+{
+    unsigned char *p = calloc(n, size);
+    if (p)
+        for (size_t off = 0; off < n * size; off += 4096)
+            ((volatile unsigned char *)p)[off] = 0;
+    return p;
+}
+
 int ringlog_queue_create(const struct ringlog_queue_options *o, ringlog_queue **out)
 {
     if (!out)
@@ -71,13 +84,13 @@ int ringlog_queue_create(const struct ringlog_queue_options *o, ringlog_queue **
     q->cap = cap;
     q->item_size = isz;
     q->stride = sizeof(struct qslot) + ((isz + 7) & ~(size_t)7);
-    q->late = calloc(cap, sizeof *q->late);
+    q->late = alloc_touched(cap, sizeof *q->late);
     if (!q->late) {
         ringlog_queue_destroy(q);
         return RINGLOG_ENOMEM;
     }
     for (int i = 0; i < 2; i++) {
-        q->lane[i].slots = calloc(cap, q->stride);
+        q->lane[i].slots = alloc_touched(cap, q->stride);
         if (!q->lane[i].slots) {
             ringlog_queue_destroy(q);
             return RINGLOG_ENOMEM;
