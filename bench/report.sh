@@ -7,13 +7,13 @@
 set -eu
 RAW=$1
 RUNS=${2:-1}
-OUT=bench/results
+OUT=${BENCH_OUT:-bench/results}
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 echo "# ringlog bench, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "Machine: $(nproc) CPUs ($cpu), $(uname -r); compiler: $(cc --version | head -n1)."
 echo "Runs: $RUNS; each number is the median of the runs, [min-max] when there were several."
-echo "Reproduce: \`make bench\` (about 15 minutes) or \`make bench-quick\` (one short run)."
+echo "Reproduce: \`make bench\` (about 13 minutes on this machine; \`make bench-quick\` is one short run written to build/bench/quick/latest.md)."
 echo
 awk -F'\t' -v runs="$RUNS" -v out="$OUT" '
 function med(key,   n, i, j, t, a) {

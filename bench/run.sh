@@ -16,7 +16,8 @@ if [ "$QUICK" = 1 ]; then
 else
     RUNS=${BENCH_RUNS:-3}; ARGS="--bursts=2000 --msgs=10000000"
 fi
-OUT=bench/results
+# The quick run is a smoke test: it must not replace the committed 3-run results.
+if [ "$QUICK" = 1 ]; then OUT=build/bench/quick; else OUT=bench/results; fi
 B=build/bench
 mkdir -p "$OUT" "$B"
 RAW="$B/raw.tsv"
@@ -119,5 +120,5 @@ for run in $(seq 1 "$RUNS"); do
     fi
 done
 
-sh bench/report.sh "$RAW" "$RUNS" >"$OUT/latest.md"
+BENCH_OUT="$OUT" sh bench/report.sh "$RAW" "$RUNS" >"$OUT/latest.md"
 cat "$OUT/latest.md"
