@@ -158,11 +158,11 @@ static int reserve(struct rl_region *g, struct rl_ring *ring, uint64_t k, uint32
          * reuse was read before, through either path (happens-before is
          * transitive). */
         uint64_t tail = atomic_load_explicit(&ring->tail_hint, memory_order_acquire);
-        if (RL_UNLIKELY(tail > head)) { /* our head is stale */
-            head = atomic_load_explicit(&ring->head, memory_order_relaxed);
-            continue;
-        }
-        if (head + need - tail > g->nslots) {
+        /* A hint above our head: our head is stale, or the hint word is
+         * corrupt.  Either way the real tail decides, and rewriting the
+         * hint from it repairs a corrupt one (otherwise every call would
+         * spin to the pass limit and drop). */
+        if (RL_UNLIKELY(tail > head) || head + need - tail > g->nslots) {
             tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
             if (RL_UNLIKELY(tail > head)) {
                 head = atomic_load_explicit(&ring->head, memory_order_relaxed);

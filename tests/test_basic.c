@@ -305,6 +305,30 @@ static void test_dead_reservation_span(void)
     ringlog_unlink(name);
 }
 
+/* A corrupt tail hint (above the head) must not make every later call spin
+ * and drop: the real tail decides and rewrites the hint. */
+static void test_corrupt_tail_hint(void)
+{
+    const char *name = test_region_name("hint");
+    struct ringlog_options o = {.ring_size = 64 * 1024, .nrings = 1, .policy = RINGLOG_DROP};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    CHECK_EQ(ringlog_printf(log, 2, "before"), 0);
+    struct rl_ring *ring = rl_ring_at(&log->g, 0);
+    atomic_store(&ring->tail_hint, (uint64_t)1 << 40);
+    uint64_t t0 = rl_plat_mono_ns();
+    for (int i = 0; i < 100; i++)
+        CHECK_EQ(ringlog_printf(log, 2, "after %d", i), 0);
+    CHECK(rl_plat_mono_ns() - t0 < 1000000000ull);
+    CHECK(atomic_load(&ring->tail_hint) <= atomic_load(&ring->tail));
+    struct ringlog_stats t;
+    ringlog_stats(log, &t, NULL, 0);
+    CHECK_EQ(t.written, 101);
+    CHECK_EQ(t.lost, 0);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
 /* Liveness: ourselves alive, a reaped child dead, a wrong start time dead. */
 static void test_liveness(void)
 {
@@ -430,6 +454,7 @@ int main(void)
     test_read_behind();
     test_trigger();
     test_dead_reservation_span();
+    test_corrupt_tail_hint();
     test_liveness();
     test_roundtrip();
     test_overwrite();
