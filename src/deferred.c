@@ -59,7 +59,7 @@ int ringlog_enabled(const ringlog *log, unsigned level)
 {
     if (!log && !(log = atomic_load_explicit(&default_log, memory_order_acquire)))
         return 0;
-    return level >= atomic_load_explicit(&log->g.hdr->min_level, memory_order_relaxed);
+    return rl_level_on(log, level);
 }
 
 int ringlog_set_level(ringlog *log, unsigned level)
@@ -304,14 +304,7 @@ int ringlog_log_(ringlog *log, struct ringlog_site *site, const char *fmt, ...)
         rc = rl_put(log, s->level, RINGLOG_TYPE_DEFERRED, id, flags, buf, n);
     } else {
         /* Dictionary full (or the site is unusual): format now, lose nothing. */
-        char text[RINGLOG_PRINTF_MAX + 1];
-        size_t n = rl_vformat(text, sizeof text, s->format, ap);
-        unsigned flags = 0;
-        if (n > RINGLOG_PRINTF_MAX) {
-            n = RINGLOG_PRINTF_MAX;
-            flags |= RINGLOG_FLAG_TRUNCATED;
-        }
-        rc = rl_put(log, s->level, RINGLOG_TYPE_TEXT, 0, flags, text, n);
+        rc = ringlog_vprintf(log, s->level, s->format, ap);
     }
     va_end(ap);
     return rc;

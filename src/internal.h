@@ -64,6 +64,14 @@ struct ringlog {
     char *name;
 };
 
+/* The region's run-time minimum level (ringlog_set_level): one relaxed
+ * load; a change reaches other producers "soon", which is all a filter
+ * needs. */
+static inline int rl_level_on(const ringlog *log, unsigned level)
+{
+    return level >= atomic_load_explicit(&log->g.hdr->min_level, memory_order_relaxed);
+}
+
 /* Bumped in every forked child: a handle whose fork_gen differs belongs to
  * the parent's registry slot and must claim its own before logging. */
 extern _Atomic uint32_t rl_fork_gen;

@@ -150,19 +150,20 @@ static int open_object(const char *name, int flags, mode_t mode)
 #endif
 
 /*
- * A producer's first store to a page must not happen inside a log call: it
- * is a trip into the kernel (a page fault) and, measured on this project's
- * VM, several microseconds even when the page is already mapped, until the
- * page table entry is marked written (under nested or shadow paging that
- * mark is a hypervisor exit).  So the mapping is populated writable
- * (MADV_POPULATE_WRITE, Linux 5.14+; MAP_POPULATE only maps for reading on
- * a shared mapping) and then every page is written once from user space.
- * The write is an atomic add of zero: it changes no byte that concurrent
- * producers may be writing.  bench/README.md has the measurement.
+ * A producer's first store to a page must not happen inside a log call.
+ * Measured on this project's VM (bench/proto/first_touch.c): after
+ * MAP_POPULATE or MADV_POPULATE_WRITE, with no page fault counted, the first
+ * user-space store to each page still took microseconds; once every page
+ * had been written from user space, the stall was gone.  So every page is
+ * written once here, with an atomic add of zero, which changes no byte that
+ * concurrent producers may be writing.  MADV_POPULATE_WRITE (Linux 5.14+;
+ * ignored where missing) is kept because it populates the mapping in one
+ * call: opening a 2 x 32 MiB region took about 140 ms with it and 175 ms
+ * without (bench/proto/open_cost.c).
  */
 static void prefault_writable(void *base, size_t len)
 {
-    (void)madvise(base, len, MADV_POPULATE_WRITE); /* the loop below suffices when it fails */
+    (void)madvise(base, len, MADV_POPULATE_WRITE); /* speed only: the loop does the work */
     long pg = sysconf(_SC_PAGESIZE);
     size_t step = pg > 0 ? (size_t)pg : 4096;
     for (size_t off = 0; off + sizeof(uint64_t) <= len; off += step)

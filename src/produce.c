@@ -284,7 +284,7 @@ int ringlog_write(ringlog *log, unsigned level, unsigned type, uint32_t remarks,
 {
     if (RL_UNLIKELY(!log || (!data && len) || level > 255 || type > 0xffff))
         return RINGLOG_EINVAL;
-    if (RL_UNLIKELY(level < atomic_load_explicit(&log->g.hdr->min_level, memory_order_relaxed)))
+    if (RL_UNLIKELY(!rl_level_on(log, level)))
         return 0; /* filtered: not an entry, not a loss */
     return rl_put(log, level, type, remarks, 0, data, len);
 }
@@ -293,7 +293,7 @@ int ringlog_vprintf(ringlog *log, unsigned level, const char *fmt, va_list ap)
 {
     if (RL_UNLIKELY(!log || !fmt || level > 255))
         return RINGLOG_EINVAL;
-    if (RL_UNLIKELY(level < atomic_load_explicit(&log->g.hdr->min_level, memory_order_relaxed)))
+    if (RL_UNLIKELY(!rl_level_on(log, level)))
         return 0;
     char buf[RINGLOG_PRINTF_MAX + 1];
     size_t n = rl_vformat(buf, sizeof buf, fmt, ap);
