@@ -21,6 +21,8 @@
  *                                 bytes (NULs included), shown in hex;
  *                                 RINGLOG_BYTES(p, n) passes one
  *   other pointers                the pointer value (%p)
+ *   anything else (a struct, __int128, _Complex): fails to compile (gcc and
+ *                                 clang), naming ringlog_argument_type_cannot_be_logged
  * At most RINGLOG_MAX_ARGS arguments (more fails to compile).
  *
  * Levels: calls below RINGLOG_MIN_LEVEL (a compile-time constant; define it
@@ -80,7 +82,23 @@
 /* ----------------------------------------------------------- machinery */
 
 #ifndef __cplusplus
+#if defined(__GNUC__) || defined(__clang__)
+/* _Generic sends every type it does not list to `default`; only pointers
+ * may end there (va_arg of a struct or __int128 as a pointer would be
+ * undefined), so anything else gets code 0xff and fails to compile with
+ * "negative width in bit-field 'ringlog_argument_type_cannot_be_logged'":
+ * cast such an argument to an integer, floating or pointer type. */
+#define RINGLOG_ARG_DEFAULT_(x) (__builtin_classify_type(x) == 5 ? RINGLOG_ARG_PTR : 0xff)
 #define RINGLOG_ARG_TYPE(x)                                                                       \
+    (RINGLOG_ARG_TYPE_RAW_(x) +                                                                   \
+     0 * sizeof(struct {                                                                          \
+         int ringlog_argument_type_cannot_be_logged : RINGLOG_ARG_TYPE_RAW_(x) == 0xff ? -1 : 1;  \
+     }))
+#else
+#define RINGLOG_ARG_DEFAULT_(x) RINGLOG_ARG_PTR
+#define RINGLOG_ARG_TYPE(x) RINGLOG_ARG_TYPE_RAW_(x)
+#endif
+#define RINGLOG_ARG_TYPE_RAW_(x)                                                                  \
     _Generic((x),                                                                                 \
         _Bool: RINGLOG_ARG_I32, char: RINGLOG_ARG_I32, signed char: RINGLOG_ARG_I32,              \
         unsigned char: RINGLOG_ARG_U32, short: RINGLOG_ARG_I32, unsigned short: RINGLOG_ARG_U32,  \
@@ -92,7 +110,7 @@
         char *: RINGLOG_ARG_STR, const char *: RINGLOG_ARG_STR,                                   \
         signed char *: RINGLOG_ARG_STR, const signed char *: RINGLOG_ARG_STR,                     \
         unsigned char *: RINGLOG_ARG_BYTES, const unsigned char *: RINGLOG_ARG_BYTES,             \
-        default: RINGLOG_ARG_PTR)
+        default: RINGLOG_ARG_DEFAULT_(x))
 #else
 #include <type_traits>
 template <typename T, bool P = std::is_pointer<T>::value, bool E = std::is_enum<T>::value>

@@ -574,12 +574,14 @@ size_t rl_deferred_text(const struct rl_site_copy *site, const struct ringlog_en
     int cut = 0;
     for (unsigned i = 0; i < site->nargs; i++)
         cut |= a[i].cut;
-    if (c.mismatch || c.missing || cut) {
+    if (c.mismatch || c.missing || cut || (errs & RL_FMT_ERR_SPEC)) {
         out_str(&o, " [ringlog: ");
         if (c.mismatch)
             out_str(&o, "format does not match the argument types; ");
         else if (c.missing)
             out_str(&o, "missing argument; ");
+        else if (errs & RL_FMT_ERR_SPEC)
+            out_str(&o, "unsupported or capped conversion; ");
         else
             out_str(&o, "string cut to fit; ");
         raw_values(&o, a, site->nargs);

@@ -774,6 +774,7 @@ size_t rl_format(char *buf, size_t cap, const char *fmt, rl_fmt_fetch fetch, voi
         struct fmt_spec sp;
         union rl_fmt_val v;
         int star_w = 0, star_p = 0;
+        int skip = -1; /* an unsupported conversion's argument class */
 
         if (*p != '%') {
             const char *q = p;
@@ -863,14 +864,13 @@ size_t rl_format(char *buf, size_t cap, const char *fmt, rl_fmt_fetch fetch, voi
             /* l/ll/L/j/z/t make these wide in glibc: unsupported. */
             if (sp.len == FMT_LEN_NONE || sp.len == FMT_LEN_H || sp.len == FMT_LEN_HH)
                 break;
-            fmt_put(&o, start, (size_t)(p - start));
-            err |= RL_FMT_ERR_SPEC;
-            continue;
+            skip = sp.conv == 'c' ? RL_FMT_UINT : RL_FMT_PTR;
+            break;
+        case 'C': skip = RL_FMT_UINT; break; /* = %lc */
+        case 'S': skip = RL_FMT_PTR; break;  /* = %ls */
+        case 'n': skip = RL_FMT_PTR; break;  /* never write through an argument */
         case '%':
             fmt_putc(&o, '%'); /* "%5%": glibc prints a bare % */
-            continue;
-        case 'n':
-            err |= RL_FMT_ERR_SPEC; /* never write through an argument */
             continue;
         default:
             fmt_put(&o, start, (size_t)(p - start));
@@ -906,6 +906,19 @@ size_t rl_format(char *buf, size_t cap, const char *fmt, rl_fmt_fetch fetch, voi
             sp.flags &= ~(unsigned)FMT_ZERO;
         v.q.role = RL_FMT_ROLE_VALUE;
         v.q.prec = sp.prec;
+
+        if (skip >= 0) {
+            /* Unsupported, but it takes an argument: consume it, so that
+             * the conversions after it get theirs and not this one's (a %s
+             * after an unconsumed %n would read the int * as a string). */
+            if (!fetch || fetch(ctx, (enum rl_fmt_class)skip,
+                                skip == RL_FMT_PTR ? (unsigned)sizeof(void *) : 4u, &v))
+                goto missing;
+            if (sp.conv != 'n')
+                fmt_put(&o, start, (size_t)(p - start));
+            err |= RL_FMT_ERR_SPEC;
+            continue;
+        }
 
         switch (sp.conv) {
         case 'd': case 'i': {

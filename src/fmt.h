@@ -25,10 +25,13 @@
  * can hold.
  *
  * Not supported, by design (sets RL_FMT_ERR_SPEC):
- *   %n           consumes nothing, writes nothing.
- *   %m, %lc, %ls, %C, %S, wide or multibyte output, positional %1$d, %b, %q and
- *   any unknown conversion: the whole specification is copied literally
- *   ("%-5y" stays "%-5y") and consumes no argument.
+ *   %n           consumes its pointer argument, writes nothing, prints nothing.
+ *   %lc, %ls, %C, %S (wide): the specification is copied literally and its
+ *                argument (a wint_t, a pointer) consumed, so the conversions
+ *                after it still get their own arguments.
+ *   %m, positional %1$d, %b, %q and any unknown conversion: the whole
+ *   specification is copied literally ("%-5y" stays "%-5y") and consumes no
+ *   argument.
  *   A format ending inside a specification is copied literally (glibc fails).
  *
  * When fetch fails for a conversion (missing or mismatched argument) the

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <wchar.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -228,7 +229,13 @@ static void mismatch_case(void)
     CHECK(contains(g->text, "1 <?> <?> [ringlog: missing argument; args: 1]"));
     RINGLOG_INFO(g_log, "%n%d", (int *)NULL, 5);
     g = next_entry();
-    CHECK(g->have && contains(g->text, "[ringlog: format does not match"));
+    CHECK(g->have && contains(g->text, "5 [ringlog: unsupported or capped conversion; args: (nil), 5]"));
+    RINGLOG_INFO(g_log, "c=%lc n=%d", (wint_t)L'x', 7);
+    g = next_entry();
+    CHECK(g->have && contains(g->text, "c=%lc n=7 [ringlog: unsupported or capped conversion; args: 120, 7]"));
+    RINGLOG_INFO(g_log, "w=%5000d", 1);
+    g = next_entry();
+    CHECK(g->have && contains(g->text, "[ringlog: unsupported or capped conversion; args: 1]"));
     RINGLOG_INFO(g_log, "%f %p", 3, 2.5);
     g = next_entry();
     CHECK(contains(g->text, "args: 3, 2.5"));
@@ -450,7 +457,13 @@ static int differential_case(unsigned cases)
                          a10, a11, a12);
         expect_len = n < 0 ? 0 : (size_t)n;
         struct got *g = next_entry();
-        if (!same_as_expected(g)) {
+        /* A full dictionary would fall back to eager formatting and compare
+         * ringlog_printf, not the deferred path: that is a failure here. */
+        if (g->have && g->e.type != RINGLOG_TYPE_DEFERRED) {
+            if (failed++ < 5)
+                fprintf(stderr, "differential case %u: stored as type %u, not deferred\n", k,
+                        (unsigned)g->e.type);
+        } else if (!same_as_expected(g)) {
             if (failed++ < 5)
                 fprintf(stderr, "differential case %u: format \"%s\"\n  got  \"%s\"\n  want \"%s\"\n",
                         k, fmt, g->text, expect_buf);

@@ -728,14 +728,23 @@ static void test_fetch_paths(void)
         free(nonul);
     }
 
-    /* %n is never honoured and consumes nothing */
+    /* %n is never honoured: it consumes its pointer (and a * width) and
+     * prints nothing, so the conversions after it get their own arguments */
     {
-        struct fctx c = {a2, 1, 0, 0};
+        int sink = 77;
+        struct farg an[] = {{RL_FMT_PTR, {.p = &sink}}, {RL_FMT_PTR, {.p = &sink}},
+                            {RL_FMT_PTR, {.p = &sink}}, {RL_FMT_INT, {.i = 3}},
+                            {RL_FMT_PTR, {.p = &sink}}, {RL_FMT_PTR, {.p = &sink}},
+                            {RL_FMT_INT, {.i = 1}}};
+        struct fctx c = {an, 7, 0, 0};
         char out[32];
         unsigned err = 0;
         size_t n = rl_format(out, sizeof out, "a%nb%hhn%5n%*n%lln%d", test_fetch, &c, &err);
-        check(n == 3 && strcmp(out, "ab1") == 0, "%n writes nothing");
-        check(err == RL_FMT_ERR_SPEC && c.calls == 1, "%n: SPEC error, no argument fetched");
+        check(n == 3 && strcmp(out, "ab1") == 0 && sink == 77, "%n writes nothing");
+        check(err == RL_FMT_ERR_SPEC && c.calls == 7 && c.next == 7,
+              "%n: SPEC error, its argument consumed");
+        n = rl_format(out, sizeof out, "%n", NULL, NULL, &err);
+        check(strcmp(out, "<?>") == 0 && (err & RL_FMT_ERR_ARG), "%n without an argument");
         int target = 12345;
         n = rl_sformat(out, sizeof out, "x%ny", &target);
         check(n == 2 && strcmp(out, "xy") == 0 && target == 12345, "rl_sformat %n ignored");
@@ -746,8 +755,17 @@ static void test_fetch_paths(void)
     expect_rl("%-5y|", "%-5y|", RL_FMT_ERR_SPEC);
     expect_rl("%5.3y", "%5.3y", RL_FMT_ERR_SPEC);
     expect_rl("%m", "%m", RL_FMT_ERR_SPEC);
-    expect_rl("%lc %ls %Lc %zs %C %S %b %q %1$d", "%lc %ls %Lc %zs %C %S %b %q %1$d",
-              RL_FMT_ERR_SPEC);
+    expect_rl("%b %q %1$d", "%b %q %1$d", RL_FMT_ERR_SPEC);
+    {
+        /* wide conversions: copied literally, their argument consumed */
+        struct farg aw[] = {{RL_FMT_UINT, {.u = 'x'}}, {RL_FMT_PTR, {.p = "w"}},
+                            {RL_FMT_UINT, {.u = 'y'}}, {RL_FMT_PTR, {.p = "w"}},
+                            {RL_FMT_UINT, {.u = 'z'}}, {RL_FMT_INT, {.i = 4}},
+                            {RL_FMT_PTR, {.p = "w"}}, {RL_FMT_INT, {.i = 5}}};
+        expect_fetch("%lc %ls %Lc %zs %C %*S %d", aw, 8, "%lc %ls %Lc %zs %C %*S 5",
+                     RL_FMT_ERR_SPEC);
+        expect_rl("%lc|%d", "<?>|<?>", RL_FMT_ERR_ARG);
+    }
     expect_rl("abc%", "abc%", RL_FMT_ERR_SPEC);
     expect_rl("abc%-5", "abc%-5", RL_FMT_ERR_SPEC);
     expect_rl("abc%5.", "abc%5.", RL_FMT_ERR_SPEC);
