@@ -5,7 +5,10 @@
  * entries into a named region holding one ring per possible CPU.  A log call
  * takes no lock, makes no system call, allocates nothing and never blocks;
  * when a ring is full it overwrites the oldest entries or drops the new one,
- * per the region's policy, and counts what it did.
+ * per the region's policy, and counts what it did.  (One exception: a call
+ * dropped because a writer that died mid-entry blocks an overwriting ring
+ * checks, at most once per 50 ms per ring, whether that writer lives:
+ * docs/DESIGN.md, "Killed".)
  *
  * A reader delivers entries in the order of a global index shared by all
  * producers and reports every index that will never arrive as a gap.

@@ -120,7 +120,12 @@ struct rl_ring {
     _Atomic uint64_t overwritten; /* 152 */
     _Atomic uint64_t aborted;     /* 160: producer found its reservation stolen */
     _Atomic uint64_t abandoned;   /* 168: reservations reclaimed from others */
-    char pad2[RL_CACHELINE - 48];
+    /* 176, 184: overwriting producers blocked by a RESERVED entry at the
+     * tail: its position + 1 (0: none) and when (ticks of the region's
+     * clock) someone last checked whether its owner is alive. */
+    _Atomic uint64_t stuck_pos;
+    _Atomic uint64_t stuck_ticks;
+    char pad2[RL_CACHELINE - 64];
     alignas(RL_CACHELINE) _Atomic uint64_t read; /* 192: entries claimed by the consumer */
     char pad3[RL_CACHELINE - 8];
     /* 256: _Atomic uint64_t seq[N]; then uint64_t data[N * 4] (32 bytes a slot) */
@@ -277,6 +282,8 @@ _Static_assert(offsetof(struct rl_ring, tail_hint) == 8, "FORMAT.md");
 _Static_assert(offsetof(struct rl_ring, tail) == 64, "FORMAT.md");
 _Static_assert(offsetof(struct rl_ring, written) == 128, "FORMAT.md");
 _Static_assert(offsetof(struct rl_ring, abandoned) == 168, "FORMAT.md");
+_Static_assert(offsetof(struct rl_ring, stuck_pos) == 176, "FORMAT.md");
+_Static_assert(offsetof(struct rl_ring, stuck_ticks) == 184, "FORMAT.md");
 _Static_assert(offsetof(struct rl_ring, read) == 192, "FORMAT.md");
 _Static_assert(sizeof(struct rl_entry_hdr) == RL_SLOT_SIZE, "entry header is one slot");
 _Static_assert(offsetof(struct rl_entry_hdr, length) == 16, "FORMAT.md");

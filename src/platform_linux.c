@@ -300,12 +300,41 @@ int rl_plat_list_shm(void (*fn)(void *arg, const char *name, uint64_t size), voi
 
 uint32_t rl_plat_pid(void) { return (uint32_t)getpid(); }
 
+/* The liveness check below also runs in log calls (an overwriting producer
+ * blocked by a stuck writer, produce.c), possibly in a signal handler: only
+ * async-signal-safe calls (open, read, close, kill) and hand-rolled
+ * formatting and parsing, no snprintf or strtoull. */
+static void proc_path(char *out, uint32_t pid, const char *leaf)
+{
+    char digits[16];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + pid % 10);
+        pid /= 10;
+    } while (pid);
+    memcpy(out, "/proc/", 6);
+    out += 6;
+    while (n)
+        *out++ = digits[--n];
+    *out++ = '/';
+    size_t len = strlen(leaf);
+    memcpy(out, leaf, len + 1);
+}
+
+static uint64_t parse_u64(const char *p)
+{
+    uint64_t v = 0;
+    while (*p >= '0' && *p <= '9' && v < UINT64_MAX / 10)
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    return v;
+}
+
 /* Reads /proc/PID/stat: state letter and start time (field 22).  Returns
  * 0 on success, -1 with errno when the file cannot be read or parsed. */
 static int proc_stat(uint32_t pid, char *state, uint64_t *start)
 {
     char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%u/stat", pid);
+    proc_path(path, pid, "stat");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -333,7 +362,7 @@ static int proc_stat(uint32_t pid, char *state, uint64_t *start)
         }
         p++;
     }
-    *start = strtoull(p, NULL, 10);
+    *start = parse_u64(p);
     return 0;
 }
 
@@ -351,7 +380,7 @@ uint64_t rl_plat_proc_start(uint32_t pid)
 static int other_threads_alive(uint32_t pid)
 {
     char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%u/status", pid);
+    proc_path(path, pid, "status");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
@@ -361,7 +390,12 @@ static int other_threads_alive(uint32_t pid)
         return 0;
     buf[n] = 0;
     char *t = strstr(buf, "\nThreads:");
-    return t && strtol(t + 9, NULL, 10) > 1;
+    if (!t)
+        return 0;
+    t += 9;
+    while (*t == ' ' || *t == '\t')
+        t++;
+    return parse_u64(t) > 1;
 }
 
 int rl_plat_proc_alive(uint32_t pid, uint64_t start)

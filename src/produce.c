@@ -52,6 +52,47 @@ static int mark(_Atomic uint64_t *slot, uint64_t expect, uint64_t stamp)
  * lines we are about to write anyway. */
 #define RECLAIM_BATCH 64u
 
+/* How long a RESERVED entry may block an overwriting ring before its
+ * producers check whether its writer still lives (the consumer's default
+ * abandon_ms too). */
+#define STUCK_CHECK_MS 50u
+
+/*
+ * The entry at tail position t is RESERVED by `owner`, who is not marked
+ * dead, and blocks an overwriting producer.  Without a consumer nobody else
+ * would ever check the owner, so the blocked producers do: once the entry
+ * has blocked the ring for STUCK_CHECK_MS, one of them (one per period and
+ * ring: the stuck_ticks CAS) runs the liveness check, which makes system
+ * calls (kill, /proc reads; all async-signal-safe).  This is the only place
+ * a log call makes a system call, and only while its ring is blocked, which
+ * means the call is being dropped anyway.  Returns 1 if the owner is now
+ * marked dead.
+ */
+static int stuck_owner_dead(struct rl_region *g, struct rl_ring *ring, uint64_t t, uint32_t owner)
+{
+    uint64_t now = rl_ticks(g->clock);
+    uint64_t hz = g->fixed.clock_hz ? g->fixed.clock_hz : 1000000000u;
+    int64_t period = (int64_t)(hz / 1000u * STUCK_CHECK_MS);
+    uint64_t pos = atomic_load_explicit(&ring->stuck_pos, memory_order_relaxed);
+    uint64_t since = atomic_load_explicit(&ring->stuck_ticks, memory_order_relaxed);
+    if (pos != t + 1) {
+        /* The first to be blocked by this entry starts its clock.  A racer
+         * that reads the new position with an old time checks at once:
+         * one check too many, harmless (the check errs towards alive). */
+        if (atomic_compare_exchange_strong_explicit(&ring->stuck_pos, &pos, t + 1,
+                                                    memory_order_relaxed, memory_order_relaxed))
+            atomic_store_explicit(&ring->stuck_ticks, now, memory_order_relaxed);
+        return 0;
+    }
+    /* Signed: clocks of two CPUs may differ by a hair. */
+    if ((int64_t)(now - since) < period)
+        return 0;
+    if (!atomic_compare_exchange_strong_explicit(&ring->stuck_ticks, &since, now,
+                                                 memory_order_relaxed, memory_order_relaxed))
+        return 0;
+    return rl_registry_check_dead(g, owner);
+}
+
 /*
  * The oldest unit is being written (RESERVED) or was never marked.  Take it
  * if that is safe (INV-4, INV-5) and release that one slot.  Returns 0 when
@@ -70,8 +111,12 @@ static int reclaim_stuck(struct rl_region *g, struct rl_ring *ring, uint64_t t, 
          * for a whole lap of the ring.  Stamp it abandoned; if it ever
          * resumes, its mark fails and it counts the entry as lost. */
     } else {
-        struct rl_registry_slot *reg = &g->registry[rl_stamp_owner(s)];
-        if (rl_reg_state(atomic_load_explicit(&reg->word, memory_order_acquire)) != RL_REG_DEAD)
+        /* INV-5: only over a writer proven dead.  The check's acquire
+         * load (or its DEAD CAS) orders it before our steal. */
+        uint32_t owner = rl_stamp_owner(s);
+        struct rl_registry_slot *reg = &g->registry[owner];
+        if (rl_reg_state(atomic_load_explicit(&reg->word, memory_order_acquire)) != RL_REG_DEAD &&
+            !stuck_owner_dead(g, ring, t, owner))
             return -1;
     }
     if (!atomic_compare_exchange_strong_explicit(slot, &s, rl_stamp(t, 0, RL_ST_RESERVED),
