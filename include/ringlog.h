@@ -250,9 +250,15 @@ RINGLOG_API int ringlog_install_trigger_signal(ringlog *log, int signo);
 
 /* The recorder, in-process: a thread that sleeps on the region's triggers
  * (a futex, no polling) and writes one snapshot file per trigger burst into
- * `dir` as NAME-<UTC time>-t<trigger>.rlsnap, keeping the newest `keep`
- * (0: all).  Every trigger raised after start returns is covered by a
- * snapshot.  `ringlog record` is the same thread in its own process. */
+ * `dir` as NAME-<UTC time>-t<first trigger>.rlsnap, keeping the newest
+ * `keep` (0: all).  A burst ends when no trigger has come for 100 ms (and
+ * post_ms is over); the rings are copied at its first trigger and again at
+ * its end.  Every trigger raised after start returns is covered by exactly
+ * one file, which holds its TRIGGER entry.  It also writes a snapshot
+ * (NAME-<time>-died<pid>.rlsnap, on_snapshot with first = last = 0) when a
+ * producer process dies without a trigger; it checks once a second.  It dies
+ * with its process: to record crashes, run `ringlog record` (the same
+ * thread) in a process of its own. */
 typedef struct ringlog_recorder ringlog_recorder;
 struct ringlog_recorder_options {
     const char *dir;   /* required; created if missing */

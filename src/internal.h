@@ -123,6 +123,22 @@ int rl_reader_open_memory(void *base, size_t size, unsigned flags, ringlog_reade
 
 /* snapshot.c */
 uint32_t rl_crc32(const void *p, size_t n);
+/* A snapshot in steps, for the recorder: begin copies the region (image 1),
+ * again (re)takes the post-trigger image 2, finish writes the file and
+ * frees (first != 0: the file covers triggers first..covered, and its
+ * reason is looked up from their entries), abort frees. */
+struct rl_snap_job {
+    struct rl_region g;
+    unsigned char *buf;
+    size_t isz;
+    unsigned nimg;
+    uint32_t covered; /* the region's trigger count read before the last image */
+    uint64_t taken_ns, post_ns;
+};
+int rl_snap_begin(struct rl_snap_job *j, const char *name);
+int rl_snap_again(struct rl_snap_job *j);
+int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, uint32_t first);
+void rl_snap_abort(struct rl_snap_job *j);
 int rl_snapshot_parse(unsigned char *buf, size_t size, struct rl_region img[2], unsigned *nimg,
                       const struct rl_snap_header **hdr);
 

@@ -68,7 +68,11 @@ struct rl_header {
     char pad2[RL_CACHELINE - 8];
     /* 384: triggers raised so far; also the futex word recorders sleep on. */
     alignas(RL_CACHELINE) _Atomic uint32_t triggers;
-    char pad3[RL_CACHELINE - 4];
+    /* 388: numbers handed to triggers (fetch_add), so that two racing
+     * triggers never log the same number; `triggers` moves only after the
+     * trigger's entry is in the rings. */
+    _Atomic uint32_t trigger_seq;
+    char pad3[RL_CACHELINE - 8];
     /* 448: run-time minimum level; read by every log call, rarely written. */
     alignas(RL_CACHELINE) _Atomic uint32_t min_level;
     char pad4[RL_CACHELINE - 4];
@@ -247,11 +251,16 @@ struct rl_snap_header {
     uint32_t header_crc;    /*  56: CRC-32 of these 4096 bytes with this field 0 */
     uint32_t reserved;      /*  60 */
     char reason[256];       /*  64: NUL-terminated */
-    char pad[RL_SNAP_HEADER_SIZE - 320];
+    uint64_t trigger_ns;    /* 320: wall clock of the first covered trigger's entry, 0 unknown */
+    uint32_t first_trigger; /* 328: triggers first..last are covered (0, 0: taken by hand) */
+    uint32_t last_trigger;  /* 332 */
+    char pad[RL_SNAP_HEADER_SIZE - 336];
 };
 _Static_assert(sizeof(struct rl_snap_header) == RL_SNAP_HEADER_SIZE, "FORMAT.md");
 _Static_assert(offsetof(struct rl_snap_header, header_crc) == 56, "FORMAT.md");
 _Static_assert(offsetof(struct rl_snap_header, reason) == 64, "FORMAT.md");
+_Static_assert(offsetof(struct rl_snap_header, trigger_ns) == 320, "FORMAT.md");
+_Static_assert(offsetof(struct rl_snap_header, last_trigger) == 332, "FORMAT.md");
 
 /* FNV-1a, enough to tell a corrupt header from a good one. */
 static inline uint32_t rl_checksum(const void *p, size_t n)
@@ -268,6 +277,7 @@ _Static_assert(offsetof(struct rl_header, version) == 8, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, region_size) == 16, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, ring_slots) == 32, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, registry_offset) == 56, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, trigger_seq) == 388, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, clock_hz) == 80, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, real_base_ns) == 104, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, checksum) == 124, "FORMAT.md");

@@ -367,7 +367,8 @@ int ringlog_trigger(ringlog *log, const char *reason)
     while (reason && n < 256 && reason[n])
         n++;
     _Atomic uint32_t *word = &log->g.hdr->triggers;
-    uint32_t number = atomic_load_explicit(word, memory_order_relaxed) + 1;
+    uint32_t number =
+        atomic_fetch_add_explicit(&log->g.hdr->trigger_seq, 1, memory_order_relaxed) + 1;
     /* The entry first, so a recorder woken below finds it in the rings. */
     int rc = rl_put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
     atomic_fetch_add_explicit(word, 1, memory_order_release);

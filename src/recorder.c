@@ -24,7 +24,41 @@ struct ringlog_recorder {
     _Atomic int stop;
     _Atomic uint64_t snapshots;
     uint32_t seen0; /* trigger count when start returned */
+    /* Producer deaths: the registry, read-only, and per slot the pid and
+     * generation of the last holder whose death was handled. */
+    struct rl_region g;
+    uint64_t *reported;
 };
+
+/* How often the recorder looks for producers that died without raising a
+ * trigger (SIGKILL, a crash without the crash handler).  The trigger wait
+ * itself is a futex; this scan is a few kill(pid, 0) calls a second. */
+#define DEATH_SCAN_MS 1000u
+
+static uint64_t reg_holder(uint64_t w)
+{
+    return w & ~(uint64_t)0xffu; /* pid and generation, not the state */
+}
+
+/* Slots whose holder is now dead and was not reported yet; their pids go
+ * into pids[] (at most max).  With report == 0 only records the baseline. */
+static unsigned scan_deaths(struct ringlog_recorder *rec, uint32_t *pids, unsigned max, int report)
+{
+    unsigned n = 0;
+    for (uint32_t i = 1; i < RL_REGISTRY_COUNT; i++) {
+        struct rl_registry_slot *s = &rec->g.registry[i];
+        uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+        unsigned st = rl_reg_state(w);
+        if ((st != RL_REG_LIVE && st != RL_REG_DEAD) || reg_holder(w) == rec->reported[i])
+            continue;
+        if (st == RL_REG_LIVE && rl_plat_proc_alive(rl_reg_pid(w), s->start_time))
+            continue;
+        rec->reported[i] = reg_holder(w);
+        if (report && n < max)
+            pids[n++] = rl_reg_pid(w);
+    }
+    return n;
+}
 
 static int name_cmp(const void *a, const void *b)
 {
@@ -71,36 +105,104 @@ static void prune(const char *dir, const char *base, unsigned keep)
     free(names);
 }
 
+/* A burst of triggers gives one file: after the first, the recorder waits
+ * until none has come for BURST_QUIET_MS (and the post window is over),
+ * but never longer than BURST_MAX_MS past the post window, then takes the
+ * second image.  The first image is taken at once, so waiting loses none of
+ * the history before the first trigger. */
+#define BURST_QUIET_MS 100u
+#define BURST_MAX_MS 2000u
+
+static uint64_t mono_ms(void)
+{
+    return rl_plat_mono_ns() / 1000000u;
+}
+
 static void *recorder_main(void *arg)
 {
     struct ringlog_recorder *rec = arg;
-    struct ringlog_info info;
     uint32_t seen = rec->seen0;
+    uint64_t next_scan = mono_ms() + DEATH_SCAN_MS;
     while (!atomic_load_explicit(&rec->stop, memory_order_acquire)) {
         uint32_t before = seen;
-        if (ringlog_reader_wait_trigger(rec->r, &seen, 200) != 1)
-            continue;
+        uint32_t dead[8];
+        unsigned ndead = 0;
+        if (ringlog_reader_wait_trigger(rec->r, &seen, 200) != 1) {
+            if (mono_ms() < next_scan)
+                continue;
+            next_scan = mono_ms() + DEATH_SCAN_MS;
+            if ((ndead = scan_deaths(rec, dead, 8, 1)) == 0)
+                continue;
+        }
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
+        struct rl_snap_job j;
+        int rc = rl_snap_begin(&j, rec->name);
+        uint32_t covered = seen;
+        if (rc == 0 && ndead) {
+            /* No trigger: a producer died (its last entries are in the
+             * rings).  One image; the reason names the dead. */
+            char reason[256];
+            int k = snprintf(reason, sizeof reason, "producer%s died without a trigger: pid",
+                             ndead > 1 ? "s" : "");
+            for (unsigned i = 0; i < ndead && k > 0 && (size_t)k < sizeof reason - 12; i++)
+                k += snprintf(reason + k, sizeof reason - (size_t)k, " %u", dead[i]);
+            struct tm tm;
+            gmtime_r(&now.tv_sec, &tm);
+            char stamp[32], path[4096];
+            strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+            snprintf(path, sizeof path, "%s/%s-%s.%03ldZ-died%u.rlsnap", rec->dir, rec->base,
+                     stamp, now.tv_nsec / 1000000, dead[0]);
+            rc = rl_snap_finish(&j, path, reason, 0);
+            if (rc == 0) {
+                atomic_fetch_add_explicit(&rec->snapshots, 1, memory_order_relaxed);
+                prune(rec->dir, rec->base, rec->o.keep);
+            }
+            if (rec->o.on_snapshot)
+                rec->o.on_snapshot(rec->o.arg, rc == 0 ? path : NULL, 0, 0, rc);
+            continue;
+        }
+        if (rc == 0) {
+            uint64_t t0 = mono_ms(), last = t0, post_end = t0 + rec->o.post_ms;
+            uint64_t cap = post_end + BURST_MAX_MS;
+            int more = 0;
+            for (;;) {
+                uint64_t t = mono_ms(), until = last + BURST_QUIET_MS;
+                if (until < post_end)
+                    until = post_end;
+                if (until > cap)
+                    until = cap;
+                if (t >= until || atomic_load_explicit(&rec->stop, memory_order_acquire))
+                    break;
+                if (ringlog_reader_wait_trigger(rec->r, &seen, (int)(until - t)) == 1) {
+                    last = mono_ms();
+                    more = 1;
+                }
+            }
+            if (rec->o.post_ms || more || seen != j.covered)
+                rc = rl_snap_again(&j);
+            covered = j.covered;
+        }
         struct tm tm;
         gmtime_r(&now.tv_sec, &tm);
-        char stamp[32], path[4096], reason[96];
+        char stamp[32], path[4096];
         strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
         snprintf(path, sizeof path, "%s/%s-%s.%03ldZ-t%u.rlsnap", rec->dir, rec->base, stamp,
-                 now.tv_nsec / 1000000, seen);
-        snprintf(reason, sizeof reason, "trigger %u%s", seen,
-                 seen - before > 1 ? " (several since the last snapshot)" : "");
-        int rc = ringlog_snapshot(rec->name, path, reason, rec->o.post_ms);
-        /* Triggers raised while we took it are covered by it: one file a
-         * burst, not a storm. */
-        ringlog_reader_info(rec->r, &info);
-        uint32_t covered = info.triggers;
+                 now.tv_nsec / 1000000, before + 1);
+        if (rc == 0)
+            rc = rl_snap_finish(&j, path, NULL, before + 1);
+        else if (j.buf)
+            rl_snap_abort(&j);
         if (rc == 0) {
             atomic_fetch_add_explicit(&rec->snapshots, 1, memory_order_relaxed);
             prune(rec->dir, rec->base, rec->o.keep);
+        } else {
+            covered = seen; /* a failed attempt is reported, not retried for ever */
         }
         if (rec->o.on_snapshot)
             rec->o.on_snapshot(rec->o.arg, rc == 0 ? path : NULL, before + 1, covered, rc);
+        /* Triggers counted after the last image are not in this file: the
+         * next round takes them (at once, the count already moved). */
         seen = covered;
     }
     return NULL;
@@ -129,6 +231,16 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
     struct ringlog_info info;
     ringlog_reader_info(rec->r, &info);
     rec->seen0 = info.triggers;
+    struct ringlog_options ro = {.flags = RINGLOG_OPEN_EXISTING};
+    rec->reported = calloc(RL_REGISTRY_COUNT, sizeof *rec->reported);
+    if (!rec->reported || rl_region_open(&rec->g, name, &ro, 0, 0) != 0) {
+        free(rec->reported);
+        ringlog_reader_close(rec->r);
+        free(rec);
+        return rl_fail(RINGLOG_ENOMEM, "cannot map the region's registry");
+    }
+    /* Deaths before the recorder started are not its business. */
+    scan_deaths(rec, NULL, 0, 0);
     const char *slash = strrchr(name, '/');
     rec->name = strdup(name);
     rec->dir = strdup(opts->dir);
@@ -137,6 +249,8 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
     if (!rec->name || !rec->dir || !rec->base ||
         pthread_create(&rec->thread, NULL, recorder_main, rec) != 0) {
         ringlog_reader_close(rec->r);
+        rl_region_close(&rec->g);
+        free(rec->reported);
         free(rec->name);
         free(rec->dir);
         free(rec->base);
@@ -155,6 +269,8 @@ uint64_t ringlog_recorder_stop(ringlog_recorder *rec)
     pthread_join(rec->thread, NULL); /* it wakes at least every 200 ms */
     uint64_t n = atomic_load_explicit(&rec->snapshots, memory_order_relaxed);
     ringlog_reader_close(rec->r);
+    rl_region_close(&rec->g);
+    free(rec->reported);
     free(rec->name);
     free(rec->dir);
     free(rec->base);

@@ -88,43 +88,131 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-int ringlog_snapshot(const char *name, const char *path, const char *reason, unsigned post_ms)
+/* The trigger entries a snapshot covers, looked up in its images: the
+ * first one's reason and time go into the file's header. */
+struct trig_find {
+    uint32_t first, last, best;
+    uint64_t ns;
+    char reason[257];
+};
+static int trig_entry(void *arg, const struct ringlog_entry *e)
 {
-    if (!name || !path)
-        return rl_fail(RINGLOG_EINVAL, "NULL name or path");
-    struct rl_region g;
+    struct trig_find *f = arg;
+    if (e->type != RINGLOG_TYPE_TRIGGER || e->remarks < f->first || e->remarks > f->last ||
+        (f->best && e->remarks >= f->best))
+        return 0;
+    f->best = e->remarks;
+    f->ns = e->time_ns;
+    size_t n = e->length < 256 ? e->length : 256;
+    memcpy(f->reason, e->data, n);
+    f->reason[n] = 0;
+    for (size_t i = 0; i < n; i++) /* a header field: printable text only */
+        if ((unsigned char)f->reason[i] < 0x20 || f->reason[i] == 0x7f)
+            f->reason[i] = '?';
+    return 0;
+}
+
+static void find_trigger(unsigned char *image, size_t size, struct trig_find *f)
+{
+    ringlog_reader *r;
+    if (rl_reader_open_memory(image, size, RINGLOG_READER_PEEK, &r) != 0)
+        return;
+    struct ringlog_handler h = {trig_entry, NULL, f};
+    while (ringlog_read(r, &h, 0) > 0) {
+    }
+    ringlog_reader_close(r);
+}
+
+int rl_snap_begin(struct rl_snap_job *j, const char *name)
+{
+    memset(j, 0, sizeof *j);
     struct ringlog_options o = {.flags = RINGLOG_OPEN_EXISTING};
-    int rc = rl_region_open(&g, name, &o, 0, 0);
+    int rc = rl_region_open(&j->g, name, &o, 0, 0);
     if (rc)
         return rc;
-    size_t isz = (size_t)g.fixed.region_size;
-    unsigned nimg = post_ms ? 2 : 1;
-    unsigned char *buf = aligned_alloc(64, RL_SNAP_HEADER_SIZE + nimg * isz);
-    if (!buf) {
-        rl_region_close(&g);
-        return rl_fail(RINGLOG_ENOMEM, "no memory for a %zu-byte snapshot", isz * nimg);
+    j->isz = (size_t)j->g.fixed.region_size;
+    j->buf = aligned_alloc(64, RL_SNAP_HEADER_SIZE + j->isz);
+    if (!j->buf) {
+        rl_region_close(&j->g);
+        return rl_fail(RINGLOG_ENOMEM, "no memory for a %zu-byte snapshot", j->isz);
     }
-    memset(buf, 0, RL_SNAP_HEADER_SIZE);
-    struct rl_snap_header *sh = (struct rl_snap_header *)(void *)buf;
-    sh->taken_ns = rl_plat_real_ns();
-    sh->trigger = atomic_load_explicit(&g.hdr->triggers, memory_order_acquire);
-    copy_image(&g, buf + RL_SNAP_HEADER_SIZE);
-    if (post_ms) {
-        rl_plat_sleep_ns((uint64_t)post_ms * 1000000u);
-        copy_image(&g, buf + RL_SNAP_HEADER_SIZE + isz);
-    }
-    rl_region_close(&g);
+    memset(j->buf, 0, RL_SNAP_HEADER_SIZE);
+    j->nimg = 1;
+    j->taken_ns = rl_plat_real_ns();
+    /* Read before the copy: a trigger's count moves only after its entry is
+     * committed, so every trigger counted here has its entry in the image
+     * (unless the ring dropped it). */
+    j->covered = atomic_load_explicit(&j->g.hdr->triggers, memory_order_acquire);
+    copy_image(&j->g, j->buf + RL_SNAP_HEADER_SIZE);
+    return 0;
+}
 
+int rl_snap_again(struct rl_snap_job *j)
+{
+    if (j->nimg == 1) {
+        unsigned char *b = aligned_alloc(64, RL_SNAP_HEADER_SIZE + 2 * j->isz);
+        if (!b)
+            return rl_fail(RINGLOG_ENOMEM, "no memory for a %zu-byte post-trigger image", j->isz);
+        memcpy(b, j->buf, RL_SNAP_HEADER_SIZE + j->isz);
+        free(j->buf);
+        j->buf = b;
+        j->nimg = 2;
+    }
+    j->post_ns = rl_plat_real_ns() - j->taken_ns;
+    j->covered = atomic_load_explicit(&j->g.hdr->triggers, memory_order_acquire);
+    copy_image(&j->g, j->buf + RL_SNAP_HEADER_SIZE + j->isz);
+    return 0;
+}
+
+void rl_snap_abort(struct rl_snap_job *j)
+{
+    if (j->buf)
+        rl_region_close(&j->g);
+    free(j->buf);
+    j->buf = NULL;
+}
+
+int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, uint32_t first)
+{
+    unsigned char *buf = j->buf;
+    size_t isz = j->isz;
+    unsigned nimg = j->nimg;
+    rl_region_close(&j->g);
+    j->buf = NULL;
+
+    struct rl_snap_header *sh = (struct rl_snap_header *)(void *)buf;
     memcpy(sh->magic, RL_SNAP_MAGIC, 8);
     sh->version = RL_SNAP_VERSION;
     sh->header_size = RL_SNAP_HEADER_SIZE;
     sh->image_size = isz;
     sh->nimages = nimg;
-    sh->post_ns = (uint64_t)post_ms * 1000000u;
+    sh->trigger = j->covered;
+    sh->taken_ns = j->taken_ns;
+    sh->post_ns = nimg > 1 ? j->post_ns : 0;
+    if (first && first - 1 != j->covered) {
+        /* Which triggers, and the first one's own reason and time. */
+        struct trig_find f = {first, j->covered, 0, 0, {0}};
+        for (unsigned i = 0; i < nimg && !f.best; i++)
+            find_trigger(buf + RL_SNAP_HEADER_SIZE + i * isz, isz, &f);
+        sh->first_trigger = first;
+        sh->last_trigger = j->covered;
+        sh->trigger_ns = f.ns;
+        unsigned more = j->covered - first;
+        char extra[64] = "";
+        if (more)
+            snprintf(extra, sizeof extra, " (and %u more trigger%s)", more, more > 1 ? "s" : "");
+        if (f.best)
+            snprintf(sh->reason, sizeof sh->reason, "trigger %u: %.*s%s", f.best,
+                     (int)(sizeof sh->reason - 80), f.reason, extra);
+        else
+            snprintf(sh->reason, sizeof sh->reason, "trigger %u (its entry was not kept)%s",
+                     first, extra);
+    } else if (reason) {
+        snprintf(sh->reason, sizeof sh->reason, "%s", reason);
+    }
     for (unsigned i = 0; i < nimg; i++)
         sh->image_crc[i] = rl_crc32(buf + RL_SNAP_HEADER_SIZE + i * isz, isz);
-    if (reason)
-        snprintf(sh->reason, sizeof sh->reason, "%s", reason);
+    sh->header_crc = 0;
     sh->header_crc = rl_crc32(buf, RL_SNAP_HEADER_SIZE);
 
     /* Temporary name, fsync, rename: a crash never leaves a half file under
@@ -161,6 +249,24 @@ int ringlog_snapshot(const char *name, const char *path, const char *reason, uns
         close(dfd);
     }
     return 0;
+}
+
+int ringlog_snapshot(const char *name, const char *path, const char *reason, unsigned post_ms)
+{
+    if (!name || !path)
+        return rl_fail(RINGLOG_EINVAL, "NULL name or path");
+    struct rl_snap_job j;
+    int rc = rl_snap_begin(&j, name);
+    if (rc)
+        return rc;
+    if (post_ms) {
+        rl_plat_sleep_ns((uint64_t)post_ms * 1000000u);
+        if ((rc = rl_snap_again(&j)) != 0) {
+            rl_snap_abort(&j);
+            return rc;
+        }
+    }
+    return rl_snap_finish(&j, path, reason, 0);
 }
 
 /* Parses and checks a snapshot held in memory (64-byte aligned).  On

@@ -225,6 +225,204 @@ static void recorder_sigkill_case(const char *name)
     ringlog_unlink(name);
 }
 
+/* ---- the real recorder running while producers trigger, crash, die ---- */
+
+#define MAXSNAP 16
+static struct {
+    _Atomic int n;
+    char path[MAXSNAP][4096];
+    uint32_t first[MAXSNAP], last[MAXSNAP];
+} snaps;
+
+static void collect(void *arg, const char *path, uint32_t first, uint32_t last, int err)
+{
+    (void)arg;
+    (void)err;
+    int i = atomic_load(&snaps.n);
+    if (i < MAXSNAP && path) {
+        snprintf(snaps.path[i], sizeof snaps.path[i], "%s", path);
+        snaps.first[i] = first;
+        snaps.last[i] = last;
+        atomic_store(&snaps.n, i + 1);
+    }
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits until `want` snapshots were written and then `quiet_ms` pass with
+ * no other (so that a storm would be seen); at most 10 s. */
+static int wait_snaps(int want, long quiet_ms)
+{
+    for (int i = 0; i < 400 && atomic_load(&snaps.n) < want; i++)
+        sleep_ms(25);
+    sleep_ms(quiet_ms);
+    return atomic_load(&snaps.n);
+}
+
+struct tcount {
+    uint32_t first, last;
+    unsigned in_range;
+};
+static int count_triggers(void *arg, const struct ringlog_entry *e)
+{
+    struct tcount *c = arg;
+    if (e->type == RINGLOG_TYPE_TRIGGER && e->remarks >= c->first && e->remarks <= c->last)
+        c->in_range++;
+    return 0;
+}
+
+static void start_recorder(const char *name, const char *dir, unsigned post_ms,
+                           ringlog_recorder **rec)
+{
+    memset(&snaps, 0, sizeof snaps);
+    struct ringlog_recorder_options ro = {.dir = dir, .post_ms = post_ms, .on_snapshot = collect};
+    CHECK_EQ(ringlog_recorder_start(name, &ro, rec), 0);
+}
+
+static void remove_snaps(const char *dir)
+{
+    for (int i = 0; i < atomic_load(&snaps.n); i++)
+        unlink(snaps.path[i]);
+    rmdir(dir);
+}
+
+/* Bursts: twenty triggers at once give one file; triggers 20 ms apart (some
+ * arriving while the snapshot is being taken) are in the file that claims
+ * them (each file holds the TRIGGER entry of every trigger it covers). */
+static void recorder_burst_case(const char *name, const char *dir)
+{
+    ringlog_unlink(name);
+    struct ringlog_options o = {.ring_size = 256 * 1024, .flags = RINGLOG_OPEN_EXCL};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog_recorder *rec;
+    start_recorder(name, dir, 0, &rec);
+    for (int i = 0; i < 20; i++)
+        ringlog_trigger(log, "burst");
+    CHECK_EQ(wait_snaps(1, 600), 1);
+    CHECK_EQ(snaps.first[0], 1);
+    CHECK_EQ(snaps.last[0], 20);
+    for (int i = 0; i < 10; i++) {
+        ringlog_printf(log, RINGLOG_LEVEL_INFO, "spread %d", i);
+        ringlog_trigger(log, "spread");
+        sleep_ms(20);
+    }
+    int n = wait_snaps(2, 600);
+    CHECK(n >= 2);
+    CHECK_EQ(snaps.last[n - 1], 30);
+    uint32_t expect_first = 1;
+    for (int i = 0; i < n; i++) {
+        CHECK_EQ(snaps.first[i], expect_first);
+        expect_first = snaps.last[i] + 1;
+        ringlog_reader *r;
+        CHECK_EQ(ringlog_reader_open(snaps.path[i], RINGLOG_READER_PEEK, &r), 0);
+        struct tcount c = {snaps.first[i], snaps.last[i], 0};
+        struct ringlog_handler h = {count_triggers, NULL, &c};
+        while (ringlog_read(r, &h, 0) > 0) {
+        }
+        CHECK_EQ(c.in_range, snaps.last[i] - snaps.first[i] + 1);
+        struct ringlog_info in;
+        ringlog_reader_info(r, &in);
+        CHECK(in.snapshot_reason && strstr(in.snapshot_reason, "trigger") &&
+              (strstr(in.snapshot_reason, "burst") || strstr(in.snapshot_reason, "spread")));
+        ringlog_reader_close(r);
+    }
+    printf("recorder: 20 triggers at once -> 1 snapshot; 10 triggers 20 ms apart -> %d more\n",
+           n - 1);
+    ringlog_recorder_stop(rec);
+    remove_snaps(dir);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
+/* A producer process under a recorder that was running before it started:
+ * mode 0 crashes with the crash handler (the crash raises the trigger),
+ * mode 1 crashes without it, mode 2 is SIGKILLed; in 1 and 2 no trigger is
+ * raised and the recorder notices the death.  The snapshot holds every
+ * entry up to the end, with balanced statistics. */
+static void recorder_death_case(const char *name, const char *dir, int mode)
+{
+    static const char *what[] = {"crash handler", "crash, no handler", "SIGKILL"};
+    ringlog_unlink(name);
+    struct ringlog_options o = {.ring_size = 256 * 1024, .flags = RINGLOG_OPEN_EXCL};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    int go[2], done[2];
+    CHECK_EQ(pipe(go), 0);
+    CHECK_EQ(pipe(done), 0);
+    volatile int *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    fflush(stdout);
+    pid_t k = fork(); /* before the recorder's thread exists */
+    if (k == 0) {
+        char c;
+        ringlog *l;
+        if (read(go[0], &c, 1) != 1 || ringlog_open(name, NULL, &l) != 0)
+            _exit(3);
+        if (mode == 0 && ringlog_install_crash_handler(l, 0) != 0)
+            _exit(3);
+        for (int i = 0; i < PRE; i++)
+            ringlog_printf(l, RINGLOG_LEVEL_INFO, "pre %d", i);
+        if (mode == 2) {
+            if (write(done[1], "d", 1) != 1)
+                _exit(5);
+            for (;;)
+                pause();
+        }
+        if (mode != 0)
+            signal(SIGSEGV, SIG_DFL);
+        *ro = 1;
+        _exit(4);
+    }
+    ringlog_recorder *rec;
+    start_recorder(name, dir, 0, &rec);
+    CHECK_EQ(write(go[1], "g", 1), 1);
+    char c;
+    if (mode == 2) {
+        CHECK_EQ(read(done[0], &c, 1), 1);
+        kill(k, SIGKILL);
+    }
+    int st;
+    waitpid(k, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == (mode == 2 ? SIGKILL : SIGSEGV));
+    CHECK_EQ(wait_snaps(1, 300), 1);
+    ringlog_recorder_stop(rec);
+    if (atomic_load(&snaps.n) >= 1) {
+        ringlog_reader *r;
+        CHECK_EQ(ringlog_reader_open(snaps.path[0], RINGLOG_READER_PEEK, &r), 0);
+        struct got g = {.order_ok = 1};
+        struct ringlog_handler h = {on_entry, on_gap, &g};
+        while (ringlog_read(r, &h, 0) > 0) {
+        }
+        CHECK_EQ(g.pre, PRE);
+        CHECK_EQ(g.crashes, mode == 0 ? 1 : 0);
+        CHECK_EQ(g.triggers, mode == 0 ? 1 : 0);
+        CHECK_EQ(g.gaps, 0);
+        CHECK(g.order_ok);
+        struct ringlog_stats t;
+        ringlog_reader_stats(r, &t, NULL, 0);
+        CHECK_EQ(t.written, PRE + (mode == 0 ? 2 : 0));
+        CHECK_EQ(t.written, t.read + t.lost + t.overwritten + t.buffered);
+        struct ringlog_info in;
+        ringlog_reader_info(r, &in);
+        CHECK(in.snapshot_reason &&
+              strstr(in.snapshot_reason, mode == 0 ? "trigger 1: crash: SIGSEGV" : "died without a trigger"));
+        printf("recorder: %s -> snapshot \"%s\", %llu entries\n", what[mode],
+               in.snapshot_reason ? in.snapshot_reason : "?", (unsigned long long)g.n);
+        ringlog_reader_close(r);
+    }
+    remove_snaps(dir);
+    for (int i = 0; i < 2; i++) {
+        close(go[i]);
+        close(done[i]);
+    }
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
 int main(void)
 {
     const char *name = test_region_name("snap");
@@ -312,5 +510,10 @@ int main(void)
     ringlog_unlink(name);
     crash_handler_case(name, path);
     recorder_sigkill_case(name);
+    char dir[128];
+    snprintf(dir, sizeof dir, "/tmp/ringlog-test-rec2-%d", (int)getpid());
+    recorder_burst_case(name, dir);
+    for (int mode = 0; mode < 3; mode++)
+        recorder_death_case(name, dir, mode);
     return check_report("test_snapshot");
 }
