@@ -52,11 +52,11 @@ tool: $(TOOL)
 tests: $(TESTS) $(BUILD)/tests/plugin_deferred.so
 examples: $(EXAMPLES)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/ringlog.h include/ringlog_log.h
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
 
-$(BUILD)/pic/%.o: src/%.c $(wildcard src/*.h) include/ringlog.h include/ringlog_log.h
+$(BUILD)/pic/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -fPIC -c $< -o $@
 

@@ -227,10 +227,13 @@ RINGLOG_API int ringlog_snapshot(const char *name, const char *path, const char 
 
 /* The crash handler (opt-in).  On SIGSEGV, SIGBUS, SIGFPE, SIGILL or
  * SIGABRT it logs a RINGLOG_TYPE_CRASH entry (struct ringlog_crash, remarks =
- * signal), raises a trigger, then restores the default action and re-raises
- * the signal: the process dies as it would have, core dump included.  Only
- * async-signal-safe code runs in the handler.  One handle per process (the
- * last installed wins); it must stay open.  Not thread-safe to install. */
+ * signal), raises a trigger, then puts back the action the program had
+ * before and does what it would have done: a handler of the program's own
+ * is called with the same arguments (and may recover); otherwise the signal
+ * is raised again under the default action, so the process dies as it
+ * would have, core dump included.  Only async-signal-safe code runs in the
+ * handler.  One handle per process (the last installed wins);
+ * ringlog_close of that handle uninstalls it.  Not thread-safe to install. */
 #define RINGLOG_CRASH_NO_BACKTRACE 0x1u /* do not record return addresses */
 #define RINGLOG_CRASH_ALTSTACK 0x2u     /* run on an alternate stack (calling thread) */
 #define RINGLOG_CRASH_FRAMES 32

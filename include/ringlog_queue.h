@@ -31,7 +31,11 @@ extern "C" {
 typedef struct ringlog_queue ringlog_queue;
 
 struct ringlog_queue_options {
-    size_t capacity;  /* items held before the oldest is overwritten; default 4096 */
+    size_t capacity;  /* items held before the oldest is overwritten; default 4096.
+                         Keep it above the number of pushes that can be in
+                         progress at once (threads, plus signal handlers that
+                         push): a push is dropped only when every slot is
+                         being written by another push at that instant */
     size_t item_size; /* largest item in bytes; default 64 */
 };
 

@@ -11,6 +11,7 @@
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <execinfo.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,11 +22,22 @@ static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 #define NSIG_CRASH (sizeof crash_signals / sizeof crash_signals[0])
 
 static ringlog *_Atomic crash_log;
+static ringlog *_Atomic trigger_log;
 static unsigned crash_flags;
 static struct sigaction previous[NSIG_CRASH];
 
+/* The action the program had for `sig` before ours. */
+static struct sigaction *previous_of(int sig)
+{
+    for (size_t i = 0; i < NSIG_CRASH; i++)
+        if (crash_signals[i] == sig)
+            return &previous[i];
+    return NULL;
+}
+
 static void on_crash(int sig, siginfo_t *si, void *uc_)
 {
+    int saved_errno = errno;
     ringlog *log = atomic_load_explicit(&crash_log, memory_order_acquire);
     if (log) {
         struct ringlog_crash c;
@@ -55,15 +67,48 @@ static void on_crash(int sig, siginfo_t *si, void *uc_)
                                  ? names[sig]
                                  : "crash");
     }
-    /* Die as the program would have: back to the default action, and the
-     * signal again.  It stays blocked until this handler returns; then the
-     * default action runs (a fault would have re-executed anyway). */
+    /* Then do what the program would have done without us: its own action
+     * goes back in place (a re-fault goes straight to it), and a handler
+     * of its own is called with the same arguments; it may recover and
+     * return, and so do we. */
+    struct sigaction *prev = previous_of(sig);
     struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    sigaction(sig, &dfl, NULL);
+    if (!prev) {
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        prev = &dfl;
+    }
+    sigaction(sig, prev, NULL);
+    if (prev->sa_flags & SA_SIGINFO) {
+        if (prev->sa_sigaction) {
+            prev->sa_sigaction(sig, si, uc_);
+            errno = saved_errno;
+            return;
+        }
+    } else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
+        prev->sa_handler(sig);
+        errno = saved_errno;
+        return;
+    }
+    /* The default action: the signal again.  It stays blocked until this
+     * handler returns; then the default action runs (a fault would have
+     * re-executed anyway, and the kernel does not let a fault be ignored). */
     raise(sig);
+    errno = saved_errno;
+}
+
+void rl_crash_forget(ringlog *log)
+{
+    ringlog *expect = log;
+    if (atomic_compare_exchange_strong_explicit(&crash_log, &expect, NULL, memory_order_acq_rel,
+                                                memory_order_relaxed))
+        for (size_t i = 0; i < NSIG_CRASH; i++)
+            sigaction(crash_signals[i], &previous[i], NULL);
+    expect = log;
+    /* The trigger signal's handler stays; without a log it does nothing. */
+    atomic_compare_exchange_strong_explicit(&trigger_log, &expect, NULL, memory_order_acq_rel,
+                                            memory_order_relaxed);
 }
 
 int ringlog_install_crash_handler(ringlog *log, unsigned flags)
@@ -105,19 +150,19 @@ void ringlog_uninstall_crash_handler(void)
         sigaction(crash_signals[i], &previous[i], NULL);
 }
 
-static ringlog *_Atomic trigger_log;
-
 static void on_trigger_signal(int sig)
 {
     ringlog *log = atomic_load_explicit(&trigger_log, memory_order_acquire);
     if (!log)
         return;
+    int saved_errno = errno;
     char reason[16] = "signal ";
     int n = 7, v = sig, digits = v >= 10 ? 2 : 1;
     for (int i = digits - 1; i >= 0; i--, v /= 10)
         reason[n + i] = (char)('0' + v % 10);
     reason[n + digits] = 0;
     ringlog_trigger(log, reason);
+    errno = saved_errno;
 }
 
 int ringlog_install_trigger_signal(ringlog *log, int signo)

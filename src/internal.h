@@ -121,6 +121,10 @@ size_t rl_deferred_text(const struct rl_site_copy *site, const struct ringlog_en
 /* reader.c */
 int rl_reader_open_memory(void *base, size_t size, unsigned flags, ringlog_reader **out);
 
+/* crash.c: ringlog_close of the handle the crash or trigger-signal handler
+ * logs to detaches it (the crash handler is uninstalled). */
+void rl_crash_forget(ringlog *log);
+
 /* snapshot.c */
 uint32_t rl_crc32(const void *p, size_t n);
 /* A snapshot in steps, for the recorder: begin copies the region (image 1),

@@ -499,6 +499,7 @@ void ringlog_close(ringlog *log)
 {
     if (!log)
         return;
+    rl_crash_forget(log); /* no signal handler may log into freed memory */
     if (log->fork_gen == atomic_load_explicit(&rl_fork_gen, memory_order_relaxed))
         rl_registry_release(&log->g, log->owner);
     rl_region_close(&log->g);

@@ -423,6 +423,46 @@ static void recorder_death_case(const char *name, const char *dir, int mode)
     ringlog_unlink(name);
 }
 
+/* A program with a SIGSEGV handler of its own keeps it: ringlog logs the
+ * crash, then hands over (the program's handler exits 42 here). */
+static void own_segv_handler(int sig)
+{
+    (void)sig;
+    _exit(42);
+}
+
+static void crash_chain_case(const char *name)
+{
+    ringlog_unlink(name);
+    struct ringlog_options o = {.ring_size = 64 * 1024, .flags = RINGLOG_OPEN_EXCL};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    volatile int *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    fflush(stdout);
+    pid_t k = fork();
+    if (k == 0) {
+        ringlog *l;
+        signal(SIGSEGV, own_segv_handler);
+        if (ringlog_open(name, NULL, &l) != 0 || ringlog_install_crash_handler(l, 0) != 0)
+            _exit(3);
+        *ro = 1;
+        _exit(4);
+    }
+    int st;
+    waitpid(k, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 42);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_PEEK, &r), 0);
+    struct got g = {.order_ok = 1};
+    struct ringlog_handler h = {on_entry, on_gap, &g};
+    ringlog_read(r, &h, 0);
+    CHECK_EQ(g.crashes, 1);
+    CHECK_EQ(g.triggers, 1);
+    ringlog_reader_close(r);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
 int main(void)
 {
     const char *name = test_region_name("snap");
@@ -510,6 +550,7 @@ int main(void)
     ringlog_unlink(name);
     crash_handler_case(name, path);
     recorder_sigkill_case(name);
+    crash_chain_case(name);
     char dir[128];
     snprintf(dir, sizeof dir, "/tmp/ringlog-test-rec2-%d", (int)getpid());
     recorder_burst_case(name, dir);
