@@ -272,6 +272,8 @@ static inline uint32_t rl_checksum(const void *p, size_t n)
     return h;
 }
 
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "FORMAT.md: regions and snapshots are little-endian");
 _Static_assert(sizeof(struct rl_header) == RL_HEADER_SIZE, "header is one page");
 _Static_assert(offsetof(struct rl_header, version) == 8, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, region_size) == 16, "FORMAT.md");
