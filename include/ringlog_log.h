@@ -150,8 +150,16 @@ RINGLOG_ARG_PTR_IS_(const unsigned char *, RINGLOG_ARG_BYTES)
 #define RINGLOG_ARG_TYPE(x) ((unsigned char)ringlog_arg_type_<typename std::decay<decltype(x)>::type>::value)
 #endif
 
-#define RINGLOG_NARGS_(...) RINGLOG_NARGS_I_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, ~)
-#define RINGLOG_NARGS_I_(f, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, n, ...) n
+/* 17 to 24 arguments expand to an undeclared identifier that says why. */
+#define RINGLOG_NARGS_(...)                                                                       \
+    RINGLOG_NARGS_I_(__VA_ARGS__, RINGLOG_TOO_MANY_, RINGLOG_TOO_MANY_, RINGLOG_TOO_MANY_,        \
+                     RINGLOG_TOO_MANY_, RINGLOG_TOO_MANY_, RINGLOG_TOO_MANY_, RINGLOG_TOO_MANY_,  \
+                     RINGLOG_TOO_MANY_, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, ~)
+#define RINGLOG_NARGS_I_(f, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, \
+                         a17, a18, a19, a20, a21, a22, a23, a24, n, ...) n
+#define RINGLOG_TOO_MANY_ ringlog_error_at_most_16_arguments_per_call
+#define RINGLOG_TY_ringlog_error_at_most_16_arguments_per_call(...) \
+    ringlog_error_at_most_16_arguments_per_call
 #define RINGLOG_FIRST_(...) RINGLOG_FIRST_I_(__VA_ARGS__, ~)
 #define RINGLOG_FIRST_I_(f, ...) f
 #define RINGLOG_CAT_(a, b) RINGLOG_CAT_I_(a, b)

@@ -1,7 +1,7 @@
 /* Compile test (tests/run.sh): an argument type the deferred macros cannot
  * capture must fail to compile, never reach va_arg as a pointer.  Built once
  * as is (must compile: every kind of pointer is fine) and once with each
- * BAD_* macro (must fail, naming the bit-field). */
+ * BAD_* macro (must fail, naming the reason). */
 #include "ringlog.h"
 
 struct pair { int a, b; };
@@ -22,6 +22,9 @@ void bad_arg_case(ringlog *log, struct pair s, struct opaque *o, int arr[3], con
 #elif defined(BAD_COMPLEX)
     _Complex double c = 1;
     RINGLOG_INFO(log, "%f", c);
+#elif defined(BAD_MANY)
+    RINGLOG_INFO(log, "%d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d", 1, 2, 3, 4, 5, 6, 7,
+                 8, 9, 10, 11, 12, 13, 14, 15, 16, 17);
 #endif
     (void)s;
     (void)fp;
