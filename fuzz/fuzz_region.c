@@ -6,7 +6,12 @@
  *     `make test` under ASan+UBSan.
  *
  * Input byte 0 selects the shape:
- *   "RLSNAP01...": a snapshot file (header, checksums, images);
+ *   "RLSPARSE...": a snapshot file in sparse form (below), expanded, its
+ *         checksums recomputed, and opened like a user would: written to a
+ *         memfd and opened by path with ringlog_reader_open, read whole,
+ *         every entry formatted, info and stats taken;
+ *   "RLSNAP01...": a snapshot file as is, same path (checksums patched
+ *         unless bit 0 of byte 60, the reserved field, is set);
  *   3:    a valid region holding one call-site record and one deferred entry
  *         built from the input (argument types, format, payload), so the
  *         fuzzer works on the argument decoder and the checked formatter;
@@ -15,6 +20,23 @@
  *         is poured cyclically over the ring headers, stamps and entries, so
  *         the fuzzer spends its time in the walkers rather than on the
  *         header checksum.
+ *
+ * Sparse snapshots.  The smallest region is ~90 KB (the 64 KiB producer
+ * registry, a 16 KiB dictionary, a 4 KiB ring), mostly zero, so a real
+ * snapshot does not fit libFuzzer's -max_len.  The sparse form is
+ *   0  8  "RLSPARSE"
+ *   8  1  flags: bit 0 leave every checksum as given (the rejection paths);
+ *               bit 1 leave the images' region-header checksums as given;
+ *               bit 2 open with RINGLOG_READER_CONSUME (a file: peek anyway)
+ *   9  3  size of the expanded file, little-endian (capped at SPARSE_MAX)
+ *  12     records until the end: offset (3 bytes LE), length (2 bytes LE),
+ *         then that many bytes, written at that offset of a zeroed file
+ * (fuzz/make_seeds.c writes seeds in this form).  Unless told not to, the
+ * harness then recomputes, as ringlog_snapshot would, each image's region
+ * header checksum (FNV-1a of image bytes 8..123, at image byte 124), each
+ * image's CRC-32 (file header bytes 48 + 4i) and the header CRC-32 (bytes
+ * 0..4095 with bytes 56..59 zero, stored at 56): mutations reach the parser
+ * and the readers behind the checksums.
  */
 #include "internal.h"
 
@@ -22,7 +44,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#define SPARSE_MAGIC "RLSPARSE"
+#define SPARSE_MAX (1u << 20)
 
 static uint64_t sink;
 
@@ -219,6 +246,129 @@ out:
     free(m);
 }
 
+/* ------------------------------------------------------ snapshot files */
+
+static uint32_t crc32_ieee(const unsigned char *p, size_t n)
+{
+    static uint32_t table[256];
+    if (!table[1])
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < n; i++)
+        crc = table[(crc ^ p[i]) & 0xffu] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* Recomputes what ringlog_snapshot stores (docs/FORMAT.md, "Snapshot
+ * files"), wherever the file holds the bytes a checksum covers. */
+static void patch_checksums(unsigned char *f, size_t size, unsigned flags)
+{
+    if (flags & 1 || size < RL_SNAP_HEADER_SIZE)
+        return;
+    struct rl_snap_header sh;
+    memcpy(&sh, f, sizeof sh);
+    uint64_t isz = sh.image_size;
+    unsigned nimg = sh.nimages < 2 ? sh.nimages : 2;
+    for (unsigned i = 0; i < nimg && isz; i++) {
+        if (isz > (size - RL_SNAP_HEADER_SIZE) / (i + 1))
+            break; /* image i is not all there */
+        unsigned char *im = f + RL_SNAP_HEADER_SIZE + i * isz;
+        if (!(flags & 2) && isz >= 128) {
+            uint32_t fnv = rl_checksum(im + 8, 116);
+            memcpy(im + 124, &fnv, 4);
+        }
+        uint32_t c = crc32_ieee(im, (size_t)isz);
+        memcpy(f + offsetof(struct rl_snap_header, image_crc) + 4 * i, &c, 4);
+    }
+    memset(f + offsetof(struct rl_snap_header, header_crc), 0, 4);
+    uint32_t c = crc32_ieee(f, RL_SNAP_HEADER_SIZE);
+    memcpy(f + offsetof(struct rl_snap_header, header_crc), &c, 4);
+}
+
+static unsigned char *expand_sparse(const uint8_t *d, size_t n, size_t *out, unsigned *flags)
+{
+    if (n < 12)
+        return NULL;
+    *flags = d[8];
+    size_t size = (size_t)d[9] | (size_t)d[10] << 8 | (size_t)d[11] << 16;
+    if (size > SPARSE_MAX)
+        size = SPARSE_MAX;
+    if (size < 8)
+        size = 8;
+    unsigned char *f = calloc(1, size);
+    if (!f)
+        return NULL;
+    for (size_t k = 12; k + 5 <= n;) {
+        size_t off = (size_t)d[k] | (size_t)d[k + 1] << 8 | (size_t)d[k + 2] << 16;
+        size_t len = (size_t)d[k + 3] | (size_t)d[k + 4] << 8;
+        k += 5;
+        if (len > n - k)
+            len = n - k;
+        if (off < size)
+            memcpy(f + off, d + k, len < size - off ? len : size - off);
+        k += len;
+    }
+    /* Always a snapshot: anything else makes ringlog_reader_open treat the
+     * path as a region file, which the other shapes cover in memory. */
+    memcpy(f, RL_SNAP_MAGIC, 8);
+    *out = size;
+    return f;
+}
+
+static int snap_fd = -1;
+
+/* Writes the file to a memfd (no disk, no fsync) and reads it the way
+ * `ringlog dump FILE` does: ringlog_reader_open on the path. */
+static void snapshot_file(unsigned char *f, size_t size, unsigned flags)
+{
+    patch_checksums(f, size, flags);
+    if (snap_fd < 0) {
+        snap_fd = memfd_create("ringlog-fuzz-snapshot", MFD_CLOEXEC);
+        if (snap_fd < 0) {
+            char tmp[] = "/tmp/ringlog-fuzz-XXXXXX";
+            snap_fd = mkstemp(tmp);
+            if (snap_fd < 0)
+                return;
+            unlink(tmp);
+        }
+    }
+    if (ftruncate(snap_fd, 0) != 0)
+        return;
+    for (size_t done = 0; done < size;) {
+        ssize_t k = pwrite(snap_fd, f + done, size - done, (off_t)done);
+        if (k <= 0)
+            return;
+        done += (size_t)k;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", snap_fd);
+    ringlog_reader *r;
+    if (ringlog_reader_open(path, flags & 4 ? RINGLOG_READER_CONSUME : RINGLOG_READER_PEEK,
+                            &r) != 0) {
+        sink += strlen(ringlog_errmsg());
+        return;
+    }
+    ringlog_reader_set_abandon_ms(r, 0);
+    cur_reader = r;
+    struct ringlog_info info;
+    if (ringlog_reader_info(r, &info) == 0)
+        sink += info.next_index + info.sites + info.dict_used + info.triggers +
+                (info.snapshot_reason ? strlen(info.snapshot_reason) : 0) + strlen(info.clock);
+    struct ringlog_stats tot, per[4];
+    ringlog_reader_stats(r, &tot, per, 4);
+    sink += tot.buffered + tot.lost;
+    struct ringlog_handler h = {on_entry, on_gap, NULL};
+    for (int i = 0; i < 4; i++)
+        if (ringlog_read(r, &h, 0) <= 0)
+            break;
+    ringlog_reader_close(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -226,19 +376,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (data[0] & 1) {
         build_region(data, size);
+    } else if (size >= 8 && memcmp(data, SPARSE_MAGIC, 8) == 0) {
+        size_t n = 0;
+        unsigned flags = 0;
+        unsigned char *f = expand_sparse(data, size, &n, &flags);
+        if (f) {
+            snapshot_file(f, n, flags);
+            free(f);
+        }
     } else if (size >= 8 && memcmp(data, RL_SNAP_MAGIC, 8) == 0) {
-        /* A snapshot file: header, checksums, then each image as a region. */
-        unsigned char *m = aligned_alloc(64, (size + 63) & ~(size_t)63);
-        if (!m)
+        unsigned char *f = malloc(size);
+        if (!f)
             return 0;
-        memcpy(m, data, size);
-        struct rl_region img[2];
-        unsigned nimg = 0;
-        const struct rl_snap_header *sh;
-        if (rl_snapshot_parse(m, size, img, &nimg, &sh) == 0)
-            for (unsigned i = 0; i < nimg; i++)
-                exercise((unsigned char *)img[i].hdr, (size_t)sh->image_size);
-        free(m);
+        memcpy(f, data, size);
+        snapshot_file(f, size, size > 60 && (data[60] & 1) ? 1 : 0);
+        free(f);
     } else {
         unsigned char *m = aligned_alloc(64, (size + 63) & ~(size_t)63);
         if (!m)

@@ -1,13 +1,24 @@
-/* Writes the real-region seeds of fuzz/corpus: a small overwritten region
- * holding text, raw and deferred entries, and snapshots of it (one and two
- * images).  Rerun after a layout change:
+/* Writes the real-region seeds of fuzz/corpus:
+ *   real-region-overwritten     a small overwritten region, as mapped;
+ *   snapshot-one-image          snapshot files as ringlog_snapshot writes
+ *   snapshot-two-images         them (one image; two, with a post window);
+ *   sparse-snapshot-*           snapshots of the smallest region the
+ *                               library allows, in the sparse form of
+ *                               fuzz/fuzz_region.c, a few KB each so they fit
+ *                               fuzz/run.sh's -max_len: few entries of every
+ *                               kind (text, raw, deferred, trigger), one and
+ *                               two images, and two rings, one wrapped.
+ * Rerun after a layout change:
  *   cc -std=c11 -D_GNU_SOURCE -Iinclude fuzz/make_seeds.c build/libringlog.a -lpthread \
  *      -o build/make_seeds && build/make_seeds fuzz/corpus */
 #include "ringlog.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int copy_file(const char *from, const char *to)
@@ -26,37 +37,172 @@ static int copy_file(const char *from, const char *to)
     return rc;
 }
 
+static void put(FILE *o, size_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        fputc((int)(v >> (8 * i)) & 0xff, o);
+}
+
+/* Rewrites file `from` as `to` in the sparse form: "RLSPARSE", flags,
+ * size (3 bytes), then (offset:3, length:2, bytes) for each run of bytes
+ * that are not zero, runs closer than 16 zero bytes merged.  With `flip`,
+ * the byte at offset flip - 1 is changed first (with flags bit 0, "keep
+ * the checksums": a seed for a checksum mismatch). */
+static int write_sparse(const char *from, const char *to, unsigned flags, size_t flip)
+{
+    FILE *in = fopen(from, "rb");
+    if (!in)
+        return -1;
+    static unsigned char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, in);
+    fclose(in);
+    if (flip && flip <= n)
+        buf[flip - 1] ^= 0x20;
+    FILE *o = fopen(to, "wb");
+    if (!o || n >= (1u << 24))
+        return -1;
+    fwrite("RLSPARSE", 1, 8, o);
+    put(o, flags, 1);
+    put(o, n, 3);
+    for (size_t i = 0; i < n;) {
+        if (!buf[i]) {
+            i++;
+            continue;
+        }
+        size_t end = i, zeros = 0;
+        for (size_t j = i; j < n && j - i < 65535 && zeros < 16; j++) {
+            zeros = buf[j] ? 0 : zeros + 1;
+            if (buf[j])
+                end = j + 1;
+        }
+        put(o, i, 3);
+        put(o, end - i, 2);
+        fwrite(buf + i, 1, end - i, o);
+        i = end;
+    }
+    return fclose(o) == 0 ? 0 : -1;
+}
+
+static void pin(int cpu)
+{
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    CPU_SET(cpu, &s);
+    sched_setaffinity(0, sizeof s, &s); /* best effort: one CPU, one ring */
+}
+
+static void few_entries(ringlog *log, int i)
+{
+    unsigned char bytes[4] = {0xde, 0xad, 0xbe, 0xef};
+    RINGLOG_INFO(log, "order %d filled at %.2f by %s", i, i * 1.5, "desk");
+    RINGLOG_WARN(log, "%lld %llu %Lf %p %c %.*s %.3s", -1ll * i, 7ull * i, (long double)i / 3,
+                 (void *)bytes, 'a' + i % 26, RINGLOG_BYTES(bytes, 4), "abcdef");
+    ringlog_printf(log, RINGLOG_LEVEL_DEBUG, "text %d", i);
+    ringlog_write(log, RINGLOG_LEVEL_ERROR, RINGLOG_TYPE_RAW, (uint32_t)i, bytes, 4);
+}
+
+/* Logs during ringlog_snapshot's post window, so the second image holds
+ * entries (and a call site) the first does not. */
+static void *late_logger(void *arg)
+{
+    ringlog *log = arg;
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    few_entries(log, 100);
+    RINGLOG_ERROR(log, "late site %u %s", 7u, "after the trigger");
+    return NULL;
+}
+
+static int snap(const char *name, const char *dir, const char *file, const char *reason,
+                unsigned post_ms, ringlog *late, int sparse)
+{
+    char path[4096], sp[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    pthread_t t;
+    int th = late && pthread_create(&t, NULL, late_logger, late) == 0;
+    int rc = ringlog_snapshot(name, path, reason, post_ms);
+    if (th)
+        pthread_join(t, NULL);
+    if (rc == 0 && sparse) {
+        snprintf(sp, sizeof sp, "%s/sparse-%s", dir, file);
+        rc = write_sparse(path, sp, 0, 0);
+        if (sparse > 1)
+            unlink(path);
+    }
+    return rc;
+}
+
+static int open_region(const char *name, unsigned nrings, ringlog **log)
+{
+    /* The smallest geometry there is: 4 KiB rings, a 16 KiB dictionary. */
+    struct ringlog_options o = {.ring_size = 4096, .nrings = nrings, .dict_size = 16384,
+                                .flags = RINGLOG_OPEN_EXCL};
+    if (ringlog_open(name, &o, log) != 0) {
+        fprintf(stderr, "make_seeds: %s\n", ringlog_errmsg());
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: make_seeds DIR\n");
         return 2;
     }
+    const char *dir = argv[1];
     char name[64], path[4096], shm[128];
     snprintf(name, sizeof name, "ringlog-seeds-%d", (int)getpid());
     snprintf(shm, sizeof shm, "/dev/shm/%s", name);
-    struct ringlog_options o = {.ring_size = 4096, .nrings = 1, .dict_size = 16384,
-                                .flags = RINGLOG_OPEN_EXCL};
     ringlog *log;
-    if (ringlog_open(name, &o, &log) != 0) {
-        fprintf(stderr, "make_seeds: %s\n", ringlog_errmsg());
+    int rc = 0;
+    pin(0);
+
+    /* 1. One ring, overwritten many times over. */
+    if (open_region(name, 1, &log))
         return 1;
-    }
-    unsigned char bytes[4] = {0xde, 0xad, 0xbe, 0xef};
-    for (int i = 0; i < 300; i++) {
-        RINGLOG_INFO(log, "order %d filled at %.2f by %s", i, i * 1.5, "desk");
-        RINGLOG_WARN(log, "%lld %llu %Lf %p %c %.*s %.3s", -1ll * i, 7ull * i, (long double)i / 3,
-                     (void *)&o, 'a' + i % 26, RINGLOG_BYTES(bytes, 4), "abcdef");
-        ringlog_printf(log, RINGLOG_LEVEL_DEBUG, "text %d", i);
-        ringlog_write(log, RINGLOG_LEVEL_ERROR, RINGLOG_TYPE_RAW, (uint32_t)i, bytes, 4);
-    }
+    for (int i = 0; i < 300; i++)
+        few_entries(log, i);
     ringlog_trigger(log, "seed trigger");
-    snprintf(path, sizeof path, "%s/real-region-overwritten", argv[1]);
-    int rc = copy_file(shm, path);
-    snprintf(path, sizeof path, "%s/snapshot-one-image", argv[1]);
-    rc |= ringlog_snapshot(name, path, "seed", 0);
-    snprintf(path, sizeof path, "%s/snapshot-two-images", argv[1]);
-    rc |= ringlog_snapshot(name, path, "seed, with a post-trigger image", 1);
+    snprintf(path, sizeof path, "%s/real-region-overwritten", dir);
+    rc |= copy_file(shm, path);
+    ringlog_close(log);
+    ringlog_unlink(name);
+
+    /* 2. One ring, a few entries: raw and sparse snapshots, one image and
+     *    two (entries and a new call site arrive in the post window). */
+    if (open_region(name, 1, &log))
+        return 1;
+    few_entries(log, 1);
+    few_entries(log, 2);
+    ringlog_trigger(log, "seed trigger");
+    rc |= snap(name, dir, "snapshot-one-image", "seed", 0, NULL, 1);
+    rc |= snap(name, dir, "snapshot-two-images", "seed, with a post-trigger image", 30, log, 1);
+    /* The checksum-rejection paths: a byte of the reason (header CRC), of
+     * the first image's dictionary (image CRC), of the first image's region
+     * header (its FNV checksum; image CRCs recomputed) changed. */
+    char from[4096], to[4096];
+    snprintf(from, sizeof from, "%s/snapshot-two-images", dir);
+    snprintf(to, sizeof to, "%s/sparse-snapshot-bad-header-crc", dir);
+    rc |= write_sparse(from, to, 1, 64 + 1);
+    snprintf(to, sizeof to, "%s/sparse-snapshot-bad-image-crc", dir);
+    rc |= write_sparse(from, to, 1, 4096 + 4096 + 65536 + 64 * 2 + 1);
+    snprintf(to, sizeof to, "%s/sparse-snapshot-bad-region-checksum", dir);
+    rc |= write_sparse(from, to, 2, 4096 + 24 + 1);
+    ringlog_close(log);
+    ringlog_unlink(name);
+
+    /* 3. Two rings: ring 0 wrapped (pad stamps, overwritten entries), ring 1
+     *    a few entries; two images.  Sparse form only. */
+    if (open_region(name, 2, &log))
+        return 1;
+    for (int i = 0; i < 40; i++)
+        few_entries(log, i);
+    pin(1);
+    few_entries(log, 1000);
+    ringlog_trigger(log, "two rings");
+    pin(0);
+    rc |= snap(name, dir, "snapshot-two-rings-wrapped", "two rings, ring 0 wrapped", 30, log, 2);
     ringlog_close(log);
     ringlog_unlink(name);
     if (rc)
