@@ -33,6 +33,7 @@ struct rl_map {
     void *base;
     size_t size;
     int writable;
+    uint64_t age_ns; /* since the object's last change (0 when unknown) */
 };
 
 /* Open or create the object `name` (shared-memory name or file path, see

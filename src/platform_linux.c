@@ -219,6 +219,13 @@ int rl_plat_map(const char *name, int create, size_t size, mode_t mode, int writ
         close(fd);
         return rl_fail(RINGLOG_EFORMAT, "%s: not a regular file", name);
     }
+    {
+        struct timespec now;
+        uint64_t changed = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+        clock_gettime(CLOCK_REALTIME, &now);
+        uint64_t t = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+        m->age_ns = t > changed ? t - changed : 0;
+    }
     if (st.st_size <= 0) {
         /* Possibly a region whose creator has not sized it yet: let the
          * caller decide whether to wait. */

@@ -267,7 +267,10 @@ int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_o
             break;
         }
         rl_plat_unmap(&m);
-        if (rl_plat_mono_ns() > deadline)
+        /* A creator initialises within milliseconds of creating the object:
+         * one that has not changed for longer than we would wait is left
+         * by a creator that died (a post-mortem dump need not wait). */
+        if (rl_plat_mono_ns() > deadline || m.age_ns > RL_INIT_WAIT_NS)
             return rl_fail(RINGLOG_ETIMEDOUT,
                            "%s: header never initialised (creator died?); remove it with "
                            "'ringlog rm %s'",

@@ -4,7 +4,9 @@
 #include "internal.h"
 #include "ringlog.h"
 
+#include <fcntl.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -272,6 +274,31 @@ static void test_file_region(void)
     CHECK_EQ(ringlog_unlink(path), 0);
 }
 
+/* A file whose creator died before writing the header: a fresh one is
+ * waited for (its creator may still be at work), one that has not changed
+ * for longer than that wait is refused at once. */
+static void test_uninitialised_file(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/ringlog-test-empty-%d.rlog", (int)getpid());
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fclose(f);
+    struct timespec old[2] = {{time(NULL) - 60, 0}, {time(NULL) - 60, 0}};
+    CHECK_EQ(utimensat(AT_FDCWD, path, old, 0), 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(path, RINGLOG_READER_PEEK, &r), RINGLOG_ETIMEDOUT);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    CHECK(s < 1.0);
+    CHECK(strstr(ringlog_errmsg(), "ringlog rm") != NULL);
+    unlink(path);
+}
+
 /* A producer that died right after moving the head over a long
  * reservation (before marking it): the reader gets past the whole span in
  * about one abandon period, not one period per slot. */
@@ -462,5 +489,6 @@ int main(void)
     test_too_big_and_wrap();
     test_errors();
     test_file_region();
+    test_uninitialised_file();
     return check_report("test_basic");
 }
