@@ -17,9 +17,10 @@
  *                                 conversion's precision (%.20s, %.*s) and
  *                                 RINGLOG_STRING_MAX; NULL prints "(null)";
  *                                 for %p and others: the pointer
- *   unsigned char *               a byte buffer: with %.*s, exactly that many
+ *   unsigned char *               with %.*s, a byte buffer: exactly that many
  *                                 bytes (NULs included), shown in hex;
- *                                 RINGLOG_BYTES(p, n) passes one
+ *                                 RINGLOG_BYTES(p, n) passes one.  With a
+ *                                 plain %s or %.Ns, a C string, as char *
  *   other pointers                the pointer value (%p)
  *   anything else (a struct, __int128, _Complex): fails to compile (gcc and
  *                                 clang), naming ringlog_argument_type_cannot_be_logged

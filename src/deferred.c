@@ -136,6 +136,12 @@ static void make_plan(const struct rl_site *s, uint16_t plan[RINGLOG_MAX_ARGS],
         } else {
             plan[i] = PLAN_NONE;
         }
+        /* Only "%.*s" with its length (RINGLOG_BYTES) makes an unsigned
+         * char * a byte buffer; under a plain "%s" or "%.5s" it is a C
+         * string (a uint8_t * name), read to its NUL and printed as text,
+         * as printf would. */
+        if (eff[i] == RINGLOG_ARG_BYTES && plan[i] != PLAN_STAR)
+            eff[i] = RINGLOG_ARG_STR;
     }
 }
 
@@ -189,7 +195,7 @@ static size_t capture_str(unsigned char *p, size_t room, const char *str, unsign
     if (cap > room - 2)
         cap = room - 2;
     size_t n;
-    if (type == RINGLOG_ARG_BYTES && exact) {
+    if (type == RINGLOG_ARG_BYTES && exact && plan == PLAN_STAR) {
         n = cap; /* a buffer of that many bytes, NULs included */
     } else {
         n = 0;

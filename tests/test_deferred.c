@@ -205,6 +205,12 @@ static void strings_case(void)
     CHECK(strcmp(next_entry()->text, "bytes=00017f80feff end") == 0);
     RINGLOG_INFO(g_log, "edge=%.*s", RINGLOG_BYTES(edge, 8));
     CHECK(strcmp(next_entry()->text, "edge=6162636465666768") == 0);
+    /* Under a plain %s or %.Ns an unsigned char * is a C string, as printf
+     * has it; %.8s at the guard page reads no further than 8 bytes. */
+    unsigned char name[] = "uint8 name";
+    const unsigned char *uedge = (const unsigned char *)edge;
+    RINGLOG_INFO(g_log, "[%s] [%.5s] [%.8s]", name, name, uedge);
+    CHECK(strcmp(next_entry()->text, "[uint8 name] [uint8] [abcdefgh]") == 0);
     /* Many strings: the entry's argument space is bounded, later ones cut. */
     RINGLOG_INFO(g_log, "%s%s%s%s%s%s%s%s%s%s", big, big, big, big, big, big, big, big, big, big);
     g = next_entry();
