@@ -3,12 +3,23 @@
  */
 #include "tool.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum { O_HELP = 1, O_FORCE, O_LEVEL };
+
+/* The smallest region there can be (FORMAT.md): header page, registry,
+ * the smallest dictionary and one ring of 128 slots.  A creator sizes the
+ * object before it writes the header, so even a half-made region is this
+ * big. */
+#define MIN_REGION_SIZE (4096u + 65536u + 16384u + 256u + 128u * (8u + 32u))
 
 /* ------------------------------------------------------------------ ls */
 
@@ -19,6 +30,9 @@ static const char ls_help[] =
     "each, and for those this user may open: number of rings, ring size,\n"
     "policy, next index (entries logged so far, lost ones included) and the\n"
     "creator's pid.  Regions kept in ordinary files are not listed.\n"
+    "Objects this user may not read (and large enough to be a region) are\n"
+    "listed too, with their size and \"(unreadable: REASON)\": whether they\n"
+    "are ringlog regions cannot be told.\n"
     "\n"
     "Options:\n"
     "  -h, --help   show this help\n";
@@ -26,6 +40,7 @@ static const char ls_help[] =
 struct region_ent {
     char *name;
     uint64_t size;
+    int unreadable; /* errno of opening it, 0 when ringlog_list could read it */
 };
 
 struct region_list {
@@ -54,7 +69,46 @@ static void collect_region(void *arg, const char *name, uint64_t size)
     }
     l->v[l->n].name = copy;
     l->v[l->n].size = size;
+    l->v[l->n].unreadable = 0;
     l->n++;
+}
+
+/*
+ * ringlog_list reports only the objects whose magic it could read, so a
+ * region of another user (mode 0600) would vanish from the listing.  The
+ * objects of /dev/shm that cannot be opened are added here, with their
+ * size from stat, so that nothing is hidden.  Those smaller than the
+ * smallest region there can be are left out: semaphores and other
+ * programs' small objects would only be noise.
+ */
+static void collect_unreadable(struct region_list *l)
+{
+    DIR *d = opendir("/dev/shm");
+    if (!d)
+        return; /* ringlog_list has already said what is wrong */
+    int dfd = dirfd(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        struct stat st;
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_size < (off_t)MIN_REGION_SIZE)
+            continue;
+        int fd = openat(dfd, de->d_name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            close(fd); /* readable: ringlog_list has judged it already */
+            continue;
+        }
+        if (errno != EACCES && errno != EPERM)
+            continue; /* gone meanwhile, or not for us to report */
+        int err = errno;
+        size_t before = l->n;
+        collect_region(l, de->d_name, (uint64_t)st.st_size);
+        if (l->n > before)
+            l->v[before].unreadable = err;
+    }
+    closedir(d);
 }
 
 static int cmp_region(const void *a, const void *b)
@@ -91,6 +145,7 @@ int cmd_ls(int argc, char **argv)
     int rc = ringlog_list(collect_region, &l);
     if (rc < 0)
         die(EXIT_RUNTIME, "listing regions: %s", rl_describe(rc, NULL));
+    collect_unreadable(&l);
     if (l.oom)
         die(EXIT_RUNTIME, "out of memory");
     if (l.n == 0)
@@ -112,10 +167,18 @@ int cmd_ls(int argc, char **argv)
         fmt_size(row->col[1], sizeof row->col[1], l.v[i].size);
         ringlog_reader *r = NULL;
         struct ringlog_info in;
-        int orc = ringlog_reader_open(l.v[i].name, RINGLOG_READER_PEEK, &r);
+        int orc = RINGLOG_EACCES;
+        if (!l.v[i].unreadable)
+            orc = ringlog_reader_open(l.v[i].name, RINGLOG_READER_PEEK, &r);
         if (orc == 0)
             orc = ringlog_reader_info(r, &in);
-        if (orc == 0) {
+        if (l.v[i].unreadable) {
+            for (int c = 2; c < 7; c++)
+                strcpy(row->col[c], "-");
+            char note[128];
+            snprintf(note, sizeof note, "unreadable: %s", strerror(l.v[i].unreadable));
+            notes[i] = strdup(note);
+        } else if (orc == 0) {
             snprintf(row->col[2], sizeof row->col[2], "%u", in.nrings);
             fmt_size(row->col[3], sizeof row->col[3], in.ring_size);
             snprintf(row->col[4], sizeof row->col[4], "%s", policy_name(in.policy));
@@ -166,9 +229,136 @@ static const char rm_help[] =
     "one lets go.  A name that cannot be removed prints an error line and\n"
     "the exit status is 1, but the other names are still removed.\n"
     "\n"
+    "Only ringlog objects are removed: regions (of any layout version),\n"
+    "snapshot files, and the empty or never-initialised objects a creator\n"
+    "leaves when it dies before finishing (zero length, or a header without\n"
+    "its magic).  Anything else, or an object that cannot be read to check,\n"
+    "is refused unless --force is given.\n"
+    "\n"
     "Options:\n"
-    "  -f, --force  say nothing about names that do not exist\n"
+    "  -f, --force  remove NAME whatever it holds, and say nothing about\n"
+    "               names that do not exist\n"
     "  -h, --help   show this help\n";
+
+/* Header bytes rm looks at: a region's whole header page (FORMAT.md). */
+#define RM_HEADER 4096
+#define RM_REGION_MAGIC 0x31474F4C474E4952ull /* "RINGLOG1" in memory, FORMAT.md */
+#define RM_SNAP_MAGIC "RLSNAP01"
+
+static int is_path(const char *name)
+{
+    /* The library's rule (ringlog_open): a '/' after the first character. */
+    return strchr(name + (name[0] == '/'), '/') != NULL;
+}
+
+/* Opens NAME read-only without blocking (a FIFO) or following a final
+ * symlink; -1 with errno. */
+static int open_object(const char *name)
+{
+    int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC;
+    if (is_path(name))
+        return open(name, flags);
+    char buf[256];
+    int n = snprintf(buf, sizeof buf, "/%s", name + (name[0] == '/'));
+    if (n <= 1 || (size_t)n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return shm_open(buf, flags, 0);
+}
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+/*
+ * Whether rm may remove NAME without --force: 0 yes (or NAME does not
+ * exist, which ringlog_unlink reports), else 1 with the reason in why.
+ * The bytes are read here rather than through ringlog_reader_open, which
+ * refuses exactly the objects rm must still remove: unknown layout
+ * versions, corrupt headers, creators that died while initialising.
+ */
+static int refuse_rm(const char *name, char *why, size_t size)
+{
+    /* Paths are checked with lstat first: opening a device or a FIFO to
+     * look at it could have side effects. */
+    struct stat st;
+    if (is_path(name)) {
+        if (lstat(name, &st) != 0)
+            goto open_failed;
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(why, size, "not a ringlog region: not a regular file");
+            return 1;
+        }
+    }
+    int fd = open_object(name);
+    if (fd < 0)
+        goto open_failed;
+    unsigned char h[RM_HEADER];
+    ssize_t got = 0;
+    if (fstat(fd, &st) != 0) {
+        snprintf(why, size, "cannot check that it is a ringlog region: %s", strerror(errno));
+        close(fd);
+        return 1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        snprintf(why, size, "not a ringlog region: not a regular file");
+        return 1;
+    }
+    while (got < (ssize_t)sizeof h) {
+        ssize_t n = pread(fd, h + got, sizeof h - (size_t)got, got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(why, size, "cannot check that it is a ringlog region: %s",
+                     strerror(errno));
+            close(fd);
+            return 1;
+        }
+        if (n == 0)
+            break;
+        got += n;
+    }
+    close(fd);
+    if (got == 0)
+        return 0; /* a creator died between creating and sizing it */
+    uint64_t magic = 0;
+    if (got >= 8)
+        memcpy(&magic, h, 8);
+    if (got == (ssize_t)sizeof h) {
+        /* Any version: a region this build cannot read is still a region. */
+        if (magic == RM_REGION_MAGIC || memcmp(h, RM_SNAP_MAGIC, 8) == 0)
+            return 0;
+        /* No magic: a creator died before storing it, last.  Any of the
+         * immutable fields (bytes 8..127, plain stores in no set order)
+         * may be there already, but nothing else of the page is written
+         * before the magic. */
+        if (magic == 0 && st.st_size >= (off_t)MIN_REGION_SIZE &&
+            all_zero(h + 128, sizeof h - 128))
+            return 0;
+    }
+    if (got < (ssize_t)sizeof h)
+        snprintf(why, size, "not a ringlog region: %lld bytes, too small",
+                 (long long)st.st_size);
+    else if (magic == 0)
+        snprintf(why, size, "not a ringlog region: no magic, and not a region left half made");
+    else
+        snprintf(why, size, "not a ringlog region: no ringlog magic (found 0x%016llx)",
+                 (unsigned long long)magic);
+    return 1;
+
+open_failed:
+    /* Not there, or a name the library refuses too: its message is the one. */
+    if (errno == ENOENT || errno == EINVAL || errno == ENAMETOOLONG)
+        return 0;
+    snprintf(why, size, "cannot check that it is a ringlog region: %s", strerror(errno));
+    return 1;
+}
 
 int cmd_rm(int argc, char **argv)
 {
@@ -198,6 +388,12 @@ int cmd_rm(int argc, char **argv)
     while ((id = opt_next(&st, opts)) != OPT_END) {
         if (id != OPT_POSITIONAL)
             continue;
+        char why[160];
+        if (!force && refuse_rm(st.value, why, sizeof why)) {
+            warnx_("%s: %s; not removed (--force removes it anyway)", st.value, why);
+            status = EXIT_RUNTIME;
+            continue;
+        }
         int rc = ringlog_unlink(st.value);
         if (rc == RINGLOG_ENOENT && force)
             continue;

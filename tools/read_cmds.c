@@ -191,7 +191,12 @@ static void format_json_line(struct view *v, const struct ringlog_entry *e)
         sb_puts(b, "\"message\":\"");
         sb_json_escaped(b, e->data, e->length);
     } else {
-        sb_puts(b, "\"data_hex\":\"");
+        /* Every entry line has a message, so that consumers need no case
+         * for binary payloads; "encoding" says it is hex, and data_hex
+         * stays for the programs written before message was added. */
+        sb_puts(b, "\"message\":\"");
+        sb_hex(b, e->data, e->length);
+        sb_puts(b, "\",\"encoding\":\"hex\",\"data_hex\":\"");
         sb_hex(b, e->data, e->length);
     }
     sb_puts(b, "\"}\n");
@@ -498,9 +503,11 @@ static const char dump_help[] =
     "valid UTF-8 is copied, control characters (C1 controls and U+2028/U+2029\n"
     "too, so that no line splitter breaks an object) are escaped, and each\n"
     "byte that is not part of valid UTF-8 becomes \\u00XX (the code point of\n"
-    "the byte's value, as if the byte were Latin-1).  Binary entries (type 2\n"
-    "and others) have \"data_hex\":\"...\" instead of \"message\": the whole\n"
-    "payload as lowercase hex.  time is RFC 3339 UTC with nanoseconds; level\n"
+    "the byte's value, as if the byte were Latin-1).  Binary entries (type 2,\n"
+    "crash entries and application types) have the whole payload as lowercase\n"
+    "hex in \"message\", followed by \"encoding\":\"hex\" and, for older\n"
+    "programs, the same hex again as \"data_hex\"; entries without \"encoding\"\n"
+    "carry text.  time is RFC 3339 UTC with nanoseconds; level\n"
     "is the level name (or its number as a string when unknown); pid is 0\n"
     "when unknown; flags bit 0 means the text was truncated.  Deferred entries\n"
     "(type 5, RINGLOG_INFO & co.) have their formatted \"message\" and, when the\n"
