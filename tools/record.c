@@ -18,10 +18,14 @@ static const char record_help[] =
     "\n"
     "Wait for triggers on region NAME (ringlog_trigger(3), `ringlog trigger`,\n"
     "the crash handler) without polling, and on each write a snapshot file into\n"
-    "DIR: NAME-<UTC time>-t<trigger>.rlsnap.  A snapshot holds everything the\n"
-    "rings held at the trigger and, with --post, a second image taken SECONDS\n"
-    "later.  Triggers that arrive while a snapshot is taken are covered by it:\n"
-    "a burst gives one snapshot, not a storm.  Files are written under a\n"
+    "DIR: NAME-<UTC time>-t<first trigger>.rlsnap.  A snapshot holds everything\n"
+    "the rings held at the first trigger of a burst and, once the burst is over\n"
+    "(no trigger for 100 ms) and the --post window has passed, a second image:\n"
+    "a burst gives one snapshot, not a storm, and every trigger is in exactly\n"
+    "one file, which holds its TRIGGER entry.  The header names the first\n"
+    "trigger's reason.  When a producer process dies without a trigger\n"
+    "(SIGKILL, a crash without the crash handler; checked once a second) it\n"
+    "writes NAME-<UTC time>-died<PID>.rlsnap.  Files are written under a\n"
     "temporary name, fsync'd and renamed.  Read them with `ringlog dump FILE`.\n"
     "Prints one line per snapshot: its path and the triggers it covers.\n"
     "\n"
@@ -46,8 +50,11 @@ static void on_stop(int sig)
 static void on_snapshot(void *arg, const char *path, uint32_t first, uint32_t last, int err)
 {
     (void)arg;
-    if (path) {
+    if (path && first) {
         printf("%s (triggers %u..%u)\n", path, first, last);
+        fflush(stdout);
+    } else if (path) {
+        printf("%s (a producer died without a trigger)\n", path);
         fflush(stdout);
     } else {
         warnx_("snapshot for triggers %u..%u failed: %s", first, last, ringlog_strerror(err));
