@@ -392,6 +392,10 @@ struct ringlog_info {
     uint32_t sites;        /* call sites registered */
     uint32_t sites_refused;/* registrations refused, dictionary full (logged as text) */
     uint32_t min_level;    /* run-time minimum level */
+    /* Snapshot files written by a recorder: the first covered trigger's
+     * time (0 unknown) and the triggers covered (0, 0: not a trigger's). */
+    uint64_t snapshot_trigger_ns;
+    uint32_t snapshot_first_trigger, snapshot_last_trigger;
 };
 RINGLOG_API int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info);
 

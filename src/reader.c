@@ -64,7 +64,8 @@ struct ringlog_reader {
     struct rl_region g2;
     int have_g2;
     char snap_reason[257];
-    uint64_t snap_ns;
+    uint64_t snap_ns, snap_trigger_ns;
+    uint32_t snap_first, snap_last;
     /* Call sites met so far: validated private copies, by id (open
      * addressing, at most half full).  Records never change once
      * published, so a copy stays right for the reader's lifetime. */
@@ -238,6 +239,9 @@ static int open_snapshot(struct ringlog_reader *r, const char *name)
     memcpy(r->snap_reason, sh->reason, 256);
     r->snap_reason[256] = 0;
     r->snap_ns = sh->taken_ns;
+    r->snap_trigger_ns = sh->trigger_ns;
+    r->snap_first = sh->first_trigger;
+    r->snap_last = sh->last_trigger;
     return 0;
 }
 
@@ -852,6 +856,9 @@ int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
     info->triggers = atomic_load_explicit(&r->g.hdr->triggers, memory_order_acquire);
     info->snapshot_reason = r->snapfile ? r->snap_reason : NULL;
     info->snapshot_ns = r->snap_ns;
+    info->snapshot_trigger_ns = r->snap_trigger_ns;
+    info->snapshot_first_trigger = r->snap_first;
+    info->snapshot_last_trigger = r->snap_last;
     const struct rl_region *dg = r->have_g2 ? &r->g2 : &r->g;
     const struct rl_dict_hdr *dh = (const struct rl_dict_hdr *)dg->dict;
     info->dict_size = dg->dict_size;

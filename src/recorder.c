@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,17 @@ static void prune(const char *dir, const char *base, unsigned keep)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         size_t len = strlen(de->d_name);
+        /* A temporary file of a recorder that died while writing it. */
+        const char *tmp = strstr(de->d_name, ".rlsnap.tmp.");
+        if (tmp && strncmp(de->d_name, base, blen) == 0 && de->d_name[blen] == '-') {
+            long pid = strtol(tmp + 12, NULL, 10);
+            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+                unlink(path);
+            }
+            continue;
+        }
         if (strncmp(de->d_name, base, blen) != 0 || de->d_name[blen] != '-' || len < 7 ||
             strcmp(de->d_name + len - 7, ".rlsnap") != 0)
             continue;

@@ -692,8 +692,20 @@ void print_info(FILE *out, const char *name, const struct ringlog_info *in)
         fprintf(out, "; %u registrations refused (full: those calls were logged as text)",
                 in->sites_refused);
     fputc('\n', out);
-    if (in->snapshot_reason)
+    if (in->snapshot_reason) {
+        char taken[64];
+        fmt_time_us(taken, sizeof taken, in->snapshot_ns, 0);
         fprintf(out, "snapshot:    %s\n", in->snapshot_reason);
+        fprintf(out, "taken:       %s\n", taken);
+        if (in->snapshot_first_trigger)
+            fprintf(out, "triggers:    %u..%u in this file\n", in->snapshot_first_trigger,
+                    in->snapshot_last_trigger);
+        if (in->snapshot_trigger_ns) {
+            char at[64];
+            fmt_time_us(at, sizeof at, in->snapshot_trigger_ns, 0);
+            fprintf(out, "trigger at:  %s\n", at);
+        }
+    }
 }
 
 static void json_stats_obj(struct sbuf *b, const struct ringlog_stats *s, long ring)
