@@ -71,7 +71,7 @@ $(SHARED): $(PIC_OBJ)
 	ln -sf libringlog.so.$(SOVER) $(BUILD)/libringlog.so
 
 # The tool links the static library so it runs from a fresh clone as is.
-$(TOOL): $(TOOL_SRC) $(STATIC) include/ringlog.h include/ringlog_log.h $(wildcard tools/*.h)
+$(TOOL): $(TOOL_SRC) $(STATIC) $(wildcard include/*.h) $(wildcard tools/*.h)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TOOL_SRC) $(STATIC) $(LDLIBS)
 
 # Tests see internal headers (src/) for white-box checks of the layout.

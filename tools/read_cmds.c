@@ -4,8 +4,12 @@
  */
 #include "tool.h"
 
+#include <ringlog_queue.h>
+
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -345,7 +349,11 @@ static const char tail_help[] =
     "global index order, until interrupted (SIGINT or SIGTERM) or until the\n"
     "output pipe closes.  tail is the region's consuming reader: entries it\n"
     "prints are claimed and will not be seen by another consumer; only one\n"
-    "consuming reader may be attached to a region at a time.\n"
+    "consuming reader may be attached to a region at a time.  A slow terminal\n"
+    "or pipe never holds the region back: tail drains it into a buffer of its\n"
+    "own (1024 entries, the pop-all queue of ringlog_queue.h), and when its\n"
+    "output falls that far behind it skips its oldest lines and prints\n"
+    "  -- N entries or gaps not shown: output too slow --\n"
     "\n"
     "Each entry prints as one line:\n"
     "  TIME cpuN LEVEL pid=PID MESSAGE\n"
@@ -443,6 +451,133 @@ static int output_gone(void)
     return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
 }
 
+/*
+ * tail runs as two threads joined by the pop-all queue (ringlog_queue.h):
+ * the capture thread is the region's consumer and only copies what it
+ * claims into the queue; the main thread takes everything queued in one
+ * step, filters, formats and writes.  A slow terminal or pipe therefore
+ * never holds the region's ring: the capture thread keeps draining it
+ * (which, under the drop policy, keeps producers from dropping), and if the
+ * output cannot keep up, the queue overwrites its own oldest lines and
+ * tail says how many it skipped.
+ */
+#define TAIL_QUEUE_ITEMS 1024
+#define TAIL_PAYLOAD_MAX 4096 /* longer payloads are cut (binary: shown cut) */
+
+struct tail_item {
+    int gap;
+    uint64_t first, count; /* a gap */
+    struct ringlog_entry e; /* an entry: e.data is set by the printer */
+    unsigned char data[TAIL_PAYLOAD_MAX];
+};
+
+struct tail_capture {
+    ringlog_reader *r;
+    ringlog_queue *q;
+    const char *name;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int pending; /* items pushed since the printer last looked */
+    int done;    /* capture ended: reason in err */
+    int err;
+};
+
+static void tail_wake(struct tail_capture *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->pending = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static int capture_entry(void *arg, const struct ringlog_entry *e)
+{
+    struct tail_capture *c = arg;
+    struct tail_item it;
+    it.gap = 0;
+    it.e = *e;
+    size_t n = e->length < TAIL_PAYLOAD_MAX ? e->length : TAIL_PAYLOAD_MAX;
+    if (n < e->length)
+        it.e.flags |= RINGLOG_FLAG_TRUNCATED;
+    it.e.length = n;
+    memcpy(it.data, e->data, n);
+    ringlog_queue_push(c->q, &it, offsetof(struct tail_item, data) + n);
+    return 0;
+}
+
+static int capture_gap(void *arg, uint64_t first, uint64_t count)
+{
+    struct tail_capture *c = arg;
+    struct tail_item it;
+    it.gap = 1;
+    it.first = first;
+    it.count = count;
+    ringlog_queue_push(c->q, &it, offsetof(struct tail_item, data));
+    return 0;
+}
+
+static void *tail_capture_main(void *arg)
+{
+    struct tail_capture *c = arg;
+    struct ringlog_handler h = {capture_entry, capture_gap, c};
+    while (!stop_requested) {
+        pthread_mutex_lock(&c->mu);
+        int done = c->done;
+        pthread_mutex_unlock(&c->mu);
+        if (done)
+            break;
+        int n = ringlog_read(c->r, &h, 200);
+        if (n < 0) {
+            pthread_mutex_lock(&c->mu);
+            c->err = n;
+            pthread_mutex_unlock(&c->mu);
+            break;
+        }
+        if (n > 0)
+            tail_wake(c);
+    }
+    pthread_mutex_lock(&c->mu);
+    c->done = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* Prints one batch; returns the number of items it held. */
+static long tail_print_batch(struct view *v, ringlog_queue *q, uint64_t *skipped_seen)
+{
+    struct ringlog_queue_batch b;
+    long n = ringlog_queue_pop_all(q, &b);
+    if (n <= 0)
+        return 0;
+    struct ringlog_queue_stats qs;
+    ringlog_queue_stats(q, &qs);
+    if (qs.overwritten + qs.dropped > *skipped_seen) {
+        uint64_t k = qs.overwritten + qs.dropped - *skipped_seen;
+        *skipped_seen = qs.overwritten + qs.dropped;
+        sb_reset(&v->line);
+        sb_printf(&v->line, "-- %llu entries or gaps not shown: output too slow --\n",
+                  (unsigned long long)k);
+        flush_line(v);
+    }
+    const void *p;
+    size_t len;
+    while (!v->write_error && (p = ringlog_queue_next(&b, &len)) != NULL) {
+        /* The header is copied out (no alignment is promised for items);
+         * the payload is used where it lies. */
+        struct tail_item it;
+        memcpy(&it, p, offsetof(struct tail_item, data));
+        if (it.gap) {
+            on_gap(v, it.first, it.count);
+        } else {
+            it.e.data = (const unsigned char *)p + offsetof(struct tail_item, data);
+            on_entry(v, &it.e);
+        }
+    }
+    ringlog_queue_release(&b);
+    return n;
+}
+
 int cmd_tail(int argc, char **argv)
 {
     struct view v;
@@ -452,30 +587,78 @@ int cmd_tail(int argc, char **argv)
     v.color = want_color(no_color);
     install_stop_handlers();
 
-    ringlog_reader *r = open_reader_or_die(name, RINGLOG_READER_CONSUME);
-    v.rd = r;
+    struct tail_capture c;
+    memset(&c, 0, sizeof c);
+    c.name = name;
+    c.r = open_reader_or_die(name, RINGLOG_READER_CONSUME);
     /* A live follower stays 16 KiB behind busy producers so that it does
      * not slow them down; a quiet ring is shown within 10 ms. */
-    ringlog_reader_set_lag(r, 16384, 10);
-    struct ringlog_handler h = {on_entry, on_gap, &v};
+    ringlog_reader_set_lag(c.r, 16384, 10);
+    /* The printer formats deferred entries through a reader of its own:
+     * the capture thread owns the consuming one. */
+    v.rd = open_reader_or_die(name, RINGLOG_READER_PEEK);
+    struct ringlog_queue_options qo = {.capacity = TAIL_QUEUE_ITEMS,
+                                       .item_size = sizeof(struct tail_item)};
+    int rc = ringlog_queue_create(&qo, &c.q);
+    if (rc) {
+        warnx_("tail: cannot allocate its buffer: %s", ringlog_strerror(rc));
+        return EXIT_RUNTIME;
+    }
+    pthread_mutex_init(&c.mu, NULL);
+    pthread_cond_init(&c.cv, NULL);
+    pthread_t th;
+    if (pthread_create(&th, NULL, tail_capture_main, &c) != 0) {
+        warnx_("tail: cannot start its capture thread");
+        return EXIT_RUNTIME;
+    }
     int status = 0;
-    while (!stop_requested && !v.write_error) {
-        int n = ringlog_read(r, &h, 200);
-        if (n < 0) {
-            warnx_("%s: reading: %s", name, rl_describe(n, name));
-            status = EXIT_RUNTIME;
-            break;
-        }
-        if (output_gone()) {
+    uint64_t skipped = 0;
+    for (;;) {
+        long n = tail_print_batch(&v, c.q, &skipped);
+        if (output_gone())
             v.write_error = EPIPE;
-            break;
-        }
         /* Pipes are block-buffered: flush per batch so that `tail | grep`
          * shows entries as they come, not 4 KiB later. */
         if (n > 0 && !v.write_error && fflush(stdout) != 0)
             v.write_error = errno ? errno : EIO;
+        if (v.write_error || stop_requested)
+            break;
+        if (n > 0)
+            continue;
+        pthread_mutex_lock(&c.mu);
+        if (!c.pending && !c.done) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 200 * 1000 * 1000;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&c.cv, &c.mu, &until);
+        }
+        int done = c.done;
+        c.pending = 0;
+        pthread_mutex_unlock(&c.mu);
+        if (done) {
+            /* What the capture thread queued last. */
+            tail_print_batch(&v, c.q, &skipped);
+            break;
+        }
     }
-    ringlog_reader_close(r);
+    pthread_mutex_lock(&c.mu);
+    c.done = 1;
+    int err = c.err;
+    pthread_mutex_unlock(&c.mu);
+    pthread_join(th, NULL);
+    if (err < 0) {
+        warnx_("%s: reading: %s", name, rl_describe(err, name));
+        status = EXIT_RUNTIME;
+    }
+    ringlog_reader_close(c.r);
+    ringlog_reader_close(v.rd);
+    ringlog_queue_destroy(c.q);
+    pthread_mutex_destroy(&c.mu);
+    pthread_cond_destroy(&c.cv);
     int out = finish_output(&v);
     view_free(&v);
     return status ? status : out;
