@@ -208,6 +208,10 @@ static void *recorder_main(void *arg)
         if (rc == 0) {
             atomic_fetch_add_explicit(&rec->snapshots, 1, memory_order_relaxed);
             prune(rec->dir, rec->base, rec->o.keep);
+            /* A process that died by now (typically the one whose crash
+             * handler raised this trigger) has its last entries in this
+             * file: its death needs no file of its own. */
+            scan_deaths(rec, NULL, 0, 0);
         } else {
             covered = seen; /* a failed attempt is reported, not retried for ever */
         }
