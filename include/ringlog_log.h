@@ -23,7 +23,9 @@
  *                                 plain %s or %.Ns, a C string, as char *
  *   other pointers                the pointer value (%p)
  *   anything else (a struct, __int128, _Complex): fails to compile (gcc and
- *                                 clang), naming ringlog_argument_type_cannot_be_logged
+ *                                 clang), naming ringlog_argument_type_cannot_be_logged;
+ *                                 so does a bit-field under gcc (cast it:
+ *                                 (unsigned)s.flags), which clang promotes
  * At most RINGLOG_MAX_ARGS arguments (more fails to compile).
  *
  * Levels: calls below RINGLOG_MIN_LEVEL (a compile-time constant; define it

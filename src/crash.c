@@ -73,7 +73,7 @@ static void on_crash(int sig, siginfo_t *si, void *uc_)
      * return, and so do we. */
     struct sigaction *prev = previous_of(sig);
     struct sigaction dfl;
-    if (!prev) {
+    if (!prev || ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction == on_crash)) {
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         sigemptyset(&dfl.sa_mask);
@@ -98,13 +98,24 @@ static void on_crash(int sig, siginfo_t *si, void *uc_)
     errno = saved_errno;
 }
 
+/* Puts back the program's actions where ours is still installed (one the
+ * program installed after ours stays). */
+static void restore_previous(void)
+{
+    for (size_t i = 0; i < NSIG_CRASH; i++) {
+        struct sigaction cur;
+        if (sigaction(crash_signals[i], NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+            cur.sa_sigaction == on_crash)
+            sigaction(crash_signals[i], &previous[i], NULL);
+    }
+}
+
 void rl_crash_forget(ringlog *log)
 {
     ringlog *expect = log;
     if (atomic_compare_exchange_strong_explicit(&crash_log, &expect, NULL, memory_order_acq_rel,
                                                 memory_order_relaxed))
-        for (size_t i = 0; i < NSIG_CRASH; i++)
-            sigaction(crash_signals[i], &previous[i], NULL);
+        restore_previous();
     expect = log;
     /* The trigger signal's handler stays; without a log it does nothing. */
     atomic_compare_exchange_strong_explicit(&trigger_log, &expect, NULL, memory_order_acq_rel,
@@ -136,9 +147,19 @@ int ringlog_install_crash_handler(ringlog *log, unsigned flags)
     sa.sa_sigaction = on_crash;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < NSIG_CRASH; i++)
+    for (size_t i = 0; i < NSIG_CRASH; i++) {
+        /* Installed again: keep what the program had before the first
+         * time (saving ourselves would make the handler call itself). */
+        struct sigaction cur;
+        if (sigaction(crash_signals[i], NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+            cur.sa_sigaction == on_crash) {
+            if (sigaction(crash_signals[i], &sa, NULL) != 0)
+                return rl_fail(RINGLOG_EIO, "sigaction(%d) failed", crash_signals[i]);
+            continue;
+        }
         if (sigaction(crash_signals[i], &sa, &previous[i]) != 0)
             return rl_fail(RINGLOG_EIO, "sigaction(%d) failed", crash_signals[i]);
+    }
     return 0;
 }
 
@@ -146,8 +167,7 @@ void ringlog_uninstall_crash_handler(void)
 {
     if (!atomic_exchange_explicit(&crash_log, NULL, memory_order_acq_rel))
         return;
-    for (size_t i = 0; i < NSIG_CRASH; i++)
-        sigaction(crash_signals[i], &previous[i], NULL);
+    restore_previous();
 }
 
 static void on_trigger_signal(int sig)

@@ -129,8 +129,9 @@ void rl_crash_forget(ringlog *log);
 uint32_t rl_crc32(const void *p, size_t n);
 /* A snapshot in steps, for the recorder: begin copies the region (image 1),
  * again (re)takes the post-trigger image 2, finish writes the file and
- * frees (first != 0: the file covers triggers first..covered, and its
- * reason is looked up from their entries), abort frees. */
+ * frees (first != 0: the file covers triggers first..covered by count, and
+ * its reason is the oldest TRIGGER entry numbered above *named, which is
+ * then raised to the newest found), abort frees. */
 struct rl_snap_job {
     struct rl_region g;
     unsigned char *buf;
@@ -141,7 +142,8 @@ struct rl_snap_job {
 };
 int rl_snap_begin(struct rl_snap_job *j, const char *name);
 int rl_snap_again(struct rl_snap_job *j);
-int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, uint32_t first);
+int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, uint32_t first,
+                   uint32_t *named);
 void rl_snap_abort(struct rl_snap_job *j);
 int rl_snapshot_parse(unsigned char *buf, size_t size, struct rl_region img[2], unsigned *nimg,
                       const struct rl_snap_header **hdr);

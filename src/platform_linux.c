@@ -405,7 +405,17 @@ static int other_threads_alive(uint32_t pid)
     return parse_u64(t) > 1;
 }
 
+static int proc_alive(uint32_t pid, uint64_t start);
+
 int rl_plat_proc_alive(uint32_t pid, uint64_t start)
+{
+    int saved_errno = errno; /* log calls reach this: leave errno alone */
+    int alive = proc_alive(pid, start);
+    errno = saved_errno;
+    return alive;
+}
+
+static int proc_alive(uint32_t pid, uint64_t start)
 {
     /* Declare a process dead only on proof: it does not exist, it is a
      * zombie with no thread left, or its pid now belongs to a process that
@@ -416,10 +426,17 @@ int rl_plat_proc_alive(uint32_t pid, uint64_t start)
         return 0;
     if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
         return 0;
+    /* kill() says it exists (or that we may not signal it): from here on
+     * only /proc can prove it dead, and /proc may be absent or hidden. */
     char st;
     uint64_t now;
-    if (proc_stat(pid, &st, &now) != 0)
-        return errno != ENOENT && errno != ESRCH;
+    if (proc_stat(pid, &st, &now) != 0) {
+        /* ENOENT: it exited between the two looks, or /proc does not show
+         * it; a second kill() tells which. */
+        int dead = (errno == ENOENT || errno == ESRCH) && kill((pid_t)pid, 0) != 0 &&
+                   errno == ESRCH;
+        return !dead;
+    }
     if (start != 0 && now != 0 && now != start)
         return 0;
     if (st == 'Z' || st == 'X')

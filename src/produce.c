@@ -8,6 +8,7 @@
 #include "fmt.h"
 #include "internal.h"
 
+#include <errno.h>
 #include <string.h>
 
 enum { RES_OK = 0, RES_FULL = 1, RES_STOLEN = 2 };
@@ -21,7 +22,10 @@ static uint32_t current_owner(ringlog *log)
      * parent, whose death would let others steal our reservations.  Claim
      * our own (a few system calls, once per fork). */
     uint32_t owner;
-    if (rl_registry_claim(&log->g, &owner) != 0)
+    int saved_errno = errno; /* a log call leaves errno as it found it */
+    int rc = rl_registry_claim(&log->g, &owner);
+    errno = saved_errno;
+    if (rc != 0)
         return 0; /* registry full: refuse this call, try again next time */
     log->owner = owner;
     log->fork_gen = gen;
@@ -367,11 +371,20 @@ int ringlog_trigger(ringlog *log, const char *reason)
     while (reason && n < 256 && reason[n])
         n++;
     _Atomic uint32_t *word = &log->g.hdr->triggers;
-    uint32_t number =
-        atomic_fetch_add_explicit(&log->g.hdr->trigger_seq, 1, memory_order_relaxed) + 1;
+    _Atomic uint32_t *seq = &log->g.hdr->trigger_seq;
+    /* A region made by a build without trigger_seq counted in `triggers`
+     * only: continue from there (a lost race only repeats this). */
+    uint32_t s = atomic_load_explicit(seq, memory_order_relaxed);
+    uint32_t done = atomic_load_explicit(word, memory_order_relaxed);
+    if (RL_UNLIKELY((int32_t)(done - s) > 0))
+        atomic_compare_exchange_strong_explicit(seq, &s, done, memory_order_relaxed,
+                                                memory_order_relaxed);
+    uint32_t number = atomic_fetch_add_explicit(seq, 1, memory_order_relaxed) + 1;
     /* The entry first, so a recorder woken below finds it in the rings. */
     int rc = rl_put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
     atomic_fetch_add_explicit(word, 1, memory_order_release);
+    int saved_errno = errno;
     rl_plat_futex_wake(word);
+    errno = saved_errno;
     return rc;
 }

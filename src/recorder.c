@@ -25,6 +25,7 @@ struct ringlog_recorder {
     _Atomic int stop;
     _Atomic uint64_t snapshots;
     uint32_t seen0; /* trigger count when start returned */
+    uint32_t named; /* highest trigger number a file has named */
     /* Producer deaths: the registry, read-only, and per slot the pid and
      * generation of the last holder whose death was handled. */
     struct rl_region g;
@@ -52,7 +53,12 @@ static unsigned scan_deaths(struct ringlog_recorder *rec, uint32_t *pids, unsign
         unsigned st = rl_reg_state(w);
         if ((st != RL_REG_LIVE && st != RL_REG_DEAD) || reg_holder(w) == rec->reported[i])
             continue;
-        if (st == RL_REG_LIVE && rl_plat_proc_alive(rl_reg_pid(w), s->start_time))
+        uint64_t start = s->start_time;
+        /* Re-check: a slot re-claimed between the two loads would pair the
+         * new holder's start time with the old pid. */
+        if (atomic_load_explicit(&s->word, memory_order_acquire) != w)
+            continue;
+        if (st == RL_REG_LIVE && rl_plat_proc_alive(rl_reg_pid(w), start))
             continue;
         rec->reported[i] = reg_holder(w);
         if (report && n < max)
@@ -151,7 +157,12 @@ static void *recorder_main(void *arg)
         struct rl_snap_job j;
         int rc = rl_snap_begin(&j, rec->name);
         uint32_t covered = seen;
-        if (rc == 0 && ndead) {
+        if (ndead && rc != 0) {
+            if (rec->o.on_snapshot)
+                rec->o.on_snapshot(rec->o.arg, NULL, 0, 0, rc);
+            continue;
+        }
+        if (ndead) {
             /* No trigger: a producer died (its last entries are in the
              * rings).  One image; the reason names the dead. */
             char reason[256];
@@ -165,7 +176,7 @@ static void *recorder_main(void *arg)
             strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
             snprintf(path, sizeof path, "%s/%s-%s.%03ldZ-died%u.rlsnap", rec->dir, rec->base,
                      stamp, now.tv_nsec / 1000000, dead[0]);
-            rc = rl_snap_finish(&j, path, reason, 0);
+            rc = rl_snap_finish(&j, path, reason, 0, NULL);
             if (rc == 0) {
                 atomic_fetch_add_explicit(&rec->snapshots, 1, memory_order_relaxed);
                 prune(rec->dir, rec->base, rec->o.keep);
@@ -202,7 +213,7 @@ static void *recorder_main(void *arg)
         snprintf(path, sizeof path, "%s/%s-%s.%03ldZ-t%u.rlsnap", rec->dir, rec->base, stamp,
                  now.tv_nsec / 1000000, before + 1);
         if (rc == 0)
-            rc = rl_snap_finish(&j, path, NULL, before + 1);
+            rc = rl_snap_finish(&j, path, NULL, before + 1, &rec->named);
         else if (j.buf)
             rl_snap_abort(&j);
         if (rc == 0) {
@@ -255,8 +266,10 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
         free(rec);
         return rl_fail(RINGLOG_ENOMEM, "cannot map the region's registry");
     }
-    /* Deaths before the recorder started are not its business. */
+    /* Deaths and trigger numbers before the recorder started are not its
+     * business. */
     scan_deaths(rec, NULL, 0, 0);
+    rec->named = atomic_load_explicit(&rec->g.hdr->trigger_seq, memory_order_relaxed);
     const char *slash = strrchr(name, '/');
     rec->name = strdup(name);
     rec->dir = strdup(opts->dir);

@@ -91,16 +91,25 @@ static int write_all(int fd, const void *p, size_t n)
 /* The trigger entries a snapshot covers, looked up in its images: the
  * first one's reason and time go into the file's header. */
 struct trig_find {
-    uint32_t first, last, best;
+    uint32_t after;      /* numbers up to this one were named by earlier files */
+    uint32_t best, high; /* lowest and highest newer number found */
+    int found;
     uint64_t ns;
     char reason[257];
 };
+/* Trigger numbers (remarks) come from trigger_seq in the order triggers
+ * start, the count in the order they finish, so the two need not agree:
+ * the file names the oldest trigger newer than any named before. */
 static int trig_entry(void *arg, const struct ringlog_entry *e)
 {
     struct trig_find *f = arg;
-    if (e->type != RINGLOG_TYPE_TRIGGER || e->remarks < f->first || e->remarks > f->last ||
-        (f->best && e->remarks >= f->best))
+    if (e->type != RINGLOG_TYPE_TRIGGER || (int32_t)(e->remarks - f->after) <= 0)
         return 0;
+    if (!f->found || (int32_t)(e->remarks - f->high) > 0)
+        f->high = e->remarks;
+    if (f->found && (int32_t)(e->remarks - f->best) >= 0)
+        return 0;
+    f->found = 1;
     f->best = e->remarks;
     f->ns = e->time_ns;
     size_t n = e->length < 256 ? e->length : 256;
@@ -172,7 +181,8 @@ void rl_snap_abort(struct rl_snap_job *j)
     j->buf = NULL;
 }
 
-int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, uint32_t first)
+int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, uint32_t first,
+                   uint32_t *named)
 {
     unsigned char *buf = j->buf;
     size_t isz = j->isz;
@@ -191,9 +201,11 @@ int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, 
     sh->post_ns = nimg > 1 ? j->post_ns : 0;
     if (first && first - 1 != j->covered) {
         /* Which triggers, and the first one's own reason and time. */
-        struct trig_find f = {first, j->covered, 0, 0, {0}};
-        for (unsigned i = 0; i < nimg && !f.best; i++)
+        struct trig_find f = {named ? *named : first - 1, 0, 0, 0, 0, {0}};
+        for (unsigned i = 0; i < nimg; i++)
             find_trigger(buf + RL_SNAP_HEADER_SIZE + i * isz, isz, &f);
+        if (named && f.found)
+            *named = f.high;
         sh->first_trigger = first;
         sh->last_trigger = j->covered;
         sh->trigger_ns = f.ns;
@@ -201,7 +213,7 @@ int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, 
         char extra[64] = "";
         if (more)
             snprintf(extra, sizeof extra, " (and %u more trigger%s)", more, more > 1 ? "s" : "");
-        if (f.best)
+        if (f.found)
             snprintf(sh->reason, sizeof sh->reason, "trigger %u: %.*s%s", f.best,
                      (int)(sizeof sh->reason - 80), f.reason, extra);
         else
@@ -266,7 +278,7 @@ int ringlog_snapshot(const char *name, const char *path, const char *reason, uns
             return rc;
         }
     }
-    return rl_snap_finish(&j, path, reason, 0);
+    return rl_snap_finish(&j, path, reason, 0, NULL);
 }
 
 /* Parses and checks a snapshot held in memory (64-byte aligned).  On

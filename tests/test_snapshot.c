@@ -469,6 +469,40 @@ static void crash_chain_case(const char *name)
     ringlog_unlink(name);
 }
 
+/* Installed twice, then abort(): one crash entry, one trigger, and the
+ * process dies of SIGABRT (the second install must not chain to itself). */
+static void crash_twice_case(const char *name)
+{
+    ringlog_unlink(name);
+    struct ringlog_options o = {.ring_size = 64 * 1024, .flags = RINGLOG_OPEN_EXCL};
+    ringlog *log;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    fflush(stdout);
+    pid_t k = fork();
+    if (k == 0) {
+        ringlog *l;
+        signal(SIGABRT, SIG_DFL);
+        if (ringlog_open(name, NULL, &l) != 0 || ringlog_install_crash_handler(l, 0) != 0 ||
+            ringlog_install_crash_handler(l, 0) != 0)
+            _exit(3);
+        abort();
+    }
+    int st;
+    waitpid(k, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_PEEK, &r), 0);
+    struct got g = {.order_ok = 1};
+    struct ringlog_handler h = {on_entry, on_gap, &g};
+    ringlog_read(r, &h, 0);
+    CHECK_EQ(g.crashes, 1);
+    CHECK_EQ(g.triggers, 1);
+    CHECK_EQ(g.crash.signo, SIGABRT);
+    ringlog_reader_close(r);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
 int main(void)
 {
     const char *name = test_region_name("snap");
@@ -557,6 +591,7 @@ int main(void)
     crash_handler_case(name, path);
     recorder_sigkill_case(name);
     crash_chain_case(name);
+    crash_twice_case(name);
     char dir[128];
     snprintf(dir, sizeof dir, "/tmp/ringlog-test-rec2-%d", (int)getpid());
     recorder_burst_case(name, dir);

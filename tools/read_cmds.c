@@ -606,8 +606,17 @@ int cmd_tail(int argc, char **argv)
     }
     pthread_mutex_init(&c.mu, NULL);
     pthread_cond_init(&c.cv, NULL);
+    /* SIGINT and SIGTERM go to the main thread, so that one blocked in a
+     * write to a stuck pipe is interrupted. */
+    sigset_t stop_sigs, old_sigs;
+    sigemptyset(&stop_sigs);
+    sigaddset(&stop_sigs, SIGINT);
+    sigaddset(&stop_sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_sigs, &old_sigs);
     pthread_t th;
-    if (pthread_create(&th, NULL, tail_capture_main, &c) != 0) {
+    int started = pthread_create(&th, NULL, tail_capture_main, &c) == 0;
+    pthread_sigmask(SIG_SETMASK, &old_sigs, NULL);
+    if (!started) {
         warnx_("tail: cannot start its capture thread");
         return EXIT_RUNTIME;
     }
