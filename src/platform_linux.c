@@ -424,6 +424,10 @@ static int proc_alive(uint32_t pid, uint64_t start)
      * dead would let others overwrite the entry it is writing. */
     if (pid == 0)
         return 0;
+    /* Not a pid (a corrupt registry word): kill() would address a process
+     * group.  Nothing proves it dead. */
+    if ((pid_t)pid <= 0)
+        return 1;
     if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
         return 0;
     /* kill() says it exists (or that we may not signal it): from here on
