@@ -86,13 +86,20 @@ static void expect_refused(const char *path, const char *what)
         ringlog_reader_close(r);
 }
 
+/* A new region of its own for one case (overwrite policy). */
+static ringlog *fresh_region(const char *name, size_t ring_size)
+{
+    ringlog_unlink(name);
+    struct ringlog_options o = {.ring_size = ring_size, .flags = RINGLOG_OPEN_EXCL};
+    ringlog *log = NULL;
+    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    return log;
+}
+
 /* The same under the crash handler: the trigger comes from the crash. */
 static void crash_handler_case(const char *name, const char *path)
 {
-    ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 256 * 1024, .flags = RINGLOG_OPEN_EXCL};
-    ringlog *log;
-    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog *log = fresh_region(name, 256 * 1024);
     ringlog_reader *w;
     CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_PEEK, &w), 0);
     uint32_t seen = 0;
@@ -166,10 +173,7 @@ static void recorder_sigkill_case(const char *name)
 {
     char dir[128];
     snprintf(dir, sizeof dir, "/tmp/ringlog-test-rec-%d", (int)getpid());
-    ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 256 * 1024, .flags = RINGLOG_OPEN_EXCL};
-    ringlog *log;
-    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog *log = fresh_region(name, 256 * 1024);
     int pfd[2];
     CHECK_EQ(pipe(pfd), 0);
     fflush(stdout);
@@ -298,10 +302,7 @@ static void remove_snaps(const char *dir)
  * them (each file holds the TRIGGER entry of every trigger it covers). */
 static void recorder_burst_case(const char *name, const char *dir)
 {
-    ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 256 * 1024, .flags = RINGLOG_OPEN_EXCL};
-    ringlog *log;
-    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog *log = fresh_region(name, 256 * 1024);
     ringlog_recorder *rec;
     start_recorder(name, dir, 0, &rec);
     for (int i = 0; i < 20; i++)
@@ -350,10 +351,7 @@ static void recorder_burst_case(const char *name, const char *dir)
 static void recorder_death_case(const char *name, const char *dir, int mode)
 {
     static const char *what[] = {"crash handler", "crash, no handler", "SIGKILL"};
-    ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 256 * 1024, .flags = RINGLOG_OPEN_EXCL};
-    ringlog *log;
-    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog *log = fresh_region(name, 256 * 1024);
     int go[2], done[2];
     CHECK_EQ(pipe(go), 0);
     CHECK_EQ(pipe(done), 0);
@@ -439,10 +437,7 @@ static void own_segv_handler(int sig)
 
 static void crash_chain_case(const char *name)
 {
-    ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 64 * 1024, .flags = RINGLOG_OPEN_EXCL};
-    ringlog *log;
-    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog *log = fresh_region(name, 64 * 1024);
     volatile int *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     fflush(stdout);
     pid_t k = fork();
@@ -473,10 +468,7 @@ static void crash_chain_case(const char *name)
  * process dies of SIGABRT (the second install must not chain to itself). */
 static void crash_twice_case(const char *name)
 {
-    ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 64 * 1024, .flags = RINGLOG_OPEN_EXCL};
-    ringlog *log;
-    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog *log = fresh_region(name, 64 * 1024);
     fflush(stdout);
     pid_t k = fork();
     if (k == 0) {
@@ -509,10 +501,7 @@ int main(void)
     char path[256], bad[300];
     snprintf(path, sizeof path, "/tmp/ringlog-test-snap-%d.rlsnap", (int)getpid());
     snprintf(bad, sizeof bad, "%s.bad", path);
-    ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 256 * 1024, .flags = RINGLOG_OPEN_EXCL};
-    ringlog *log;
-    CHECK_EQ(ringlog_open(name, &o, &log), 0);
+    ringlog *log = fresh_region(name, 256 * 1024);
 
     /* The recorder: waits on the trigger without polling. */
     ringlog_reader *w;
