@@ -421,7 +421,9 @@ static const char *parse_view_args(int argc, char **argv, struct view *v, const 
     return name;
 }
 
-static volatile sig_atomic_t stop_requested;
+/* Set by a signal handler on the main thread, read by tail's capture thread
+ * too: an atomic, not just volatile (lock-free, so async-signal-safe). */
+static _Atomic int stop_requested;
 
 static void on_stop_signal(int sig)
 {
