@@ -274,7 +274,8 @@ struct ringlog_recorder_options {
 };
 RINGLOG_API int ringlog_recorder_start(const char *name, const struct ringlog_recorder_options *opts,
                                        ringlog_recorder **out);
-/* Stops (within 200 ms) and frees; returns the number of snapshots written. */
+/* Stops (at once; within a second in a rare race) and frees; returns the
+ * number of snapshots written.  A snapshot being written is finished. */
 RINGLOG_API uint64_t ringlog_recorder_stop(ringlog_recorder *rec);
 
 /* Counters.  At quiescence (no log call in progress, nothing buffered):

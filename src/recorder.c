@@ -136,6 +136,24 @@ static uint64_t mono_ms(void)
     return rl_plat_mono_ns() / 1000000u;
 }
 
+/* Sleeps on the region's trigger word until it moves past *seen, a wake
+ * (ringlog_recorder_stop makes one), or timeout_ms.  Returns 1 and updates
+ * *seen when a trigger came.  A stop that lands just before the sleep is
+ * noticed at the timeout, at most DEATH_SCAN_MS later. */
+static int wait_for_trigger(struct ringlog_recorder *rec, uint32_t *seen, uint64_t timeout_ms)
+{
+    _Atomic uint32_t *word = &rec->g.hdr->triggers;
+    uint32_t cur = atomic_load_explicit(word, memory_order_acquire);
+    if (cur == *seen && timeout_ms && !atomic_load_explicit(&rec->stop, memory_order_acquire)) {
+        rl_plat_futex_wait(word, cur, timeout_ms * 1000000u);
+        cur = atomic_load_explicit(word, memory_order_acquire);
+    }
+    if (cur == *seen)
+        return 0;
+    *seen = cur;
+    return 1;
+}
+
 static void *recorder_main(void *arg)
 {
     struct ringlog_recorder *rec = arg;
@@ -145,7 +163,10 @@ static void *recorder_main(void *arg)
         uint32_t before = seen;
         uint32_t dead[8];
         unsigned ndead = 0;
-        if (ringlog_reader_wait_trigger(rec->r, &seen, 200) != 1) {
+        /* Asleep on the trigger futex until a trigger, the next death scan
+         * or a stop (ringlog_recorder_stop wakes the futex). */
+        uint64_t now_ms = mono_ms();
+        if (!wait_for_trigger(rec, &seen, now_ms < next_scan ? next_scan - now_ms : 0)) {
             if (mono_ms() < next_scan)
                 continue;
             next_scan = mono_ms() + DEATH_SCAN_MS;
@@ -197,7 +218,7 @@ static void *recorder_main(void *arg)
                     until = cap;
                 if (t >= until || atomic_load_explicit(&rec->stop, memory_order_acquire))
                     break;
-                if (ringlog_reader_wait_trigger(rec->r, &seen, (int)(until - t)) == 1) {
+                if (wait_for_trigger(rec, &seen, until - t)) {
                     last = mono_ms();
                     more = 1;
                 }
@@ -295,7 +316,10 @@ uint64_t ringlog_recorder_stop(ringlog_recorder *rec)
     if (!rec)
         return 0;
     atomic_store_explicit(&rec->stop, 1, memory_order_release);
-    pthread_join(rec->thread, NULL); /* it wakes at least every 200 ms */
+    /* Wakes every waiter on the region's trigger word: ours sees the stop
+     * flag, others find the count unchanged and sleep again. */
+    rl_plat_futex_wake(&rec->g.hdr->triggers);
+    pthread_join(rec->thread, NULL);
     uint64_t n = atomic_load_explicit(&rec->snapshots, memory_order_relaxed);
     ringlog_reader_close(rec->r);
     rl_region_close(&rec->g);

@@ -4,6 +4,8 @@
  */
 #include "tool.h"
 
+#include <pthread.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -38,14 +40,10 @@ static const char record_help[] =
     "\n"
     "Stops on SIGINT or SIGTERM.\n";
 
-static volatile sig_atomic_t stop_requested;
 static _Atomic int snapshots_done, failures;
 
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
+static pthread_t record_main;
+static int record_once;
 
 static void on_snapshot(void *arg, const char *path, uint32_t first, uint32_t last, int err)
 {
@@ -61,6 +59,8 @@ static void on_snapshot(void *arg, const char *path, uint32_t first, uint32_t la
         atomic_fetch_add(&failures, 1);
     }
     atomic_fetch_add(&snapshots_done, 1);
+    if (record_once)
+        pthread_kill(record_main, SIGUSR1); /* wake the main thread's sigwait */
 }
 
 int cmd_record(int argc, char **argv)
@@ -101,19 +101,29 @@ int cmd_record(int argc, char **argv)
     if (!ro.dir)
         usage_error("missing --dir DIR");
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* The main thread sleeps in sigwait until SIGINT or SIGTERM, or until
+     * the recorder thread (after a snapshot, with --once) sends SIGUSR1:
+     * no wake-ups while nothing happens.  Blocked before the recorder
+     * thread starts, so that it inherits the mask and never takes them. */
+    sigset_t wait_set, old_set;
+    sigemptyset(&wait_set);
+    sigaddset(&wait_set, SIGINT);
+    sigaddset(&wait_set, SIGTERM);
+    sigaddset(&wait_set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &wait_set, &old_set);
+    record_main = pthread_self();
+    record_once = once;
     ringlog_recorder *rec;
     int rc = ringlog_recorder_start(name, &ro, &rec);
     if (rc != 0)
         die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
     fprintf(stderr, "ringlog: record: waiting for triggers on %s\n", name);
-    struct timespec tick = {0, 50 * 1000 * 1000};
-    while (!stop_requested && !(once && atomic_load(&snapshots_done) > 0))
-        nanosleep(&tick, NULL);
+    while (!(once && atomic_load(&snapshots_done) > 0)) {
+        int sig = 0;
+        if (sigwait(&wait_set, &sig) == 0 && sig != SIGUSR1)
+            break;
+    }
     ringlog_recorder_stop(rec);
+    pthread_sigmask(SIG_SETMASK, &old_set, NULL);
     return atomic_load(&failures) ? EXIT_RUNTIME : 0;
 }
