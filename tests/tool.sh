@@ -104,6 +104,17 @@ snap=$(ls "$TMP"/snaps/*.rlsnap 2>/dev/null | head -n 1)
 [ -n "$snap" ] && expect "rm removes a snapshot file" "$RL" rm "$snap"
 t="snapshot is gone"
 [ -n "$snap" ] && [ ! -e "$snap" ] && ok "$t" || bad "$t"
+# A waiting recorder sleeps (no wake-ups but a death scan a second) and
+# stops at once on SIGTERM, with status 0.
+"$RL" record "$NAME" --dir "$TMP/snaps2" >/dev/null 2>&1 &
+recpid=$!
+sleep 0.5
+kill -TERM "$recpid"
+t0=$(date +%s%N)
+wait "$recpid"
+recrc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$recrc" -eq 0 ] && [ "$ms" -lt 1500 ] && ok "record stops on SIGTERM (${ms} ms)" || bad "record stops on SIGTERM (exit $recrc, ${ms} ms)"
 expect "rm" "$RL" rm "$NAME"
 expect_fail "rm again fails" "$NAME" "$RL" rm "$NAME"
 
