@@ -165,7 +165,19 @@ static uint32_t entry_pid(const struct ringlog_reader *r, uint16_t owner)
 {
     if (owner == 0 || owner >= RL_REGISTRY_COUNT)
         return 0;
-    return rl_reg_pid(atomic_load_explicit(&r->g.registry[owner].word, memory_order_relaxed));
+    uint32_t pid = rl_reg_pid(atomic_load_explicit(&r->g.registry[owner].word, memory_order_relaxed));
+    /* A snapshot's post-trigger image also holds producers that arrived
+     * after the first image was taken. */
+    if (!pid && r->have_g2)
+        pid = rl_reg_pid(atomic_load_explicit(&r->g2.registry[owner].word, memory_order_relaxed));
+    return pid;
+}
+
+/* Counters and region facts: of a snapshot's last image, which accounts
+ * for everything the file holds. */
+static const struct rl_region *latest(const struct ringlog_reader *r)
+{
+    return r->have_g2 ? &r->g2 : &r->g;
 }
 
 /* --------------------------------------------------------- open / close */
@@ -837,7 +849,7 @@ int ringlog_reader_stats(ringlog_reader *r, struct ringlog_stats *total,
 {
     if (!r)
         return rl_fail(RINGLOG_EINVAL, "reader is NULL");
-    return rl_stats(&r->g, total, per_ring, max);
+    return rl_stats(latest(r), total, per_ring, max);
 }
 
 int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
@@ -849,23 +861,23 @@ int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
     info->nrings = hd->nrings;
     info->ring_size = hd->ring_slots * RL_SLOT_SIZE;
     info->policy = (int)hd->policy;
-    info->next_index = atomic_load_explicit(&r->g.hdr->next_index, memory_order_relaxed);
+    info->next_index = atomic_load_explicit(&latest(r)->hdr->next_index, memory_order_relaxed);
     info->created_ns = hd->real_base_ns;
     info->creator_pid = hd->creator_pid;
     info->clock = hd->clock == RL_CLOCK_TSC ? "tsc" : "monotonic";
-    info->triggers = atomic_load_explicit(&r->g.hdr->triggers, memory_order_acquire);
+    info->triggers = atomic_load_explicit(&latest(r)->hdr->triggers, memory_order_acquire);
     info->snapshot_reason = r->snapfile ? r->snap_reason : NULL;
     info->snapshot_ns = r->snap_ns;
     info->snapshot_trigger_ns = r->snap_trigger_ns;
     info->snapshot_first_trigger = r->snap_first;
     info->snapshot_last_trigger = r->snap_last;
-    const struct rl_region *dg = r->have_g2 ? &r->g2 : &r->g;
+    const struct rl_region *dg = latest(r);
     const struct rl_dict_hdr *dh = (const struct rl_dict_hdr *)dg->dict;
     info->dict_size = dg->dict_size;
     info->dict_used = atomic_load_explicit(&dh->used, memory_order_relaxed);
     info->sites = atomic_load_explicit(&dh->records, memory_order_relaxed);
     info->sites_refused = atomic_load_explicit(&dh->full, memory_order_relaxed);
-    info->min_level = atomic_load_explicit(&r->g.hdr->min_level, memory_order_relaxed);
+    info->min_level = atomic_load_explicit(&latest(r)->hdr->min_level, memory_order_relaxed);
     return 0;
 }
 

@@ -343,6 +343,65 @@ static void recorder_burst_case(const char *name, const char *dir)
     ringlog_unlink(name);
 }
 
+/* The post-trigger image: a producer that first appears there has its pid,
+ * and the file's counters are those of that last image. */
+struct late {
+    uint32_t pid;
+    uint64_t index;
+    int found;
+};
+static int find_late(void *arg, const struct ringlog_entry *e)
+{
+    struct late *l = arg;
+    if (e->length == 4 && memcmp(e->data, "late", 4) == 0) {
+        l->found = 1;
+        l->pid = e->pid;
+        l->index = e->index;
+    }
+    return 0;
+}
+
+static void recorder_post_image_case(const char *name, const char *dir)
+{
+    ringlog *log = fresh_region(name, 64 * 1024);
+    ringlog_recorder *rec;
+    start_recorder(name, dir, 400, &rec);
+    ringlog_trigger(log, "post image");
+    sleep_ms(100); /* image 1 is taken at once; the window runs 400 ms */
+    fflush(stdout);
+    pid_t k = fork();
+    if (k == 0) {
+        ringlog *l;
+        if (ringlog_open(name, NULL, &l) != 0)
+            _exit(3);
+        ringlog_write(l, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_TEXT, 0, "late", 4);
+        ringlog_close(l);
+        _exit(0);
+    }
+    int st;
+    waitpid(k, &st, 0);
+    CHECK_EQ(wait_snaps(1, 200), 1);
+    ringlog_recorder_stop(rec);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(snaps.path[0], RINGLOG_READER_PEEK, &r), 0);
+    struct late l = {0, 0, 0};
+    struct ringlog_handler h = {find_late, NULL, &l};
+    while (ringlog_read(r, &h, 0) > 0) {
+    }
+    CHECK(l.found);
+    CHECK_EQ(l.pid, (uint32_t)k);
+    struct ringlog_info in;
+    ringlog_reader_info(r, &in);
+    CHECK(in.next_index > l.index);
+    struct ringlog_stats t;
+    ringlog_reader_stats(r, &t, NULL, 0);
+    CHECK_EQ(t.written, 2); /* the trigger and the late entry */
+    ringlog_reader_close(r);
+    remove_snaps(dir);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
 /* A producer process under a recorder that was running before it started:
  * mode 0 crashes with the crash handler (the crash raises the trigger),
  * mode 1 crashes without it, mode 2 is SIGKILLed; in 1 and 2 no trigger is
@@ -584,6 +643,7 @@ int main(void)
     char dir[128];
     snprintf(dir, sizeof dir, "/tmp/ringlog-test-rec2-%d", (int)getpid());
     recorder_burst_case(name, dir);
+    recorder_post_image_case(name, dir);
     for (int mode = 0; mode < 3; mode++)
         recorder_death_case(name, dir, mode);
     return check_report("test_snapshot");
