@@ -38,7 +38,8 @@ static const char main_help[] =
     "\n"
     "NAME is a shared-memory name (\"app\" or \"/app\") or, when it contains a\n"
     "'/' after its first character, a file path (\"./app.rlog\").\n"
-    "`ringlog COMMAND --help` describes each command; see also ringlog(1).\n"
+    "`ringlog COMMAND --help` describes each command; `ringlog --version`\n"
+    "prints the version; see also ringlog(1).\n"
     "\n"
     "Exit status: 0 success, 1 runtime failure, 2 usage error.\n";
 
