@@ -26,6 +26,13 @@ static ringlog *_Atomic trigger_log;
 static unsigned crash_flags;
 static struct sigaction previous[NSIG_CRASH];
 
+static void on_crash(int sig, siginfo_t *si, void *uc_);
+
+static int is_ours(const struct sigaction *a)
+{
+    return (a->sa_flags & SA_SIGINFO) && a->sa_sigaction == on_crash;
+}
+
 /* The action the program had for `sig` before ours. */
 static struct sigaction *previous_of(int sig)
 {
@@ -73,7 +80,7 @@ static void on_crash(int sig, siginfo_t *si, void *uc_)
      * return, and so do we. */
     struct sigaction *prev = previous_of(sig);
     struct sigaction dfl;
-    if (!prev || ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction == on_crash)) {
+    if (!prev || is_ours(prev)) {
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         sigemptyset(&dfl.sa_mask);
@@ -104,8 +111,7 @@ static void restore_previous(void)
 {
     for (size_t i = 0; i < NSIG_CRASH; i++) {
         struct sigaction cur;
-        if (sigaction(crash_signals[i], NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
-            cur.sa_sigaction == on_crash)
+        if (sigaction(crash_signals[i], NULL, &cur) == 0 && is_ours(&cur))
             sigaction(crash_signals[i], &previous[i], NULL);
     }
 }
@@ -151,8 +157,7 @@ int ringlog_install_crash_handler(ringlog *log, unsigned flags)
         /* Installed again: keep what the program had before the first
          * time (saving ourselves would make the handler call itself). */
         struct sigaction cur;
-        if (sigaction(crash_signals[i], NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
-            cur.sa_sigaction == on_crash) {
+        if (sigaction(crash_signals[i], NULL, &cur) == 0 && is_ours(&cur)) {
             if (sigaction(crash_signals[i], &sa, NULL) != 0)
                 return rl_fail(RINGLOG_EIO, "sigaction(%d) failed", crash_signals[i]);
             continue;

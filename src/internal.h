@@ -64,6 +64,11 @@ struct ringlog {
     char *name;
 };
 
+/* How long an entry may be stuck half-written before its writer's process
+ * is checked: the consumer's default abandon_ms, and the period at which
+ * overwriting producers blocked by it check (produce.c). */
+#define RL_ABANDON_MS 50u
+
 /* The region's run-time minimum level (ringlog_set_level): one relaxed
  * load; a change reaches other producers "soon", which is all a filter
  * needs. */

@@ -49,7 +49,10 @@ int rl_plat_is_path(const char *name);
 /* Calls fn for every shared-memory object; returns count or error. */
 int rl_plat_list_shm(void (*fn)(void *arg, const char *name, uint64_t size), void *arg);
 
-/* Process identity for liveness checks of producers and readers. */
+/* Process identity for liveness checks of producers and readers.  These
+ * and the futex wake are reached from log calls (a fork's first call, a
+ * ring blocked by a dead writer, a trigger): they are async-signal-safe and
+ * leave errno as they found it. */
 uint32_t rl_plat_pid(void);
 uint64_t rl_plat_proc_start(uint32_t pid); /* 0 when the process does not exist */
 /* 1 alive, 0 dead (or zombie, or pid reused: start time differs). */

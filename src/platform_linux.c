@@ -375,9 +375,12 @@ static int proc_stat(uint32_t pid, char *state, uint64_t *start)
 
 uint64_t rl_plat_proc_start(uint32_t pid)
 {
+    int saved_errno = errno;
     char st;
     uint64_t start;
-    if (proc_stat(pid, &st, &start) != 0)
+    int rc = proc_stat(pid, &st, &start);
+    errno = saved_errno;
+    if (rc != 0)
         return 0;
     return start ? start : 1;
 }
@@ -403,16 +406,6 @@ static int other_threads_alive(uint32_t pid)
     while (*t == ' ' || *t == '\t')
         t++;
     return parse_u64(t) > 1;
-}
-
-static int proc_alive(uint32_t pid, uint64_t start);
-
-int rl_plat_proc_alive(uint32_t pid, uint64_t start)
-{
-    int saved_errno = errno; /* log calls reach this: leave errno alone */
-    int alive = proc_alive(pid, start);
-    errno = saved_errno;
-    return alive;
 }
 
 static int proc_alive(uint32_t pid, uint64_t start)
@@ -448,6 +441,14 @@ static int proc_alive(uint32_t pid, uint64_t start)
     return 1;
 }
 
+int rl_plat_proc_alive(uint32_t pid, uint64_t start)
+{
+    int saved_errno = errno;
+    int alive = proc_alive(pid, start);
+    errno = saved_errno;
+    return alive;
+}
+
 void rl_plat_sleep_ns(uint64_t ns)
 {
     struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
@@ -469,5 +470,7 @@ void rl_plat_futex_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t time
 
 void rl_plat_futex_wake(_Atomic uint32_t *word)
 {
+    int saved_errno = errno;
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+    errno = saved_errno;
 }

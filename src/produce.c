@@ -8,7 +8,6 @@
 #include "fmt.h"
 #include "internal.h"
 
-#include <errno.h>
 #include <string.h>
 
 enum { RES_OK = 0, RES_FULL = 1, RES_STOLEN = 2 };
@@ -22,10 +21,7 @@ static uint32_t current_owner(ringlog *log)
      * parent, whose death would let others steal our reservations.  Claim
      * our own (a few system calls, once per fork). */
     uint32_t owner;
-    int saved_errno = errno; /* a log call leaves errno as it found it */
-    int rc = rl_registry_claim(&log->g, &owner);
-    errno = saved_errno;
-    if (rc != 0)
+    if (rl_registry_claim(&log->g, &owner) != 0)
         return 0; /* registry full: refuse this call, try again next time */
     log->owner = owner;
     log->fork_gen = gen;
@@ -56,16 +52,11 @@ static int mark(_Atomic uint64_t *slot, uint64_t expect, uint64_t stamp)
  * lines we are about to write anyway. */
 #define RECLAIM_BATCH 64u
 
-/* How long a RESERVED entry may block an overwriting ring before its
- * producers check whether its writer still lives (the consumer's default
- * abandon_ms too). */
-#define STUCK_CHECK_MS 50u
-
 /*
  * The entry at tail position t is RESERVED by `owner`, who is not marked
  * dead, and blocks an overwriting producer.  Without a consumer nobody else
  * would ever check the owner, so the blocked producers do: once the entry
- * has blocked the ring for STUCK_CHECK_MS, one of them (one per period and
+ * has blocked the ring for RL_ABANDON_MS, one of them (one per period and
  * ring: the stuck_ticks CAS) runs the liveness check, which makes system
  * calls (kill, /proc reads; all async-signal-safe).  This is the only place
  * a log call makes a system call, and only while its ring is blocked, which
@@ -76,7 +67,7 @@ static int stuck_owner_dead(struct rl_region *g, struct rl_ring *ring, uint64_t 
 {
     uint64_t now = rl_ticks(g->clock);
     uint64_t hz = g->fixed.clock_hz ? g->fixed.clock_hz : 1000000000u;
-    int64_t period = (int64_t)(hz / 1000u * STUCK_CHECK_MS);
+    int64_t period = (int64_t)(hz / 1000u * RL_ABANDON_MS);
     uint64_t pos = atomic_load_explicit(&ring->stuck_pos, memory_order_relaxed);
     uint64_t since = atomic_load_explicit(&ring->stuck_ticks, memory_order_relaxed);
     if (pos != t + 1) {
@@ -383,8 +374,6 @@ int ringlog_trigger(ringlog *log, const char *reason)
     /* The entry first, so a recorder woken below finds it in the rings. */
     int rc = rl_put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
     atomic_fetch_add_explicit(word, 1, memory_order_release);
-    int saved_errno = errno;
     rl_plat_futex_wake(word);
-    errno = saved_errno;
     return rc;
 }

@@ -63,9 +63,8 @@ struct ringlog_reader {
     unsigned char *snapfile;
     struct rl_region g2;
     int have_g2;
-    char snap_reason[257];
-    uint64_t snap_ns, snap_trigger_ns;
-    uint32_t snap_first, snap_last;
+    const struct rl_snap_header *snap; /* in snapfile, checked by rl_snapshot_parse */
+    char snap_reason[257];             /* its reason, NUL-terminated for sure */
     /* Call sites met so far: validated private copies, by id (open
      * addressing, at most half full).  Records never change once
      * published, so a copy stays right for the reader's lifetime. */
@@ -248,12 +247,9 @@ static int open_snapshot(struct ringlog_reader *r, const char *name)
         r->g2 = img[1];
         r->have_g2 = 1;
     }
+    r->snap = sh;
     memcpy(r->snap_reason, sh->reason, 256);
     r->snap_reason[256] = 0;
-    r->snap_ns = sh->taken_ns;
-    r->snap_trigger_ns = sh->trigger_ns;
-    r->snap_first = sh->first_trigger;
-    r->snap_last = sh->last_trigger;
     return 0;
 }
 
@@ -269,7 +265,7 @@ int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
         return rl_fail(RINGLOG_ENOMEM, "out of memory");
     r->flags = flags;
     r->pid = rl_plat_pid();
-    r->abandon_ns = 50ull * 1000 * 1000;
+    r->abandon_ns = (uint64_t)RL_ABANDON_MS * 1000 * 1000;
     struct ringlog_options o = {.flags = RINGLOG_OPEN_EXISTING};
     int rc = open_snapshot(r, name);
     if (rc == 0) {
@@ -866,11 +862,12 @@ int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
     info->creator_pid = hd->creator_pid;
     info->clock = hd->clock == RL_CLOCK_TSC ? "tsc" : "monotonic";
     info->triggers = atomic_load_explicit(&latest(r)->hdr->triggers, memory_order_acquire);
-    info->snapshot_reason = r->snapfile ? r->snap_reason : NULL;
-    info->snapshot_ns = r->snap_ns;
-    info->snapshot_trigger_ns = r->snap_trigger_ns;
-    info->snapshot_first_trigger = r->snap_first;
-    info->snapshot_last_trigger = r->snap_last;
+    const struct rl_snap_header *sh = r->snap;
+    info->snapshot_reason = sh ? r->snap_reason : NULL;
+    info->snapshot_ns = sh ? sh->taken_ns : 0;
+    info->snapshot_trigger_ns = sh ? sh->trigger_ns : 0;
+    info->snapshot_first_trigger = sh ? sh->first_trigger : 0;
+    info->snapshot_last_trigger = sh ? sh->last_trigger : 0;
     const struct rl_region *dg = latest(r);
     const struct rl_dict_hdr *dh = (const struct rl_dict_hdr *)dg->dict;
     info->dict_size = dg->dict_size;

@@ -19,16 +19,15 @@
 
 struct ringlog_recorder {
     pthread_t thread;
-    ringlog_reader *r;
     struct ringlog_recorder_options o;
     char *name, *dir, *base;
     _Atomic int stop;
     _Atomic uint64_t snapshots;
     uint32_t seen0; /* trigger count when start returned */
     uint32_t named; /* highest trigger number a file has named */
-    /* Producer deaths: the registry, read-only, and per slot the pid and
-     * generation of the last holder whose death was handled. */
-    struct rl_region g;
+    struct rl_region g; /* the region, read-only: trigger word, registry */
+    /* Per registry slot, the pid and generation of the last holder whose
+     * death was handled. */
     uint64_t *reported;
 };
 
@@ -154,6 +153,31 @@ static int wait_for_trigger(struct ringlog_recorder *rec, uint32_t *seen, uint64
     return 1;
 }
 
+/* DIR/NAME-<UTC time of `now`>-<what><n>.rlsnap */
+static void snap_path(const struct ringlog_recorder *rec, const struct timespec *now,
+                      const char *what, uint32_t n, char *path, size_t cap)
+{
+    struct tm tm;
+    gmtime_r(&now->tv_sec, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+    snprintf(path, cap, "%s/%s-%s.%03ldZ-%s%u.rlsnap", rec->dir, rec->base, stamp,
+             now->tv_nsec / 1000000, what, n);
+}
+
+/* After rl_snap_finish: count a written file, apply --keep, tell the
+ * caller (first = last = 0: a death's snapshot). */
+static void snap_done(struct ringlog_recorder *rec, int rc, const char *path, uint32_t first,
+                      uint32_t last)
+{
+    if (rc == 0) {
+        atomic_fetch_add_explicit(&rec->snapshots, 1, memory_order_relaxed);
+        prune(rec->dir, rec->base, rec->o.keep);
+    }
+    if (rec->o.on_snapshot)
+        rec->o.on_snapshot(rec->o.arg, rc == 0 ? path : NULL, first, last, rc);
+}
+
 static void *recorder_main(void *arg)
 {
     struct ringlog_recorder *rec = arg;
@@ -178,11 +202,7 @@ static void *recorder_main(void *arg)
         struct rl_snap_job j;
         int rc = rl_snap_begin(&j, rec->name);
         uint32_t covered = seen;
-        if (ndead && rc != 0) {
-            if (rec->o.on_snapshot)
-                rec->o.on_snapshot(rec->o.arg, NULL, 0, 0, rc);
-            continue;
-        }
+        char path[4096];
         if (ndead) {
             /* No trigger: a producer died (its last entries are in the
              * rings).  One image; the reason names the dead. */
@@ -191,25 +211,15 @@ static void *recorder_main(void *arg)
                              ndead > 1 ? "s" : "");
             for (unsigned i = 0; i < ndead && k > 0 && (size_t)k < sizeof reason - 12; i++)
                 k += snprintf(reason + k, sizeof reason - (size_t)k, " %u", dead[i]);
-            struct tm tm;
-            gmtime_r(&now.tv_sec, &tm);
-            char stamp[32], path[4096];
-            strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
-            snprintf(path, sizeof path, "%s/%s-%s.%03ldZ-died%u.rlsnap", rec->dir, rec->base,
-                     stamp, now.tv_nsec / 1000000, dead[0]);
-            rc = rl_snap_finish(&j, path, reason, 0, NULL);
-            if (rc == 0) {
-                atomic_fetch_add_explicit(&rec->snapshots, 1, memory_order_relaxed);
-                prune(rec->dir, rec->base, rec->o.keep);
-            }
-            if (rec->o.on_snapshot)
-                rec->o.on_snapshot(rec->o.arg, rc == 0 ? path : NULL, 0, 0, rc);
+            snap_path(rec, &now, "died", dead[0], path, sizeof path);
+            if (rc == 0)
+                rc = rl_snap_finish(&j, path, reason, 0, NULL);
+            snap_done(rec, rc, path, 0, 0);
             continue;
         }
         if (rc == 0) {
             uint64_t t0 = mono_ms(), last = t0, post_end = t0 + rec->o.post_ms;
             uint64_t cap = post_end + BURST_MAX_MS;
-            int more = 0;
             for (;;) {
                 uint64_t t = mono_ms(), until = last + BURST_QUIET_MS;
                 if (until < post_end)
@@ -218,37 +228,28 @@ static void *recorder_main(void *arg)
                     until = cap;
                 if (t >= until || atomic_load_explicit(&rec->stop, memory_order_acquire))
                     break;
-                if (wait_for_trigger(rec, &seen, until - t)) {
+                if (wait_for_trigger(rec, &seen, until - t))
                     last = mono_ms();
-                    more = 1;
-                }
             }
-            if (rec->o.post_ms || more || seen != j.covered)
+            /* A second image when there is a window, or triggers counted
+             * since the first (seen moved past what image 1 covers). */
+            if (rec->o.post_ms || seen != j.covered)
                 rc = rl_snap_again(&j);
             covered = j.covered;
         }
-        struct tm tm;
-        gmtime_r(&now.tv_sec, &tm);
-        char stamp[32], path[4096];
-        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
-        snprintf(path, sizeof path, "%s/%s-%s.%03ldZ-t%u.rlsnap", rec->dir, rec->base, stamp,
-                 now.tv_nsec / 1000000, before + 1);
+        snap_path(rec, &now, "t", before + 1, path, sizeof path);
         if (rc == 0)
             rc = rl_snap_finish(&j, path, NULL, before + 1, &rec->named);
         else if (j.buf)
             rl_snap_abort(&j);
-        if (rc == 0) {
-            atomic_fetch_add_explicit(&rec->snapshots, 1, memory_order_relaxed);
-            prune(rec->dir, rec->base, rec->o.keep);
+        if (rc == 0)
             /* A process that died by now (typically the one whose crash
              * handler raised this trigger) has its last entries in this
              * file: its death needs no file of its own. */
             scan_deaths(rec, NULL, 0, 0);
-        } else {
+        else
             covered = seen; /* a failed attempt is reported, not retried for ever */
-        }
-        if (rec->o.on_snapshot)
-            rec->o.on_snapshot(rec->o.arg, rc == 0 ? path : NULL, before + 1, covered, rc);
+        snap_done(rec, rc, path, before + 1, covered);
         /* Triggers counted after the last image are not in this file: the
          * next round takes them (at once, the count already moved). */
         seen = covered;
@@ -268,27 +269,23 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
     if (!rec)
         return rl_fail(RINGLOG_ENOMEM, "out of memory");
     rec->o = *opts;
-    int rc = ringlog_reader_open(name, RINGLOG_READER_PEEK, &rec->r);
+    struct ringlog_options ro = {.flags = RINGLOG_OPEN_EXISTING};
+    int rc = rl_region_open(&rec->g, name, &ro, 0, 0);
     if (rc) {
         free(rec);
         return rc;
     }
-    /* The baseline is taken here, not in the thread: a trigger raised
-     * after start returns must produce a snapshot however late the thread
-     * is scheduled. */
-    struct ringlog_info info;
-    ringlog_reader_info(rec->r, &info);
-    rec->seen0 = info.triggers;
-    struct ringlog_options ro = {.flags = RINGLOG_OPEN_EXISTING};
     rec->reported = calloc(RL_REGISTRY_COUNT, sizeof *rec->reported);
-    if (!rec->reported || rl_region_open(&rec->g, name, &ro, 0, 0) != 0) {
-        free(rec->reported);
-        ringlog_reader_close(rec->r);
+    if (!rec->reported) {
+        rl_region_close(&rec->g);
         free(rec);
-        return rl_fail(RINGLOG_ENOMEM, "cannot map the region's registry");
+        return rl_fail(RINGLOG_ENOMEM, "out of memory");
     }
-    /* Deaths and trigger numbers before the recorder started are not its
-     * business. */
+    /* The baselines are taken here, not in the thread: a trigger raised
+     * after start returns must produce a snapshot however late the thread
+     * is scheduled; deaths and trigger numbers from before are not the
+     * recorder's business. */
+    rec->seen0 = atomic_load_explicit(&rec->g.hdr->triggers, memory_order_acquire);
     scan_deaths(rec, NULL, 0, 0);
     rec->named = atomic_load_explicit(&rec->g.hdr->trigger_seq, memory_order_relaxed);
     const char *slash = strrchr(name, '/');
@@ -298,7 +295,6 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
     rec->o.dir = rec->dir;
     if (!rec->name || !rec->dir || !rec->base ||
         pthread_create(&rec->thread, NULL, recorder_main, rec) != 0) {
-        ringlog_reader_close(rec->r);
         rl_region_close(&rec->g);
         free(rec->reported);
         free(rec->name);
@@ -321,7 +317,6 @@ uint64_t ringlog_recorder_stop(ringlog_recorder *rec)
     rl_plat_futex_wake(&rec->g.hdr->triggers);
     pthread_join(rec->thread, NULL);
     uint64_t n = atomic_load_explicit(&rec->snapshots, memory_order_relaxed);
-    ringlog_reader_close(rec->r);
     rl_region_close(&rec->g);
     free(rec->reported);
     free(rec->name);

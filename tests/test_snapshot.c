@@ -486,6 +486,22 @@ static void recorder_death_case(const char *name, const char *dir, int mode)
     ringlog_unlink(name);
 }
 
+/* Everything a region or snapshot holds, read by a peeking reader. */
+static struct got peek_all(const char *name)
+{
+    struct got g = {.order_ok = 1};
+    ringlog_reader *r;
+    int rc = ringlog_reader_open(name, RINGLOG_READER_PEEK, &r);
+    CHECK_EQ(rc, 0);
+    if (rc != 0)
+        return g;
+    struct ringlog_handler h = {on_entry, on_gap, &g};
+    while (ringlog_read(r, &h, 0) > 0) {
+    }
+    ringlog_reader_close(r);
+    return g;
+}
+
 /* A program with a SIGSEGV handler of its own keeps it: ringlog logs the
  * crash, then hands over (the program's handler exits 42 here). */
 static void own_segv_handler(int sig)
@@ -511,14 +527,9 @@ static void crash_chain_case(const char *name)
     int st;
     waitpid(k, &st, 0);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 42);
-    ringlog_reader *r;
-    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_PEEK, &r), 0);
-    struct got g = {.order_ok = 1};
-    struct ringlog_handler h = {on_entry, on_gap, &g};
-    ringlog_read(r, &h, 0);
+    struct got g = peek_all(name);
     CHECK_EQ(g.crashes, 1);
     CHECK_EQ(g.triggers, 1);
-    ringlog_reader_close(r);
     ringlog_close(log);
     ringlog_unlink(name);
 }
@@ -541,15 +552,10 @@ static void crash_twice_case(const char *name)
     int st;
     waitpid(k, &st, 0);
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
-    ringlog_reader *r;
-    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_PEEK, &r), 0);
-    struct got g = {.order_ok = 1};
-    struct ringlog_handler h = {on_entry, on_gap, &g};
-    ringlog_read(r, &h, 0);
+    struct got g = peek_all(name);
     CHECK_EQ(g.crashes, 1);
     CHECK_EQ(g.triggers, 1);
     CHECK_EQ(g.crash.signo, SIGABRT);
-    ringlog_reader_close(r);
     ringlog_close(log);
     ringlog_unlink(name);
 }

@@ -262,7 +262,8 @@ fi
 # drop-policy ring into its own buffer, which overwrites its oldest lines
 # and says so.  The tail of before that buffer, blocked on the pipe for 2 s,
 # left the ring full: 212 107 of the 300 000 lines lost when measured
-# (2026-12-02, 4 and 8 MiB rings alike); now 0 to about 25 000 (the 10 ms before
+# (2026-12-02, 4 and 8 MiB rings alike: this block run with the tool built
+# at commit 8d37303); now 0 to about 25 000 (the 10 ms before
 # the capture stops waiting, and CPU contention on 2 cores).  The check
 # allows 60 000.  And a backlog is printed whole (the capture thread waits
 # for a printer that moves).

@@ -486,14 +486,12 @@ struct tail_item {
 struct tail_capture {
     ringlog_reader *r;
     ringlog_queue *q;
-    const char *name;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int pending; /* items pushed since the printer last looked */
     int done;    /* capture ended: reason in err */
     int err;
     pthread_cond_t progressed; /* the printer released a batch */
-    uint64_t progress;         /* batches the printer has released (mu) */
     _Atomic uint64_t lines;    /* items the printer has handled */
     /* The capture thread's own: the printer looked stuck at `stuck_lines`. */
     int printer_stuck;
@@ -507,13 +505,37 @@ static uint64_t tail_now_ms(void)
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
+/* The CLOCK_REALTIME deadline `ms` from now, for pthread_cond_timedwait. */
+static struct timespec deadline_in(long ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += ms * 1000000L;
+    t.tv_sec += t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
+    return t;
+}
+
+static void tail_wake(struct tail_capture *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->pending = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static int queue_has_room(ringlog_queue *q)
+{
+    struct ringlog_queue_stats qs;
+    ringlog_queue_stats(q, &qs);
+    return qs.queued + 8 < TAIL_QUEUE_ITEMS;
+}
+
 /* Called before every push: waits while the queue is nearly full and the
  * printer is moving. */
 static void tail_make_room(struct tail_capture *c)
 {
-    struct ringlog_queue_stats qs;
-    ringlog_queue_stats(c->q, &qs);
-    if (qs.queued + 8 < TAIL_QUEUE_ITEMS)
+    if (queue_has_room(c->q))
         return;
     uint64_t lines = atomic_load_explicit(&c->lines, memory_order_relaxed);
     if (c->printer_stuck) {
@@ -521,18 +543,11 @@ static void tail_make_room(struct tail_capture *c)
             return; /* still stuck: let the queue overwrite */
         c->printer_stuck = 0;
     }
+    tail_wake(c);
     pthread_mutex_lock(&c->mu);
-    c->pending = 1;
-    pthread_cond_signal(&c->cv);
-    uint64_t batch = c->progress, moved_at = tail_now_ms();
-    while (c->progress == batch && !c->done && !stop_requested) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 5 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+    uint64_t moved_at = tail_now_ms();
+    while (!queue_has_room(c->q) && !c->done && !stop_requested) {
+        struct timespec until = deadline_in(5);
         pthread_cond_timedwait(&c->progressed, &c->mu, &until);
         uint64_t now = atomic_load_explicit(&c->lines, memory_order_relaxed);
         if (now != lines) {
@@ -544,14 +559,6 @@ static void tail_make_room(struct tail_capture *c)
             break;
         }
     }
-    pthread_mutex_unlock(&c->mu);
-}
-
-static void tail_wake(struct tail_capture *c)
-{
-    pthread_mutex_lock(&c->mu);
-    c->pending = 1;
-    pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -645,7 +652,6 @@ static long tail_print_batch(struct view *v, struct tail_capture *c, uint64_t *s
     }
     ringlog_queue_release(&b);
     pthread_mutex_lock(&c->mu);
-    c->progress++;
     pthread_cond_signal(&c->progressed);
     pthread_mutex_unlock(&c->mu);
     return n;
@@ -662,7 +668,6 @@ int cmd_tail(int argc, char **argv)
 
     struct tail_capture c;
     memset(&c, 0, sizeof c);
-    c.name = name;
     c.r = open_reader_or_die(name, RINGLOG_READER_CONSUME);
     /* A live follower stays 16 KiB behind busy producers so that it does
      * not slow them down; a quiet ring is shown within 10 ms. */
@@ -710,13 +715,7 @@ int cmd_tail(int argc, char **argv)
             continue;
         pthread_mutex_lock(&c.mu);
         if (!c.pending && !c.done) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 200 * 1000 * 1000;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            struct timespec until = deadline_in(200);
             pthread_cond_timedwait(&c.cv, &c.mu, &until);
         }
         int done = c.done;
