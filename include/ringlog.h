@@ -99,6 +99,9 @@ enum ringlog_type {
 
 /* Entry flags. */
 #define RINGLOG_FLAG_TRUNCATED 0x01u /* formatted text or a string argument was cut to fit */
+#define RINGLOG_FLAG_LATE 0x80u      /* set by the reader: delivered after an entry with a
+                                        later timestamp (its writer was held up between
+                                        reading the clock and publishing) */
 
 /* ringlog_open flags. */
 #define RINGLOG_OPEN_EXCL 0x1u     /* fail with RINGLOG_EEXIST if the region exists */
@@ -315,6 +318,23 @@ struct ringlog_entry {
     uint32_t pid;       /* producer process, 0 when unknown */
     size_t length;
     const void *data;
+    uint32_t lane;      /* lane the entry was written to (same as cpu) */
+    uint32_t tid;       /* producer thread id */
+    uint64_t seq;       /* the entry's number in its lane: calls made on the lane before it */
+};
+
+/* Calls that will never arrive, as a reader reports them: `count` calls of
+ * lane `lane` from sequence number `first_seq` on (dropped, overwritten,
+ * too big, cut short by a writer's death), or, with lane RINGLOG_NO_LANE,
+ * calls that found no lane free.  `first_index` is where they would have
+ * been in the reader's index order. */
+#define RINGLOG_NO_LANE 0xffffffffu
+struct ringlog_gap {
+    uint64_t first_index;
+    uint64_t count;
+    uint32_t lane;
+    uint32_t reserved;
+    uint64_t first_seq;
 };
 
 /* The text of an entry, like snprintf (returns the full length, writes at
@@ -348,6 +368,8 @@ struct ringlog_handler {
     int (*gap)(void *arg, uint64_t first_index, uint64_t count);
     void *arg;
 };
+/* Inside a gap callback: the lane and sequence numbers of that gap. */
+RINGLOG_API int ringlog_gap_info(ringlog_reader *r, struct ringlog_gap *out);
 
 /* Reader modes. */
 #define RINGLOG_READER_CONSUME 0x0u /* claim entries: each is delivered once,
@@ -397,6 +419,9 @@ struct ringlog_info {
      * time (0 unknown) and the triggers covered (0, 0: not a trigger's). */
     uint64_t snapshot_trigger_ns;
     uint32_t snapshot_first_trigger, snapshot_last_trigger;
+    /* This reader so far: entries delivered late (RINGLOG_FLAG_LATE), and
+     * corrupt spans skipped (impossible lengths or heads). */
+    uint64_t read_late, read_corrupt;
 };
 RINGLOG_API int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info);
 

@@ -20,47 +20,108 @@ struct rl_region {
     struct rl_map map;
     struct rl_header *hdr;
     struct rl_registry_slot *registry;
-    unsigned char *rings; /* ring 0 */
+    unsigned char *lanes; /* lane 0 */
     unsigned char *dict;  /* call-site dictionary */
     uint32_t dict_size;
     uint64_t stride;
-    uint64_t nslots; /* N */
-    uint64_t mask;   /* N - 1 */
-    uint32_t nrings;
+    uint64_t size;     /* S: entry bytes per lane */
+    uint64_t mask;     /* S - 1 */
+    uint64_t sub;      /* bytes per sub-buffer */
+    uint32_t nsub;
+    uint32_t nlanes;
+    uint32_t pool;     /* lanes [nlanes - pool, nlanes) are lent per call */
     int policy;
     int clock;
     /* The header's immutable part, copied once and validated: the shared
      * bytes may change under us, the copy cannot. */
     struct rl_header_fixed {
-        uint64_t region_size, ring_slots, rings_offset, ring_stride, registry_offset, dict_offset;
+        uint64_t region_size, lane_size, lanes_offset, lane_stride, registry_offset, dict_offset;
         uint32_t dict_size;
         uint64_t clock_hz, clock_base, mono_base_ns, real_base_ns;
-        uint32_t version, nrings, policy, clock, creator_pid;
+        uint32_t version, nlanes, nsub, pool, policy, clock, creator_pid;
     } fixed;
 };
 
-static inline struct rl_ring *rl_ring_at(const struct rl_region *g, uint32_t r)
+static inline struct rl_lane *rl_lane_at(const struct rl_region *g, uint32_t i)
 {
-    return (struct rl_ring *)(g->rings + (uint64_t)r * g->stride);
+    return (struct rl_lane *)(g->lanes + (uint64_t)i * g->stride);
 }
-static inline _Atomic uint64_t *rl_seq(const struct rl_region *g, struct rl_ring *ring)
+/* A lane's entry bytes as 64-bit words: copies in and out use relaxed
+ * atomic word accesses, so a reader racing an evicting writer is a
+ * detected, defined race (copy-and-validate) rather than undefined
+ * behaviour. */
+static inline _Atomic uint64_t *rl_lane_words(const struct rl_region *g, struct rl_lane *l)
 {
-    (void)g; /* same signature as rl_data: the seq array starts at a fixed offset */
-    return (_Atomic uint64_t *)((unsigned char *)ring + RL_RING_HDR_SIZE);
+    (void)g;
+    return (_Atomic uint64_t *)((unsigned char *)l + RL_LANE_HDR_SIZE);
 }
-/* Slot data as 64-bit words: copies in and out use relaxed atomic word
- * accesses, so a reader racing an overwriting producer is a detected,
- * defined race (copy-and-validate) rather than undefined behaviour. */
-static inline _Atomic uint64_t *rl_data(const struct rl_region *g, struct rl_ring *ring)
+/* The word at position `pos` (8-aligned) of a lane. */
+static inline _Atomic uint64_t *rl_lane_word(const struct rl_region *g, struct rl_lane *l,
+                                             uint64_t pos)
 {
-    return (_Atomic uint64_t *)((unsigned char *)ring + RL_RING_HDR_SIZE + 8 * g->nslots);
+    return rl_lane_words(g, l) + ((pos & g->mask) >> 3);
+}
+
+/*
+ * The one walker over a lane's entries, with the one rule for a corrupt
+ * length (used by readers, statistics, snapshots, tests and the fuzz
+ * target).  From an entry boundary `pos` up to `end`:
+ *   - fewer than 32 bytes left in the sub-buffer, or a pad: skip to the
+ *     sub-buffer's end (RL_WALK_SKIP);
+ *   - a length whose entry would cross the sub-buffer's end: skip to the
+ *     sub-buffer's end (RL_WALK_CORRUPT);
+ *   - an entry that would end beyond `end`: stop (RL_WALK_END);
+ *   - else RL_WALK_ENTRY with its position and payload length.
+ * Every step moves at least 8 bytes, so a walk ends within S / 8 steps.
+ */
+enum { RL_WALK_END = 0, RL_WALK_ENTRY = 1, RL_WALK_SKIP = 2, RL_WALK_CORRUPT = 3 };
+struct rl_walk {
+    const struct rl_region *g;
+    struct rl_lane *l;
+    uint64_t pos, end;
+};
+static inline void rl_walk_init(struct rl_walk *w, const struct rl_region *g, struct rl_lane *l,
+                                uint64_t pos, uint64_t end)
+{
+    w->g = g;
+    w->l = l;
+    w->pos = pos & ~(uint64_t)(RL_ALIGN - 1);
+    w->end = end;
+}
+static inline int rl_walk_next(struct rl_walk *w, uint64_t *pos, uint64_t *len)
+{
+    const struct rl_region *g = w->g;
+    if (w->pos >= w->end)
+        return RL_WALK_END;
+    uint64_t p = w->pos, rest = g->sub - (p & (g->sub - 1));
+    if (rest < RL_EHDR) {
+        w->pos = p + rest;
+        return RL_WALK_SKIP;
+    }
+    uint32_t n = (uint32_t)atomic_load_explicit(rl_lane_word(g, w->l, p + 16),
+                                                memory_order_relaxed);
+    if (n & RL_LEN_PAD) {
+        w->pos = p + rest;
+        return RL_WALK_SKIP;
+    }
+    uint64_t k = rl_entry_bytes(n);
+    if (k > rest) {
+        w->pos = p + rest;
+        return RL_WALK_CORRUPT;
+    }
+    if (p + k > w->end)
+        return RL_WALK_END;
+    w->pos = p + k;
+    *pos = p;
+    *len = n;
+    return RL_WALK_ENTRY;
 }
 
 struct ringlog {
     struct rl_region g;
     uint32_t owner;     /* registry index, 1..4095 */
     uint32_t fork_gen;  /* rl_fork_gen when `owner` was claimed */
-    uint32_t tag;       /* unique in this process: keys call sites' cached ids */
+    uint32_t tag;       /* unique in this process: keys thread lanes and call sites' ids */
     char *name;
 };
 
@@ -68,6 +129,8 @@ struct ringlog {
  * is checked: the consumer's default abandon_ms, and the period at which
  * overwriting producers blocked by it check (produce.c). */
 #define RL_ABANDON_MS 50u
+/* Longest a trigger holds writers from evicting while a recorder copies. */
+#define RL_FREEZE_MS 250u
 
 /* The region's run-time minimum level (ringlog_set_level): one relaxed
  * load; a change reaches other producers "soon", which is all a filter
@@ -91,14 +154,55 @@ void rl_registry_release(struct rl_region *g, uint32_t owner);
 /* Marks owner DEAD when its process is gone; returns 1 if dead. */
 int rl_registry_check_dead(struct rl_region *g, uint32_t owner);
 uint64_t rl_ticks(int clock);
+/* Ticks in `ms` milliseconds of the region's clock. */
+uint64_t rl_ms_ticks(const struct rl_region *g, uint64_t ms);
 uint64_t rl_ticks_to_real_ns(const struct rl_region *g, uint64_t ticks);
-void rl_ring_stats(const struct rl_region *g, uint32_t r, struct ringlog_stats *s);
+void rl_lane_stats(const struct rl_region *g, uint32_t i, struct ringlog_stats *s);
 int rl_stats(const struct rl_region *g, struct ringlog_stats *total,
              struct ringlog_stats *per_ring, unsigned max);
 
 /* produce.c */
 int rl_put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, unsigned flags,
            const void *data, size_t len);
+/* The calling thread's lanes, cached: one per nesting depth (a signal
+ * handler that interrupts a log call writes to the next depth's lane) and
+ * per region.  Initial-exec TLS: one load from the thread pointer. */
+#define RL_NEST 3
+#define RL_TLS_REGIONS 4
+struct rl_tls_slot {
+    uint32_t tag;   /* the handle's tag; 0: empty */
+    uint32_t index; /* lane number */
+    struct rl_lane *lane;
+    uint64_t own;   /* the owner word we stored */
+};
+struct rl_tls {
+    unsigned depth; /* log calls of this thread in progress */
+    uint32_t tid;
+    struct rl_tls_slot slot[RL_NEST][RL_TLS_REGIONS];
+};
+extern __thread struct rl_tls rl_tls __attribute__((tls_model("initial-exec")));
+void rl_tls_fork_child(void);
+/* lane.c: lanes of the calling thread (claim at first use, release at
+ * thread exit or ringlog_close, reclaim from dead processes). */
+struct rl_lane_ref {
+    struct rl_lane *lane;
+    uint32_t index;
+    uint32_t tid;
+    uint64_t own;
+};
+int rl_handles_add(ringlog *log);
+void rl_handles_remove(ringlog *log);
+/* The lane the caller writes to at nesting depth `depth` (0: not inside
+ * another log call of this thread).  Returns 0, or -1 when no lane is free
+ * (the call is lost and counted in the header's `nolane`).  *lent set: a
+ * pool lane lent for this one call, give it back with rl_lane_return. */
+int rl_lane_get(ringlog *log, unsigned depth, struct rl_lane_ref *out, int *lent);
+void rl_lane_return(ringlog *log, const struct rl_lane_ref *ref);
+/* ringlog_close: release every lane claimed through this handle. */
+void rl_lanes_release_all(ringlog *log);
+/* Takes a lane whose holder is gone: records an unfinished call. */
+int rl_lane_reclaim(struct rl_region *g, uint32_t i, uint64_t seen, uint64_t mine);
+uint32_t rl_current_owner(ringlog *log);
 
 /* dict.c */
 struct rl_site_desc {

@@ -17,17 +17,21 @@
 #include <stdint.h>
 
 #define RINGLOG_MAGIC 0x31474F4C474E4952ull /* "RINGLOG1" little-endian */
-#define RINGLOG_LAYOUT_VERSION 3u
+/* 4: single-writer lanes (docs/FORMAT.md).  Layout 3 had shared per-CPU
+ * rings reserved by compare-and-swap and a global index; neither reader
+ * reads the other's layout. */
+#define RINGLOG_LAYOUT_VERSION 4u
 
 #define RL_CACHELINE 64u
 #define RL_HEADER_SIZE 4096u
-#define RL_SLOT_SIZE 32u   /* bytes per slot; an entry covers 1..N whole slots */
-#define RL_SLOT_SHIFT 5u
-#define RL_REGISTRY_COUNT 4096u /* producer-process slots; owner ids 1..4095 */
-#define RL_RING_HDR_SIZE 256u
-#define RL_MIN_SLOTS 128u          /* 4 KiB of entry space */
-#define RL_MAX_SLOTS (1u << 25)    /* 1 GiB of entry space */
-#define RL_MAX_RINGS 65536u
+#define RL_REGISTRY_COUNT 4096u /* producer handles; owner ids 1..4095 */
+#define RL_LANE_HDR_SIZE 256u
+#define RL_MIN_LANE (4u * 1024)          /* bytes of entry space */
+#define RL_MAX_LANE (1u << 30)
+#define RL_MAX_LANES 65536u
+#define RL_MAX_SUB 16u                   /* sub-buffers per lane */
+#define RL_MIN_SUB_BYTES (8u * 1024)     /* a sub-buffer holds the largest common entry */
+#define RL_ALIGN 8u                      /* entries start on 8-byte boundaries */
 
 enum rl_clock { RL_CLOCK_TSC = 1, RL_CLOCK_MONOTONIC = 2 };
 
@@ -42,11 +46,11 @@ struct rl_header {
     uint32_t version;        /*   8: RINGLOG_LAYOUT_VERSION */
     uint32_t header_size;    /*  12: RL_HEADER_SIZE */
     uint64_t region_size;    /*  16: total bytes of the region */
-    uint32_t nrings;         /*  24 */
-    uint32_t slot_size;      /*  28: RL_SLOT_SIZE */
-    uint64_t ring_slots;     /*  32: N, slots per ring, power of two */
-    uint64_t rings_offset;   /*  40: offset of ring 0 */
-    uint64_t ring_stride;    /*  48: bytes from one ring to the next */
+    uint32_t nlanes;         /*  24: lanes, pool lanes included */
+    uint32_t nsub;           /*  28: sub-buffers per lane, a power of two */
+    uint64_t lane_size;      /*  32: S, entry bytes per lane, power of two */
+    uint64_t lanes_offset;   /*  40: offset of lane 0 */
+    uint64_t lane_stride;    /*  48: RL_LANE_HDR_SIZE + lane_size */
     uint64_t registry_offset;/*  56 */
     uint32_t registry_count; /*  64: RL_REGISTRY_COUNT */
     uint32_t policy;         /*  68: enum ringlog_policy */
@@ -59,20 +63,31 @@ struct rl_header {
     uint64_t dict_offset;    /* 112: offset of the call-site dictionary */
     uint32_t dict_size;      /* 120: its bytes, a power of two */
     uint32_t checksum;       /* 124: rl_checksum(bytes 8..123) */
-    char pad0[128];          /* 128 */
-    /* 256: the global index; every log call takes one. */
-    alignas(RL_CACHELINE) _Atomic uint64_t next_index;
+    uint32_t pool;           /* 128: the last `pool` lanes are lent per call, never kept */
+    uint32_t reserved0;      /* 132 */
+    char pad0[120];          /* 136 */
+    /* 256: log calls that found no lane free (lost, not in any lane). */
+    alignas(RL_CACHELINE) _Atomic uint64_t nolane;
     char pad1[RL_CACHELINE - 8];
-    /* 320: the consuming reader's claim: pid and start time of its process. */
-    alignas(RL_CACHELINE) _Atomic uint64_t consumer; /* pid << 32 | 1, or 0 */
-    char pad2[RL_CACHELINE - 8];
+    /* 320: the consuming reader's claim: pid << 32 | 1, or 0. */
+    alignas(RL_CACHELINE) _Atomic uint64_t consumer;
+    uint64_t consumer_start; /* 328: its process start time (pid reuse) */
+    char pad2[RL_CACHELINE - 16];
     /* 384: triggers raised so far; also the futex word recorders sleep on. */
     alignas(RL_CACHELINE) _Atomic uint32_t triggers;
     /* 388: numbers handed to triggers (fetch_add), so that two racing
      * triggers never log the same number; `triggers` moves only after the
-     * trigger's entry is in the rings. */
+     * trigger's entry is in its lane. */
     _Atomic uint32_t trigger_seq;
-    char pad3[RL_CACHELINE - 8];
+    /* 392: while the region's clock is below this, writers keep the history
+     * a trigger is to be copied from: they evict nothing (DESIGN.md,
+     * "Snapshots").  Set by a trigger when a recorder is attached, cleared
+     * by the recorder once it has copied; it expires by itself. */
+    _Atomic uint64_t freeze_until;
+    /* 400: pid of the recorder that clears freezes (the last started; 0:
+     * none).  A trigger freezes only while that process lives. */
+    _Atomic uint32_t recorder_pid;
+    char pad3[RL_CACHELINE - 20];
     /* 448: run-time minimum level; read by every log call, rarely written. */
     alignas(RL_CACHELINE) _Atomic uint32_t min_level;
     char pad4[RL_CACHELINE - 4];
@@ -104,93 +119,108 @@ static inline uint64_t rl_reg_next_gen(uint64_t w)
 }
 
 /*
- * Ring header, 256 bytes: head and tail on lines of their own (producers of
- * one CPU hammer head; the reader and overwriting producers move tail),
- * producer counters on a third, reader counters on the fourth.
- * Positions are free-running slot counts; slot = position & (N - 1).
+ * Lane owner word: who may write the lane.  Changed only by compare-and-
+ * swap (claim, release, reclaim), never on the log path.
+ *   bits 63..32 tid   bits 31..20 generation   bits 19..8 registry id
+ *   bits 7..0 state
+ * The generation moves at every claim, so a reclaimer that judged one
+ * holder dead cannot take the lane from the next (no ABA).
  */
-struct rl_ring {
-    alignas(RL_CACHELINE) _Atomic uint64_t head; /*   0: next position to reserve */
-    /* 8: a recent value of tail (never above it), kept on the producers' own
-     * line so that a reservation does not read the line the consumer
-     * writes; the real tail is read only when the hint says "full". */
-    _Atomic uint64_t tail_hint;
-    char pad0[RL_CACHELINE - 16];
-    alignas(RL_CACHELINE) _Atomic uint64_t tail; /*  64: oldest position not yet released */
-    char pad1[RL_CACHELINE - 8];
-    alignas(RL_CACHELINE) _Atomic uint64_t written; /* 128 */
-    _Atomic uint64_t dropped;     /* 136: full ring (drop policy or blocked overwrite) */
-    _Atomic uint64_t too_big;     /* 144 */
-    _Atomic uint64_t overwritten; /* 152 */
-    _Atomic uint64_t aborted;     /* 160: producer found its reservation stolen */
-    _Atomic uint64_t abandoned;   /* 168: reservations reclaimed from others */
-    /* 176, 184: overwriting producers blocked by a RESERVED entry at the
-     * tail: its position + 1 (0: none) and when (ticks of the region's
-     * clock) someone last checked whether its owner is alive. */
-    _Atomic uint64_t stuck_pos;
-    _Atomic uint64_t stuck_ticks;
-    char pad2[RL_CACHELINE - 64];
-    alignas(RL_CACHELINE) _Atomic uint64_t read; /* 192: entries claimed by the consumer */
-    char pad3[RL_CACHELINE - 8];
-    /* 256: _Atomic uint64_t seq[N]; then uint64_t data[N * 4] (32 bytes a slot) */
+enum rl_lane_state { RL_LANE_FREE = 0, RL_LANE_THREAD = 1, RL_LANE_LENT = 2 };
+#define RL_OWN_STATE_BITS 8u
+#define RL_OWN_REG_BITS 12u
+#define RL_OWN_GEN_BITS 12u
+#define RL_OWN_REG_SHIFT RL_OWN_STATE_BITS
+#define RL_OWN_GEN_SHIFT (RL_OWN_REG_SHIFT + RL_OWN_REG_BITS)
+#define RL_OWN_TID_SHIFT (RL_OWN_GEN_SHIFT + RL_OWN_GEN_BITS)
+static inline unsigned rl_own_state(uint64_t w) { return (unsigned)(w & 0xffu); }
+static inline uint32_t rl_own_reg(uint64_t w)
+{
+    return (uint32_t)(w >> RL_OWN_REG_SHIFT) & ((1u << RL_OWN_REG_BITS) - 1);
+}
+static inline uint32_t rl_own_tid(uint64_t w) { return (uint32_t)(w >> RL_OWN_TID_SHIFT); }
+/* The word for a new holder after `old`: next generation. */
+static inline uint64_t rl_own_make(uint64_t old, uint32_t tid, uint32_t reg, unsigned state)
+{
+    uint64_t gen = ((old >> RL_OWN_GEN_SHIFT) + 1) & ((1u << RL_OWN_GEN_BITS) - 1);
+    return (uint64_t)tid << RL_OWN_TID_SHIFT | gen << RL_OWN_GEN_SHIFT |
+           (uint64_t)(reg & ((1u << RL_OWN_REG_BITS) - 1)) << RL_OWN_REG_SHIFT | state;
+}
+static inline uint64_t rl_own_free(uint64_t old)
+{
+    return (old & ~(uint64_t)0xffu) | RL_LANE_FREE;
+}
+
+/*
+ * Lane header, 256 bytes, then `lane_size` bytes of entries.  Four lines:
+ * the writer's (written only by the lane's one writer, read by readers),
+ * the owner word, the consumer's, and the writer's sub-buffer bookkeeping.
+ * Positions are free-running byte counts; offset = position & (S - 1).
+ */
+struct rl_lane {
+    /* 0: writer's line */
+    _Atomic uint64_t head;        /*   0: bytes published; release store */
+    _Atomic uint64_t seq;         /*   8: log calls made on the lane = next seq; release,
+                                     after head */
+    _Atomic uint64_t lost;        /*  16: calls refused (full, too big, frozen) */
+    _Atomic uint64_t too_big;     /*  24: (also in lost) */
+    _Atomic uint64_t overwritten; /*  32: unread entries evicted (overwrite policy) */
+    _Atomic uint64_t frozen;      /*  40: refused while a snapshot held the lane (in lost) */
+    _Atomic uint64_t limit;       /*  48: drop policy: the writer's view of tail + S */
+    /* 56: the clock value of the call in progress, 0 when none: a reader
+     * holds back entries newer than it until it is published (bounded). */
+    _Atomic uint64_t inflight;
+    /* 64: owner's line */
+    alignas(RL_CACHELINE) _Atomic uint64_t owner;
+    _Atomic uint64_t claims;      /*  72: times the lane was claimed */
+    _Atomic uint64_t abandoned;   /*  80: calls cut short by a holder's death (found at
+                                     reclaim; counted in seq, never in an entry) */
+    char pad1[RL_CACHELINE - 24];
+    /* 128: consumer's line.  `tail`: oldest position still valid.  Moved by
+     * the consuming reader (claim) and, under the overwrite policy, by the
+     * writer evicting a sub-buffer; both by compare-and-swap. */
+    alignas(RL_CACHELINE) _Atomic uint64_t tail;
+    _Atomic uint64_t read;        /* 136: entries claimed by the consumer */
+    char pad2[RL_CACHELINE - 16];
+    /* 192: reserved, zero */
+    alignas(RL_CACHELINE) uint64_t reserved[8];
 };
 
 /*
- * Slot stamp (seq[slot]): who holds the slot for which position.
- *   bits 63..14  position & RL_POS_MASK (50 bits)
- *   bits 13..2   owner: registry index of the producer process, 0 = none
- *   bits  1..0   state
- * A stamp whose position is not the one a reader expects is "stale": left
- * from an earlier lap or never written (all zero).
+ * Entry header, 32 bytes; the payload follows, then zero padding to the
+ * next multiple of RL_ALIGN.  An entry never crosses a sub-buffer boundary:
+ * a writer that cannot fit the next entry in its sub-buffer writes a pad
+ * (length has RL_LEN_PAD set) to its end, or nothing when fewer than 32
+ * bytes remain (readers skip such a tail).
  */
-enum rl_stamp_state {
-    RL_ST_NONE = 0,      /* never written */
-    RL_ST_RESERVED = 1,  /* producer writing; owner 0 means ABANDONED */
-    RL_ST_COMMITTED = 2, /* entry complete */
-    RL_ST_PAD = 3,       /* filler up to the end of the ring */
-};
-#define RL_POS_BITS 50u
-#define RL_POS_MASK ((UINT64_C(1) << RL_POS_BITS) - 1)
-#define RL_OWNER_BITS 12u
-
-static inline uint64_t rl_stamp(uint64_t pos, uint32_t owner, unsigned state)
-{
-    return (pos & RL_POS_MASK) << 14 | (uint64_t)(owner & 0xfffu) << 2 | state;
-}
-static inline uint64_t rl_stamp_pos(uint64_t s) { return s >> 14; }
-static inline uint32_t rl_stamp_owner(uint64_t s) { return (uint32_t)(s >> 2) & 0xfffu; }
-static inline unsigned rl_stamp_state(uint64_t s) { return (unsigned)(s & 3u); }
-static inline int rl_stamp_is_for(uint64_t s, uint64_t pos)
-{
-    return rl_stamp_state(s) != RL_ST_NONE && rl_stamp_pos(s) == (pos & RL_POS_MASK);
-}
-
-/* True when the stamp is from a position before `pos` (an earlier lap) or
- * was never written: the slot is "unmarked" as seen from `pos`.  A stamp
- * from a later position means the caller's view of the ring is stale. */
-static inline int rl_stamp_older(uint64_t s, uint64_t pos)
-{
-    uint64_t d = ((pos & RL_POS_MASK) - rl_stamp_pos(s)) & RL_POS_MASK;
-    return rl_stamp_state(s) == RL_ST_NONE || (d != 0 && d < (RL_POS_MASK >> 1));
-}
-
-/* Entry header, the first slot of every entry.  Payload follows at +32. */
 struct rl_entry_hdr {
-    uint64_t index;     /*  0: global index */
-    uint64_t timestamp; /*  8: ticks of the region's clock */
-    uint32_t length;    /* 16: payload bytes */
+    uint64_t timestamp; /*  0: ticks of the region's clock */
+    uint64_t seqown;    /*  8: bits 47..0 the lane seq, 63..48 registry id of the writer */
+    uint32_t length;    /* 16: payload bytes; RL_LEN_PAD: a pad to the sub-buffer's end */
     uint32_t remarks;   /* 20 */
-    uint16_t cpu;       /* 24: low 16 bits of the ring number */
-    uint16_t type;      /* 26 */
-    uint8_t level;      /* 28 */
-    uint8_t flags;      /* 29 */
-    uint16_t owner;     /* 30: registry index of the producer */
+    uint16_t type;      /* 24 */
+    uint8_t level;      /* 26 */
+    uint8_t flags;      /* 27 */
+    uint32_t tid;       /* 28: writer's thread id */
 };
-
-/* Slots an entry with `len` payload bytes covers. */
-static inline uint64_t rl_entry_slots(uint64_t len)
+#define RL_EHDR 32u
+#define RL_LEN_PAD 0x80000000u
+#define RL_SEQ_BITS 48u
+#define RL_SEQ_MASK ((UINT64_C(1) << RL_SEQ_BITS) - 1)
+static inline uint64_t rl_seqown(uint64_t seq, uint32_t reg)
 {
-    return 1 + ((len + RL_SLOT_SIZE - 1) >> RL_SLOT_SHIFT);
+    return (seq & RL_SEQ_MASK) | (uint64_t)(reg & 0xffffu) << RL_SEQ_BITS;
+}
+/* The full sequence number of a stored low part, given one near it. */
+static inline uint64_t rl_seq_extend(uint64_t low, uint64_t near)
+{
+    int64_t d = (int64_t)((low - near) << (64 - RL_SEQ_BITS)) >> (64 - RL_SEQ_BITS);
+    return near + (uint64_t)d;
+}
+/* Bytes an entry with `len` payload bytes covers. */
+static inline uint64_t rl_entry_bytes(uint64_t len)
+{
+    return RL_EHDR + ((len + RL_ALIGN - 1) & ~(uint64_t)(RL_ALIGN - 1));
 }
 
 /*
@@ -277,32 +307,39 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 _Static_assert(sizeof(struct rl_header) == RL_HEADER_SIZE, "header is one page");
 _Static_assert(offsetof(struct rl_header, version) == 8, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, region_size) == 16, "FORMAT.md");
-_Static_assert(offsetof(struct rl_header, ring_slots) == 32, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, nlanes) == 24, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, lane_size) == 32, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, registry_offset) == 56, "FORMAT.md");
-_Static_assert(offsetof(struct rl_header, trigger_seq) == 388, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, clock_hz) == 80, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, real_base_ns) == 104, "FORMAT.md");
-_Static_assert(offsetof(struct rl_header, checksum) == 124, "FORMAT.md");
-_Static_assert(offsetof(struct rl_header, next_index) == 256, "FORMAT.md");
-_Static_assert(offsetof(struct rl_header, consumer) == 320, "FORMAT.md");
-_Static_assert(offsetof(struct rl_header, triggers) == 384, "FORMAT.md");
-_Static_assert(offsetof(struct rl_header, min_level) == 448, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, dict_offset) == 112, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, checksum) == 124, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, pool) == 128, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, nolane) == 256, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, consumer) == 320, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, consumer_start) == 328, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, triggers) == 384, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, trigger_seq) == 388, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, freeze_until) == 392, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, recorder_pid) == 400, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, min_level) == 448, "FORMAT.md");
 _Static_assert(sizeof(struct rl_registry_slot) == 16, "FORMAT.md");
-_Static_assert(sizeof(struct rl_ring) == RL_RING_HDR_SIZE, "FORMAT.md");
-_Static_assert(offsetof(struct rl_ring, tail_hint) == 8, "FORMAT.md");
-_Static_assert(offsetof(struct rl_ring, tail) == 64, "FORMAT.md");
-_Static_assert(offsetof(struct rl_ring, written) == 128, "FORMAT.md");
-_Static_assert(offsetof(struct rl_ring, abandoned) == 168, "FORMAT.md");
-_Static_assert(offsetof(struct rl_ring, stuck_pos) == 176, "FORMAT.md");
-_Static_assert(offsetof(struct rl_ring, stuck_ticks) == 184, "FORMAT.md");
-_Static_assert(offsetof(struct rl_ring, read) == 192, "FORMAT.md");
-_Static_assert(sizeof(struct rl_entry_hdr) == RL_SLOT_SIZE, "entry header is one slot");
+_Static_assert(sizeof(struct rl_lane) == RL_LANE_HDR_SIZE, "FORMAT.md");
+_Static_assert(offsetof(struct rl_lane, seq) == 8, "FORMAT.md");
+_Static_assert(offsetof(struct rl_lane, inflight) == 56, "FORMAT.md");
+_Static_assert(offsetof(struct rl_lane, abandoned) == 80, "FORMAT.md");
+_Static_assert(offsetof(struct rl_lane, owner) == 64, "FORMAT.md");
+_Static_assert(offsetof(struct rl_lane, tail) == 128, "FORMAT.md");
+_Static_assert(offsetof(struct rl_lane, read) == 136, "FORMAT.md");
+_Static_assert(offsetof(struct rl_lane, reserved) == 192, "FORMAT.md");
+_Static_assert(sizeof(struct rl_entry_hdr) == RL_EHDR, "FORMAT.md");
+_Static_assert(offsetof(struct rl_entry_hdr, seqown) == 8, "FORMAT.md");
 _Static_assert(offsetof(struct rl_entry_hdr, length) == 16, "FORMAT.md");
-_Static_assert(offsetof(struct rl_entry_hdr, cpu) == 24, "FORMAT.md");
-_Static_assert(offsetof(struct rl_entry_hdr, owner) == 30, "FORMAT.md");
+_Static_assert(offsetof(struct rl_entry_hdr, type) == 24, "FORMAT.md");
+_Static_assert(offsetof(struct rl_entry_hdr, tid) == 28, "FORMAT.md");
 _Static_assert(sizeof(_Atomic uint64_t) == 8 && ATOMIC_LLONG_LOCK_FREE == 2,
                "64-bit atomics must be lock-free to live in shared memory");
-_Static_assert(RL_REGISTRY_COUNT <= (1u << RL_OWNER_BITS), "owner id fits the stamp");
+_Static_assert(RL_REGISTRY_COUNT <= (1u << RL_OWN_REG_BITS), "registry id fits the owner word");
+_Static_assert(RL_MAX_LANE / RL_MAX_SUB >= RL_MIN_SUB_BYTES, "sub-buffer geometry");
 
 #endif /* RINGLOG_LAYOUT_H */

@@ -54,6 +54,8 @@ int rl_plat_list_shm(void (*fn)(void *arg, const char *name, uint64_t size), voi
  * ring blocked by a dead writer, a trigger): they are async-signal-safe and
  * leave errno as they found it. */
 uint32_t rl_plat_pid(void);
+/* The calling thread's id (a system call: callers cache it). */
+uint32_t rl_plat_tid(void);
 uint64_t rl_plat_proc_start(uint32_t pid); /* 0 when the process does not exist */
 /* 1 alive, 0 dead (or zombie, or pid reused: start time differs). */
 int rl_plat_proc_alive(uint32_t pid, uint64_t start);

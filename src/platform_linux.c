@@ -306,6 +306,7 @@ int rl_plat_list_shm(void (*fn)(void *arg, const char *name, uint64_t size), voi
 }
 
 uint32_t rl_plat_pid(void) { return (uint32_t)getpid(); }
+uint32_t rl_plat_tid(void) { return (uint32_t)gettid(); }
 
 /* The liveness check below also runs in log calls (an overwriting producer
  * blocked by a stuck writer, produce.c), possibly in a signal handler: only

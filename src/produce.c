@@ -1,242 +1,150 @@
 /*
- * The producer: reserve, write, commit.  docs/DESIGN.md gives the protocol
- * and the invariants (INV-n) cited below.  Everything here runs in signal
- * handlers too: no locks, no system calls, no allocation, and never a wait
- * on another producer (the one we would wait for may be the code we
- * interrupted).
+ * The producer: write an entry into the calling thread's lane and publish
+ * it with one release store.  docs/DESIGN.md, "Writing", gives the
+ * protocol and the invariants (INV-n) cited below.
+ *
+ * A lane has one writer (INV-L1), so the common path is plain: read the
+ * clock, store the header and payload words, store the new head (release)
+ * and the new sequence number (release).  No compare-and-swap, no shared
+ * counter, no line another writer writes.  The rare paths (a new
+ * sub-buffer, a full lane) are in make_room.  Everything here runs in
+ * signal handlers too: no lock, no allocation, no system call, never a
+ * wait on another writer.
  */
 #include "fmt.h"
 #include "internal.h"
 
 #include <string.h>
 
-enum { RES_OK = 0, RES_FULL = 1, RES_STOLEN = 2 };
-
-static uint32_t current_owner(ringlog *log)
+uint32_t rl_current_owner(ringlog *log)
 {
     uint32_t gen = atomic_load_explicit(&rl_fork_gen, memory_order_relaxed);
     if (RL_LIKELY(gen == log->fork_gen))
         return log->owner;
-    /* First log call in a forked child: the inherited owner id names the
-     * parent, whose death would let others steal our reservations.  Claim
+    /* First lane claim in a forked child: the inherited registry id names
+     * the parent, whose death would let others reclaim our lanes.  Claim
      * our own (a few system calls, once per fork). */
     uint32_t owner;
     if (rl_registry_claim(&log->g, &owner) != 0)
-        return 0; /* registry full: refuse this call, try again next time */
+        return 0;
     log->owner = owner;
     log->fork_gen = gen;
     return owner;
 }
 
-/*
- * Mark slot `pos` with `stamp`.  `expect` is what the slot held just before
- * the head moved over `pos`; any other value means a reclaimer stamped it
- * ABANDONED since (INV-4: a reservation that is not marked may be stolen,
- * and a stolen one is never written), or that the ring lapped us while we
- * were preempted and the slot now belongs to a later position.  Stamps carry
- * their position, so the old value can never come back (no ABA).
- */
-static int mark(_Atomic uint64_t *slot, uint64_t expect, uint64_t stamp)
+static inline uint64_t ld(_Atomic uint64_t *p)
 {
-    /* Release: a reclaimer that reads our stamp (acquire) and then our
-     * owner's registry word sees that word as it was when we claimed it, not
-     * a DEAD left by an earlier holder of the same owner id. */
-    return atomic_compare_exchange_strong_explicit(slot, &expect, stamp, memory_order_release,
-                                                   memory_order_relaxed)
-               ? RES_OK
-               : RES_STOLEN;
+    return atomic_load_explicit(p, memory_order_relaxed);
 }
-
-/* Units released per tail CAS when overwriting: one CAS and one counter
- * update then pay for many entries, and the entry headers we walk are the
- * lines we are about to write anyway. */
-#define RECLAIM_BATCH 64u
-
-/*
- * The entry at tail position t is RESERVED by `owner`, who is not marked
- * dead, and blocks an overwriting producer.  Without a consumer nobody else
- * would ever check the owner, so the blocked producers do: once the entry
- * has blocked the ring for RL_ABANDON_MS, one of them (one per period and
- * ring: the stuck_ticks CAS) runs the liveness check, which makes system
- * calls (kill, /proc reads; all async-signal-safe).  This is the only place
- * a log call makes a system call, and only while its ring is blocked, which
- * means the call is being dropped anyway.  Returns 1 if the owner is now
- * marked dead.
- */
-static int stuck_owner_dead(struct rl_region *g, struct rl_ring *ring, uint64_t t, uint32_t owner)
+/* A single-writer counter: a load and a store, no read-modify-write. */
+static inline void bump(_Atomic uint64_t *p)
 {
-    uint64_t now = rl_ticks(g->clock);
-    uint64_t hz = g->fixed.clock_hz ? g->fixed.clock_hz : 1000000000u;
-    int64_t period = (int64_t)(hz / 1000u * RL_ABANDON_MS);
-    uint64_t pos = atomic_load_explicit(&ring->stuck_pos, memory_order_relaxed);
-    uint64_t since = atomic_load_explicit(&ring->stuck_ticks, memory_order_relaxed);
-    if (pos != t + 1) {
-        /* The first to be blocked by this entry starts its clock.  A racer
-         * that reads the new position with an old time checks at once:
-         * one check too many, harmless (the check errs towards alive). */
-        if (atomic_compare_exchange_strong_explicit(&ring->stuck_pos, &pos, t + 1,
-                                                    memory_order_relaxed, memory_order_relaxed))
-            atomic_store_explicit(&ring->stuck_ticks, now, memory_order_relaxed);
-        return 0;
-    }
-    /* Signed: clocks of two CPUs may differ by a hair. */
-    if ((int64_t)(now - since) < period)
-        return 0;
-    if (!atomic_compare_exchange_strong_explicit(&ring->stuck_ticks, &since, now,
-                                                 memory_order_relaxed, memory_order_relaxed))
-        return 0;
-    return rl_registry_check_dead(g, owner);
+    atomic_store_explicit(p, ld(p) + 1, memory_order_relaxed);
 }
 
 /*
- * The oldest unit is being written (RESERVED) or was never marked.  Take it
- * if that is safe (INV-4, INV-5) and release that one slot.  Returns 0 when
- * the caller should look at the ring again, -1 when a live producer is
- * writing it and the new entry must be dropped instead.
+ * Overwrite policy, entering the sub-buffer that starts at position p:
+ * its previous content, [p - S, p - S + sub), must leave the lane first.
+ * Entries in it the consumer has not claimed are counted as overwritten;
+ * the tail moves over them by compare-and-swap (the consumer moves it
+ * too), once per sub-buffer, not per call.  Refused (-1) while a snapshot
+ * freezes the region.
  */
-static int reclaim_stuck(struct rl_region *g, struct rl_ring *ring, uint64_t t, uint64_t s)
+static int evict(struct rl_region *g, struct rl_lane *l, uint64_t p, uint64_t now)
 {
-    _Atomic uint64_t *slot = &rl_seq(g, ring)[t & g->mask];
-    if (!rl_stamp_is_for(s, t)) {
-        /* A stamp newer than t: the ring moved on since we read the tail
-         * (stealing now would destroy a live entry of a later lap). */
-        if (!rl_stamp_older(s, t))
-            return 0;
-        /* Reserved but never marked: its producer is dead or has not run
-         * for a whole lap of the ring.  Stamp it abandoned; if it ever
-         * resumes, its mark fails and it counts the entry as lost. */
-    } else {
-        /* INV-5: only over a writer proven dead.  The check's acquire
-         * load (or its DEAD CAS) orders it before our steal. */
-        uint32_t owner = rl_stamp_owner(s);
-        struct rl_registry_slot *reg = &g->registry[owner];
-        if (rl_reg_state(atomic_load_explicit(&reg->word, memory_order_acquire)) != RL_REG_DEAD &&
-            !stuck_owner_dead(g, ring, t, owner))
-            return -1;
-    }
-    if (!atomic_compare_exchange_strong_explicit(slot, &s, rl_stamp(t, 0, RL_ST_RESERVED),
-                                                 memory_order_relaxed, memory_order_relaxed))
-        return 0;
-    atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
-    atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + 1, memory_order_acq_rel,
-                                            memory_order_relaxed);
-    return 0;
-}
-
-/*
- * Overwrite policy: release the oldest units of the ring (entries, pads,
- * abandoned slots) from tail position t, at least `want` slots' worth when
- * they are there, in one CAS.  While the tail stays at t nothing in
- * [t, pos) can change under us: committed entries, pads and abandoned slots
- * only change after the tail passed them, and we stop before anything still
- * being written.
- */
-static int reclaim_oldest(struct rl_region *g, struct rl_ring *ring, uint64_t t, uint64_t head,
-                          uint64_t want)
-{
-    _Atomic uint64_t *seq = rl_seq(g, ring);
-    uint64_t pos = t, entries = 0;
-    unsigned units = 0;
-    while (pos < head && units < RECLAIM_BATCH && pos - t < want) {
-        uint64_t s = atomic_load_explicit(&seq[pos & g->mask], memory_order_acquire);
-        uint64_t room = g->nslots - (pos & g->mask);
-        uint64_t k = 1;
-        unsigned st = rl_stamp_state(s);
-        if (!rl_stamp_is_for(s, pos) || (st == RL_ST_RESERVED && rl_stamp_owner(s) != 0)) {
-            if (units)
-                break; /* release what we have; the next call looks at this one */
-            return reclaim_stuck(g, ring, t, s);
-        }
-        if (st == RL_ST_COMMITTED) {
-            uint64_t w2 = atomic_load_explicit(&rl_data(g, ring)[(pos & g->mask) * 4 + 2],
-                                               memory_order_relaxed);
-            k = rl_entry_slots((uint32_t)w2);
-            if (k > room) { /* corrupt length: release one slot alone, never more */
-                if (units)
-                    break;
-                k = 1;
-            }
-            entries++;
-        } else if (st == RL_ST_PAD) {
-            k = room;
-        }
-        pos += k;
-        units++;
-    }
-    /* Acquire/release: readers that claimed before us finish copying before
-     * we (or the writer we hand the space to) store into it. */
-    if (units && atomic_compare_exchange_strong_explicit(&ring->tail, &t, pos, memory_order_acq_rel,
-                                                         memory_order_relaxed) &&
-        entries)
-        atomic_fetch_add_explicit(&ring->overwritten, entries, memory_order_relaxed);
-    return 0;
-}
-
-/*
- * Reserve `k` contiguous slots (1 <= k <= N).  On success *pos is the first
- * and its slot is marked RESERVED by `owner`.  An entry never crosses the
- * end of the ring: when it would, the rest of the ring is first reserved as
- * a pad of its own.
- */
-static int reserve(struct rl_region *g, struct rl_ring *ring, uint64_t k, uint32_t owner,
-                   uint64_t *pos)
-{
-    _Atomic uint64_t *seq = rl_seq(g, ring);
-    uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
-    /* Every pass either moves the ring on or loses a race to someone who
-     * did; the bound only matters when the region's words are corrupt
-     * (a tail above the head, a huge head - tail): then we drop, not spin. */
-    for (uint64_t pass = 0; pass < 4 * g->nslots + 1024; pass++) {
-        uint64_t off = head & g->mask;
-        int pad = off + k > g->nslots;
-        uint64_t need = pad ? g->nslots - off : k;
-        /* The hint first (the producers' own line); the real tail only
-         * when the hint says there is no room.  Acquire, on either: the
-         * hint was stored (release) by a producer right after its acquire
-         * load of the real tail, which pairs with the release of whoever
-         * moved the tail; so what they read of the space we are about to
-         * reuse was read before, through either path (happens-before is
-         * transitive). */
-        uint64_t tail = atomic_load_explicit(&ring->tail_hint, memory_order_acquire);
-        /* A hint above our head: our head is stale, or the hint word is
-         * corrupt.  Either way the real tail decides, and rewriting the
-         * hint from it repairs a corrupt one (otherwise every call would
-         * spin to the pass limit and drop). */
-        if (RL_UNLIKELY(tail > head) || head + need - tail > g->nslots) {
-            tail = atomic_load_explicit(&ring->tail, memory_order_acquire);
-            if (RL_UNLIKELY(tail > head)) {
-                head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+    if (p < g->size)
+        return 0; /* first lap: nothing there */
+    uint64_t floor = p - g->size + g->sub;
+    uint64_t t = atomic_load_explicit(&l->tail, memory_order_acquire);
+    if (t >= floor)
+        return 0; /* consumed already */
+    /* A snapshot is copying: keep the history (DESIGN.md, "Snapshots").
+     * Signed: clocks of two CPUs may differ by a hair. */
+    uint64_t until = atomic_load_explicit(&g->hdr->freeze_until, memory_order_relaxed);
+    if (RL_UNLIKELY(until && (int64_t)(until - now) > 0))
+        return -1;
+    /* Bounded: every failed CAS means the consumer moved the tail forward,
+     * and it never passes our head.  The bound only matters for corrupt
+     * words. */
+    for (unsigned pass = 0; pass < 1024 && t < floor; pass++) {
+        uint64_t n = 0, q = t < floor - g->sub ? floor - g->sub : t;
+        /* Count entries in [q, floor): our own earlier writes.  Every
+         * length is checked (the region is shared, so it may be corrupt):
+         * a bad one ends the count at the sub-buffer's end. */
+        for (unsigned steps = 0; q < floor && steps < g->sub / RL_EHDR; steps++) {
+            uint64_t in = q & (g->sub - 1), rest = g->sub - in;
+            if (rest < RL_EHDR) {
+                q += rest;
                 continue;
             }
-            /* Racing stores may set it back a little: that only costs
-             * another look at the real tail. */
-            atomic_store_explicit(&ring->tail_hint, tail, memory_order_release);
+            uint32_t len = (uint32_t)ld(rl_lane_word(g, l, q + 16));
+            if (len & RL_LEN_PAD) {
+                q += rest;
+                continue;
+            }
+            uint64_t k = rl_entry_bytes(len);
+            if (k > rest) {
+                q += rest;
+                continue;
+            }
+            n++;
+            q += k;
         }
-        if (head + need - tail > g->nslots) {
-            if (g->policy == RINGLOG_DROP ||
-                reclaim_oldest(g, ring, tail, head, need + (g->nslots >> 6)) < 0)
-                return RES_FULL;
-            head = atomic_load_explicit(&ring->head, memory_order_relaxed);
-            continue;
+        if (atomic_compare_exchange_strong_explicit(&l->tail, &t, floor, memory_order_acq_rel,
+                                                    memory_order_acquire)) {
+            atomic_store_explicit(&l->overwritten, ld(&l->overwritten) + n, memory_order_relaxed);
+            /* A peeking reader that sees any byte we store from now on must
+             * also see the tail move (its acquire fence before it re-reads
+             * the tail pairs with this one). */
+            atomic_thread_fence(memory_order_release);
+            return 0;
         }
-        /* The slot's stamp as it is while nobody owns `head`: after the tail
-         * passed the previous occupant (acquire above), nothing but the owner
-         * of `head` or a reclaimer of `head` changes it. */
-        uint64_t expect = atomic_load_explicit(&seq[off], memory_order_relaxed);
-        if (!atomic_compare_exchange_weak_explicit(&ring->head, &head, head + need,
-                                                   memory_order_relaxed, memory_order_relaxed))
-            continue;
-        if (pad) {
-            /* A stolen pad is still a pad: nothing to undo. */
-            mark(&seq[off], expect, rl_stamp(head, owner, RL_ST_PAD));
-            head += need;
-            continue;
-        }
-        RL_ASSERT(off + k <= g->nslots); /* INV-2 */
-        *pos = head;
-        return mark(&seq[off], expect, rl_stamp(head, owner, RL_ST_RESERVED));
     }
-    return RES_FULL;
+    return 0;
+}
+
+/*
+ * The next `need` bytes do not fit where the head is, or start a new
+ * sub-buffer: pad to the sub-buffer's end when needed, make room (evict
+ * under overwrite, check the consumer's tail under drop).  On success *h is
+ * where the entry goes; the pad, if any, is published with the entry.
+ */
+static int make_room(struct rl_region *g, struct rl_lane *l, uint64_t *h, uint64_t need,
+                     uint64_t now)
+{
+    uint64_t p = *h, in = p & (g->sub - 1);
+    uint64_t pad = in && in + need > g->sub ? g->sub - in : 0;
+    uint64_t at = p + pad; /* where the entry will start */
+    if (g->policy == RINGLOG_DROP) {
+        uint64_t limit = ld(&l->limit);
+        if (at + need > limit) {
+            /* Acquire: the consumer copied out what it claimed before it
+             * moved the tail (its release); we reuse that space only now. */
+            limit = atomic_load_explicit(&l->tail, memory_order_acquire) + g->size;
+            atomic_store_explicit(&l->limit, limit, memory_order_relaxed);
+            if (at + need > limit)
+                return -1;
+        }
+    } else if ((at & (g->sub - 1)) == 0 && evict(g, l, at, now) != 0) {
+        if (pad) {
+            /* The pad alone: it fills our own sub-buffer, always allowed. */
+            if (pad >= RL_EHDR)
+                atomic_store_explicit(rl_lane_word(g, l, p + 16), RL_LEN_PAD | pad,
+                                      memory_order_relaxed);
+            *h = at;
+            atomic_store_explicit(&l->head, at, memory_order_release);
+        }
+        return -2;
+    }
+    if (pad >= RL_EHDR) {
+        _Atomic uint64_t *w = rl_lane_word(g, l, p);
+        atomic_store_explicit(&w[0], now, memory_order_relaxed);
+        atomic_store_explicit(&w[1], 0, memory_order_relaxed);
+        atomic_store_explicit(&w[2], RL_LEN_PAD | pad, memory_order_relaxed);
+        atomic_store_explicit(&w[3], 0, memory_order_relaxed);
+    }
+    *h = at;
+    return 0;
 }
 
 static void copy_in(_Atomic uint64_t *dst, const void *src, size_t len)
@@ -255,68 +163,85 @@ static void copy_in(_Atomic uint64_t *dst, const void *src, size_t len)
     }
 }
 
-/* A log call that stores nothing still takes an index, so that the reader
- * reports the loss as a gap in the order instead of losing it silently. */
-static int refuse(struct rl_region *g, struct rl_ring *ring, _Atomic uint64_t *counter, int rc)
+/* A call that stores nothing still spends its sequence number, so that
+ * readers report it as a gap: nothing is lost silently. */
+static int refuse(struct rl_lane *l, uint64_t s, _Atomic uint64_t *why, int rc)
 {
-    atomic_fetch_add_explicit(&g->hdr->next_index, 1, memory_order_release);
-    atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&ring->written, 1, memory_order_relaxed);
+    bump(&l->lost);
+    if (why)
+        bump(why);
+    atomic_store_explicit(&l->seq, s + 1, memory_order_release);
     return rc;
 }
 
-int rl_put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, unsigned flags,
-               const void *data, size_t len)
+static int lane_put(struct rl_region *g, struct rl_lane *l, uint32_t reg, uint32_t tid,
+                    unsigned level, unsigned type, uint32_t remarks, unsigned flags,
+                    const void *data, size_t len)
 {
-    struct rl_region *g = &log->g;
-    uint32_t owner = current_owner(log);
-    unsigned cpu = rl_plat_cpu();
-    uint32_t r = cpu < g->nrings ? cpu : cpu % g->nrings;
-    struct rl_ring *ring = rl_ring_at(g, r);
-    if (RL_UNLIKELY(owner == 0))
-        return refuse(g, ring, &ring->aborted, RINGLOG_DROPPED);
-
-    if (RL_UNLIKELY(len > (g->nslots - 1) * RL_SLOT_SIZE))
-        return refuse(g, ring, &ring->too_big, RINGLOG_TOO_BIG);
-    uint64_t k = rl_entry_slots(len), pos = 0;
-    int rc = reserve(g, ring, k, owner, &pos);
-    if (RL_UNLIKELY(rc != RES_OK))
-        return refuse(g, ring, rc == RES_FULL ? &ring->dropped : &ring->aborted,
-                      RINGLOG_DROPPED);
-
-    /* Release: the reservation (head, mark) is visible to any reader that
-     * sees this index or a later one (INV-3). */
-    uint64_t index = atomic_fetch_add_explicit(&g->hdr->next_index, 1, memory_order_release);
-    uint64_t ts = rl_ticks(g->clock);
-    /* A peeking reader that sees any byte we store below must also see the
-     * tail move that let us reuse the space (fence pairs with its acquire
-     * fence before it re-reads the tail). */
-    atomic_thread_fence(memory_order_release);
-    _Atomic uint64_t *e = &rl_data(g, ring)[(pos & g->mask) * 4];
-    atomic_store_explicit(&e[0], index, memory_order_relaxed);
-    atomic_store_explicit(&e[1], ts, memory_order_relaxed);
-    atomic_store_explicit(&e[2], (uint64_t)len | (uint64_t)remarks << 32, memory_order_relaxed);
-    atomic_store_explicit(&e[3],
-                          (uint64_t)(r & 0xffffu) | (uint64_t)(type & 0xffffu) << 16 |
-                              (uint64_t)(level & 0xffu) << 32 | (uint64_t)(flags & 0xffu) << 40 |
-                              (uint64_t)owner << 48,
+    uint64_t s = ld(&l->seq), h = ld(&l->head);
+    if (RL_UNLIKELY(len > g->sub - RL_EHDR))
+        return refuse(l, s, &l->too_big, RINGLOG_TOO_BIG);
+    uint64_t need = rl_entry_bytes(len);
+    uint64_t now = rl_ticks(g->clock);
+    /* Readers hold back entries newer than this until we publish (INV-W3);
+     * rl_put clears it. */
+    atomic_store_explicit(&l->inflight, now, memory_order_relaxed);
+    uint64_t in = h & (g->sub - 1);
+    if (RL_UNLIKELY(in == 0 || in + need > g->sub ||
+                    (g->policy == RINGLOG_DROP && h + need > ld(&l->limit)))) {
+        int rc = make_room(g, l, &h, need, now);
+        if (rc)
+            return refuse(l, s, rc == -2 ? &l->frozen : NULL, RINGLOG_DROPPED);
+    }
+    RL_ASSERT((h & (g->sub - 1)) + need <= g->sub); /* INV-W2 */
+    _Atomic uint64_t *w = rl_lane_word(g, l, h);
+    atomic_store_explicit(&w[0], now, memory_order_relaxed);
+    atomic_store_explicit(&w[1], rl_seqown(s, reg), memory_order_relaxed);
+    atomic_store_explicit(&w[2], (uint64_t)len | (uint64_t)remarks << 32, memory_order_relaxed);
+    atomic_store_explicit(&w[3],
+                          (uint64_t)(type & 0xffffu) | (uint64_t)(level & 0xffu) << 16 |
+                              (uint64_t)(flags & 0xffu) << 24 | (uint64_t)tid << 32,
                           memory_order_relaxed);
     if (len)
-        copy_in(e + 4, data, len);
-    /* Commit: release publishes the entry to readers' acquire loads of the
-     * stamp (INV-1).  A CAS, not a store: if we were wrongly judged dead and
-     * our reservation stolen (INV-5 rests on the liveness check), the entry
-     * is lost and counted, never resurrected over someone else's slot. */
-    uint64_t reserved = rl_stamp(pos, owner, RL_ST_RESERVED);
-    if (RL_UNLIKELY(!atomic_compare_exchange_strong_explicit(
-            &rl_seq(g, ring)[pos & g->mask], &reserved, rl_stamp(pos, owner, RL_ST_COMMITTED),
-            memory_order_release, memory_order_relaxed))) {
-        atomic_fetch_add_explicit(&ring->aborted, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&ring->written, 1, memory_order_relaxed);
-        return RINGLOG_DROPPED;
-    }
-    atomic_fetch_add_explicit(&ring->written, 1, memory_order_relaxed);
+        copy_in(w + 4, data, len);
+    /* Publish (INV-W1): a reader that loads this head (acquire) sees every
+     * word above.  Then the call's sequence number, after the head: a
+     * reader that sees seq = s + 1 sees the entry too. */
+    atomic_store_explicit(&l->head, h + need, memory_order_release);
+    atomic_store_explicit(&l->seq, s + 1, memory_order_release);
     return 0;
+}
+
+int rl_put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, unsigned flags,
+           const void *data, size_t len)
+{
+    struct rl_region *g = &log->g;
+    unsigned d = rl_tls.depth;
+    /* Depth first: a signal handler that interrupts us from here on logs
+     * at the next depth, into another lane (INV-L2). */
+    rl_tls.depth = d + 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    struct rl_lane_ref ref;
+    int lent = 0, rc;
+    const struct rl_tls_slot *ts = &rl_tls.slot[d < RL_NEST ? d : 0][0];
+    if (RL_LIKELY(d < RL_NEST && ts->tag == log->tag)) {
+        ref.lane = ts->lane;
+        ref.tid = rl_tls.tid;
+    } else if (rl_lane_get(log, d, &ref, &lent) != 0) {
+        /* No lane: lost, counted where every reader sees it. */
+        atomic_fetch_add_explicit(&g->hdr->nolane, 1, memory_order_relaxed);
+        rc = RINGLOG_DROPPED;
+        goto out;
+    }
+    rc = lane_put(g, ref.lane, log->owner, ref.tid, level, type, remarks, flags, data, len);
+    /* After head and seq (program order of release stores). */
+    atomic_store_explicit(&ref.lane->inflight, 0, memory_order_release);
+    if (lent)
+        rl_lane_return(log, &ref);
+out:
+    atomic_signal_fence(memory_order_seq_cst);
+    rl_tls.depth = d;
+    return rc;
 }
 
 int ringlog_write(ringlog *log, unsigned level, unsigned type, uint32_t remarks, const void *data,
@@ -371,6 +296,20 @@ int ringlog_trigger(ringlog *log, const char *reason)
         atomic_compare_exchange_strong_explicit(seq, &s, done, memory_order_relaxed,
                                                 memory_order_relaxed);
     uint32_t number = atomic_fetch_add_explicit(seq, 1, memory_order_relaxed) + 1;
+    /* With a recorder attached, hold the history until it has copied it:
+     * writers stop evicting (DESIGN.md, "Snapshots").  Raised, never
+     * lowered, by racing triggers; it expires by itself should the
+     * recorder die. */
+    struct rl_header *hd = log->g.hdr;
+    uint32_t rpid = atomic_load_explicit(&hd->recorder_pid, memory_order_relaxed);
+    if (rpid && rl_plat_proc_alive(rpid, 0)) {
+        uint64_t until = rl_ticks(log->g.clock) + rl_ms_ticks(&log->g, RL_FREEZE_MS);
+        uint64_t cur = atomic_load_explicit(&hd->freeze_until, memory_order_relaxed);
+        while ((int64_t)(until - cur) > 0 &&
+               !atomic_compare_exchange_weak_explicit(&hd->freeze_until, &cur, until,
+                                                      memory_order_relaxed, memory_order_relaxed))
+            ;
+    }
     /* The entry first, so a recorder woken below finds it in the rings. */
     int rc = rl_put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
     atomic_fetch_add_explicit(word, 1, memory_order_release);

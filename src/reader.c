@@ -1,44 +1,51 @@
 /*
- * The reader: claims (or, peeking, copies) entries from every ring, puts
- * them back into global index order, and decides which missing indices
- * will never come.  Every byte of the region is untrusted here: lengths are
- * bounded by the ring, loops by the ring size, and nothing read from the
- * region is ever used as a pointer.
+ * The reader: copies (claiming, or peeking) what every lane published,
+ * merges the lanes into one order by timestamp, and reports every call
+ * that will never arrive as a gap with its exact count.  Every byte of the
+ * region is untrusted here: positions are bounded by the lane, lengths by
+ * the walker (rl_walk_next), loops by the lane size, and nothing read from
+ * the region is ever used as a pointer.
  *
- * Gap resolution (DESIGN.md, "Which indices will never come"): a snapshot
- * takes the global index G, then every ring's head.  A producer reserves
- * space before it takes its index, so every index below G lives at a
- * position below that ring's snapshot head.  Once every ring's tail has
- * passed its snapshot head, each index below G has been claimed by us or
- * reclaimed by a producer: whatever we do not hold is lost.
+ * docs/DESIGN.md, "Reading", gives the protocol: two passes over the lane
+ * heads per round (what is below the first pass's head is safe to deliver:
+ * its causes are staged too), the merge that stops at the first unsafe
+ * entry, and the hold that keeps a consuming reader a little behind the
+ * clock so that writers between clock read and publish are not overtaken.
  */
 #include "fmt.h"
 #include "internal.h"
 
 #include <errno.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#define HEAP_MAX_ENTRIES (4u << 20) /* stop claiming beyond this many pending */
-#define CLAIM_BATCH 512u             /* per ring per pass: keeps the heap small and hot */
 #define IDLE_SLEEP_MIN_NS 50000u     /* 50 us */
 #define IDLE_SLEEP_MAX_NS 10000000u  /* 10 ms */
 #define ZERO_TIMEOUT_BUDGET_NS 100000000u /* timeout 0: at most 100 ms of claiming */
+#define DEFAULT_HOLD_NS 100000u      /* 100 us */
+#define INFLIGHT_MAX_NS 10000000u    /* a call in progress longer holds no one back */
+#define STAGE_MAX_LANES 4u           /* stop copying a lane with this many lanes' worth staged */
 
-struct pend {
-    uint64_t index;
-    uint32_t ring;
-    unsigned char *copy; /* 32-byte header + payload */
+/* A staged record: where it was, its full sequence number, then the entry
+ * header and payload as copied (padded to 8). */
+struct staged {
+    uint64_t pos;
+    uint64_t seq;
+    struct rl_entry_hdr h;
 };
 
-struct ring_state {
-    uint64_t stuck_pos;   /* position we found in flight, + 1 (0 = none) */
-    uint64_t stuck_since; /* mono ns when first found */
-    uint64_t stuck_head;  /* the ring's head when first found */
-    uint64_t seen_head;   /* read-behind: the head last seen, and since when */
-    uint64_t seen_since;
+struct lane_rs {
+    uint64_t pos;      /* next position to copy */
+    uint64_t next_seq; /* next sequence number to deliver */
+    uint64_t pub_seq;  /* seq published, read in pass 1 */
+    uint64_t safe;     /* h1: positions below are safe to deliver */
+    uint64_t copied_to; /* h2 of the last copy */
+    uint64_t inflight; /* the lane's call in progress, read in pass 1 */
+    int known;         /* next_seq is meaningful */
+    unsigned char *buf; /* staged records in [rd, len) */
+    size_t rd, len, cap;
 };
 
 struct ringlog_reader {
@@ -46,19 +53,18 @@ struct ringlog_reader {
     unsigned flags;
     uint32_t pid;
     int have_claim;
-    uint64_t lag_slots; /* read-behind distance (ringlog_reader_set_lag), 0 = off */
-    uint64_t flush_ns;
-    uint64_t abandon_ns;
-    struct ring_state *rs;
-    struct pend *heap;
-    size_t nheap, capheap;
-    uint64_t next;  /* next index to deliver */
-    uint64_t open_g; /* next_index when we attached */
-    int started;    /* next is meaningful */
-    int snap_valid;
-    uint64_t snap_g;
-    uint64_t *snap_head;
-    uint64_t late;  /* entries older than what we already resolved */
+    uint64_t hold_ticks, inflight_max;
+    uint32_t nlanes;
+    struct lane_rs *ls;
+    uint32_t *heap;
+    size_t nheap;
+    uint64_t ordinal;    /* next delivery index */
+    uint64_t last_ts;    /* timestamp of the last entry delivered */
+    uint64_t late, corrupt;
+    uint64_t nolane_seen;
+    int nolane_known;
+    int dirty;           /* a round staged or delivered something */
+    struct ringlog_gap cur_gap; /* the gap being delivered */
     /* Snapshot files: the file's bytes, and its post-trigger image. */
     unsigned char *snapfile;
     struct rl_region g2;
@@ -72,95 +78,12 @@ struct ringlog_reader {
     size_t nsites, capsites;
 };
 
-/* -------------------------------------------------------------- the heap */
-
-static int heap_push(struct ringlog_reader *r, struct pend p)
+static uint64_t ld(_Atomic uint64_t *p)
 {
-    if (r->nheap == r->capheap) {
-        size_t cap = r->capheap ? r->capheap * 2 : 1024;
-        struct pend *h = realloc(r->heap, cap * sizeof *h);
-        if (!h)
-            return RINGLOG_ENOMEM;
-        r->heap = h;
-        r->capheap = cap;
-    }
-    size_t i = r->nheap++;
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (r->heap[up].index <= p.index)
-            break;
-        r->heap[i] = r->heap[up];
-        i = up;
-    }
-    r->heap[i] = p;
-    return 0;
+    return atomic_load_explicit(p, memory_order_relaxed);
 }
 
-static struct pend heap_pop(struct ringlog_reader *r)
-{
-    struct pend top = r->heap[0];
-    struct pend last = r->heap[--r->nheap];
-    size_t i = 0, n = r->nheap;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && r->heap[c + 1].index < r->heap[c].index)
-            c++;
-        if (last.index <= r->heap[c].index)
-            break;
-        r->heap[i] = r->heap[c];
-        i = c;
-    }
-    if (n)
-        r->heap[i] = last;
-    return top;
-}
-
-/* ------------------------------------------------------------ copy out */
-
-static void copy_out(unsigned char *dst, const _Atomic uint64_t *src, size_t len)
-{
-    size_t i = 0;
-    for (; len >= 8; len -= 8, dst += 8, i++) {
-        uint64_t w = atomic_load_explicit(&src[i], memory_order_relaxed);
-        memcpy(dst, &w, 8);
-    }
-    if (len) {
-        uint64_t w = atomic_load_explicit(&src[i], memory_order_relaxed);
-        memcpy(dst, &w, len);
-    }
-}
-
-/* Copies the entry at position t (whose stamp said COMMITTED) into a new
- * buffer.  Returns NULL with *k = 1 when the stored length is impossible. */
-static unsigned char *copy_entry(struct rl_region *g, struct rl_ring *ring, uint64_t t,
-                                 uint64_t *k, int *oom)
-{
-    _Atomic uint64_t *e = &rl_data(g, ring)[(t & g->mask) * 4];
-    uint64_t room = g->nslots - (t & g->mask);
-    uint32_t len = (uint32_t)atomic_load_explicit(&e[2], memory_order_relaxed);
-    *k = rl_entry_slots(len);
-    *oom = 0;
-    if (*k > room) {
-        *k = 1;
-        return NULL;
-    }
-    unsigned char *c = malloc(RL_SLOT_SIZE + (size_t)len);
-    if (!c) {
-        *oom = 1;
-        return NULL;
-    }
-    copy_out(c, e, RL_SLOT_SIZE + (size_t)len);
-    /* The copy may have raced a reuse of the space; the caller validates
-     * against the tail before trusting it.  The length it trusts is the one
-     * bounded above, not the (possibly newer) one in the copy. */
-    struct rl_entry_hdr *h = (struct rl_entry_hdr *)c;
-    h->length = len;
-    return c;
-}
-
-static uint32_t entry_pid(const struct ringlog_reader *r, uint16_t owner)
+static uint32_t entry_pid(const struct ringlog_reader *r, uint32_t owner)
 {
     if (owner == 0 || owner >= RL_REGISTRY_COUNT)
         return 0;
@@ -189,13 +112,16 @@ static int claim_consumer(struct ringlog_reader *r)
         uint64_t cur = atomic_load_explicit(c, memory_order_acquire);
         if (cur != 0) {
             uint32_t holder = (uint32_t)(cur >> 32);
-            if (rl_plat_proc_alive(holder, 0))
+            /* The holder's start time guards against a reused pid. */
+            if (rl_plat_proc_alive(holder, r->g.hdr->consumer_start))
                 return rl_fail(RINGLOG_EBUSY, "process %u is already consuming this region",
                                holder);
         }
         if (atomic_compare_exchange_strong_explicit(c, &cur, mine, memory_order_acq_rel,
-                                                    memory_order_acquire))
+                                                    memory_order_acquire)) {
+            r->g.hdr->consumer_start = rl_plat_proc_start(r->pid);
             return 0;
+        }
     }
     return rl_fail(RINGLOG_EBUSY, "could not take the consumer claim");
 }
@@ -253,6 +179,24 @@ static int open_snapshot(struct ringlog_reader *r, const char *name)
     return 0;
 }
 
+static int init_lanes(struct ringlog_reader *r)
+{
+    r->nlanes = r->g.nlanes;
+    r->ls = calloc(r->nlanes, sizeof *r->ls);
+    r->heap = calloc(r->nlanes, sizeof *r->heap);
+    r->hold_ticks = rl_ms_ticks(&r->g, 1000) / (1000000000u / DEFAULT_HOLD_NS);
+    r->inflight_max = rl_ms_ticks(&r->g, 1000) / (1000000000u / INFLIGHT_MAX_NS);
+    if (!r->ls || !r->heap)
+        return rl_fail(RINGLOG_ENOMEM, "out of memory");
+    /* A consumer starts at each lane's tail; what was lost before it came
+     * is in the statistics, not its gaps. */
+    for (uint32_t i = 0; i < r->nlanes; i++) {
+        struct rl_lane *l = rl_lane_at(&r->g, i);
+        r->ls[i].pos = atomic_load_explicit(&l->tail, memory_order_acquire);
+    }
+    return 0;
+}
+
 int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
 {
     if (!out)
@@ -265,7 +209,6 @@ int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
         return rl_fail(RINGLOG_ENOMEM, "out of memory");
     r->flags = flags;
     r->pid = rl_plat_pid();
-    r->abandon_ns = (uint64_t)RL_ABANDON_MS * 1000 * 1000;
     struct ringlog_options o = {.flags = RINGLOG_OPEN_EXISTING};
     int rc = open_snapshot(r, name);
     if (rc == 0) {
@@ -280,21 +223,22 @@ int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
             return rc;
         }
     }
-    int peek = (flags & RINGLOG_READER_PEEK) != 0;
-    r->rs = calloc(r->g.nrings, sizeof *r->rs);
-    r->snap_head = calloc(r->g.nrings, sizeof *r->snap_head);
-    if (!r->rs || !r->snap_head) {
+    if ((rc = init_lanes(r)) != 0) {
         ringlog_reader_close(r);
-        return rl_fail(RINGLOG_ENOMEM, "out of memory");
+        return rc;
     }
-    r->open_g = atomic_load_explicit(&r->g.hdr->next_index, memory_order_acquire);
-    if (!peek) {
+    if (!(flags & RINGLOG_READER_PEEK)) {
         rc = claim_consumer(r);
         if (rc) {
             ringlog_reader_close(r);
             return rc;
         }
         r->have_claim = 1;
+        /* The consumer's tail positions, after the claim. */
+        for (uint32_t i = 0; i < r->nlanes; i++)
+            r->ls[i].pos = atomic_load_explicit(&rl_lane_at(&r->g, i)->tail, memory_order_acquire);
+        r->nolane_seen = ld(&r->g.hdr->nolane);
+        r->nolane_known = 1;
     }
     *out = r;
     return 0;
@@ -308,22 +252,17 @@ int rl_reader_open_memory(void *base, size_t size, unsigned flags, ringlog_reade
     struct ringlog_reader *r = calloc(1, sizeof *r);
     if (!r)
         return rl_fail(RINGLOG_ENOMEM, "out of memory");
-    r->flags = flags;
+    r->flags = flags | RINGLOG_READER_PEEK;
     r->pid = rl_plat_pid();
     int rc = rl_region_validate(&r->g, base, size);
+    if (rc == 0)
+        rc = init_lanes(r);
     if (rc) {
+        free(r->ls);
+        free(r->heap);
         free(r);
         return rc;
     }
-    r->rs = calloc(r->g.nrings, sizeof *r->rs);
-    r->snap_head = calloc(r->g.nrings, sizeof *r->snap_head);
-    if (!r->rs || !r->snap_head) {
-        free(r->rs);
-        free(r->snap_head);
-        free(r);
-        return rl_fail(RINGLOG_ENOMEM, "out of memory");
-    }
-    r->open_g = atomic_load_explicit(&r->g.hdr->next_index, memory_order_acquire);
     *out = r;
     return 0;
 }
@@ -337,11 +276,10 @@ void ringlog_reader_close(ringlog_reader *r)
         atomic_compare_exchange_strong_explicit(&r->g.hdr->consumer, &mine, 0,
                                                 memory_order_release, memory_order_relaxed);
     }
-    while (r->nheap)
-        free(heap_pop(r).copy);
+    for (uint32_t i = 0; r->ls && i < r->nlanes; i++)
+        free(r->ls[i].buf);
+    free(r->ls);
     free(r->heap);
-    free(r->rs);
-    free(r->snap_head);
     rl_region_close(&r->g);
     free(r->snapfile);
     for (size_t i = 0; i < r->capsites; i++)
@@ -352,456 +290,382 @@ void ringlog_reader_close(ringlog_reader *r)
 
 void ringlog_reader_set_abandon_ms(ringlog_reader *r, unsigned ms)
 {
-    if (r)
-        r->abandon_ns = (uint64_t)ms * 1000 * 1000;
+    /* Layout 4 has no shared reservations for a reader to take back: a
+     * dead writer's lane is reclaimed by the next writer that needs one. */
+    (void)r;
+    (void)ms;
 }
 
 void ringlog_reader_set_lag(ringlog_reader *r, size_t lag_bytes, unsigned flush_ms)
 {
-    if (!r)
-        return;
-    uint64_t slots = lag_bytes / RL_SLOT_SIZE;
-    if (slots > r->g.nslots / 4)
-        slots = r->g.nslots / 4;
-    r->lag_slots = slots;
-    r->flush_ns = (uint64_t)flush_ms * 1000 * 1000;
+    (void)lag_bytes;
+    if (r)
+        r->hold_ticks = rl_ms_ticks(&r->g, flush_ms);
 }
 
-/*
- * Read-behind: while a ring's producers are active, claim only up to
- * lag_slots before its head.  A consumer that reads right behind the
- * producer (and the hardware prefetcher, which fetches the lines after the
- * ones it reads) takes lines the producer is about to write, and every
- * such write then waits for the line to come back.  Returns the position
- * up to which entries may be claimed now.
- */
-static uint64_t claim_limit(struct ringlog_reader *r, uint32_t ri, uint64_t t, uint64_t h)
+/* ------------------------------------------------------------- staging */
+
+static struct staged *stage_at(struct lane_rs *s, size_t off)
 {
-    if (!r->lag_slots)
-        return h;
-    struct ring_state *st = &r->rs[ri];
-    uint64_t now = rl_plat_mono_ns();
-    if (h != st->seen_head) {
-        st->seen_head = h;
-        st->seen_since = now;
-    }
-    if (now - st->seen_since >= r->flush_ns)
-        return h; /* quiet for flush_ms: take everything */
-    return h - t > r->lag_slots ? h - r->lag_slots : t;
+    return (struct staged *)(void *)(s->buf + off);
+}
+static size_t staged_size(const struct staged *st)
+{
+    return sizeof *st + ((st->h.length + 7u) & ~(size_t)7u);
 }
 
-/* ------------------------------------------------------------- claiming */
-
-/* Decides whether an in-flight slot at t has waited long enough to be
- * taken from its producer (INV-4, INV-5). */
-static int may_steal(struct ringlog_reader *r, uint32_t ring, uint64_t t, uint64_t s, int marked,
-                     uint64_t head)
+static int stage_reserve(struct lane_rs *s, size_t more)
 {
-    struct ring_state *st = &r->rs[ring];
-    uint64_t now = rl_plat_mono_ns();
-    if (st->stuck_pos != t + 1) {
-        /* Slots of a reservation we already waited for (below the head we
-         * saw then) have been reserved at least that long: do not make each
-         * slot of a dead writer's span wait the whole period again. */
-        int same_span = st->stuck_pos != 0 && t + 1 > st->stuck_pos && t < st->stuck_head && !marked;
-        st->stuck_pos = t + 1;
-        if (!same_span) {
-            st->stuck_since = now;
-            st->stuck_head = head;
-            return 0;
-        }
+    if (s->rd && (s->rd > s->len / 2 || s->len + more > s->cap)) {
+        memmove(s->buf, s->buf + s->rd, s->len - s->rd);
+        s->len -= s->rd;
+        s->rd = 0;
     }
-    if (now - st->stuck_since < r->abandon_ns)
+    if (s->len + more <= s->cap)
         return 0;
-    if (!marked)
-        return 1; /* an unmarked reservation may always be stolen */
-    if (rl_registry_check_dead(&r->g, rl_stamp_owner(s)))
-        return 1;
-    st->stuck_since = now; /* alive: check again after another period */
+    size_t cap = s->cap ? s->cap : 4096;
+    while (cap < s->len + more)
+        cap *= 2;
+    unsigned char *b = realloc(s->buf, cap);
+    if (!b)
+        return RINGLOG_ENOMEM;
+    s->buf = b;
+    s->cap = cap;
     return 0;
 }
 
-static struct ringlog_entry make_entry(const struct ringlog_reader *r, uint32_t ring,
-                                       const struct rl_entry_hdr *eh, const void *payload)
+/* Copies the entries of [from, to) into the lane's staging buffer. */
+static int copy_lane(struct ringlog_reader *r, const struct rl_region *g, uint32_t i,
+                     uint64_t from, uint64_t to)
 {
-    struct ringlog_entry e = {
-        .index = eh->index,
-        .timestamp = eh->timestamp,
-        .time_ns = rl_ticks_to_real_ns(&r->g, eh->timestamp),
-        .cpu = ring,
-        .level = eh->level,
-        .type = eh->type,
-        .remarks = eh->remarks,
-        .flags = eh->flags,
-        .pid = entry_pid(r, eh->owner),
-        .length = eh->length,
-        .data = payload,
-    };
-    return e;
-}
-
-/*
- * Zero copy, where it is safe: under the drop policy nobody but us moves
- * the tail, so an entry at the front of its ring stays intact until we
- * release it.  When it is also the next index, hand the callback the ring's
- * own bytes and release afterwards.  (Under overwrite a producer may reclaim
- * it at any moment: those entries are always copied and claimed first.)
- * Returns the entry's slots if delivered (0 if not), with *stop set from
- * the callback.  The caller releases them, in batches (claim_ring).
- */
-static uint64_t deliver_in_place(struct ringlog_reader *r, const struct ringlog_handler *h,
-                                 struct rl_ring *ring, uint32_t ri, uint64_t t, int *stop)
-{
-    struct rl_region *g = &r->g;
-    _Atomic uint64_t *e = &rl_data(g, ring)[(t & g->mask) * 4];
-    uint64_t index = atomic_load_explicit(&e[0], memory_order_relaxed);
-    if (index != r->next || (r->nheap && r->heap[0].index == index))
-        return 0;
-    struct rl_entry_hdr eh;
-    copy_out((unsigned char *)&eh, e, sizeof eh);
-    uint64_t k = rl_entry_slots(eh.length);
-    if (k > g->nslots - (t & g->mask))
-        return 0; /* impossible length: the copying path releases it */
-    struct ringlog_entry ent = make_entry(r, ri, &eh, (const unsigned char *)e + RL_SLOT_SIZE);
-    r->next++;
-    *stop = h->entry ? h->entry(h->arg, &ent) : 0;
-    r->rs[ri].stuck_pos = 0;
-    return k;
-}
-
-/* Entries delivered in place and not yet released: [from, to), n of them.
- * One tail CAS and one counter update per batch instead of per entry, so
- * the consumer writes the lines producers read (tail, read) rarely. */
-struct zc_batch {
-    uint64_t from, to, n;
-};
-
-static void zc_release(struct rl_ring *ring, struct zc_batch *b)
-{
-    if (!b->n)
-        return;
-    uint64_t f = b->from;
-    /* Under the drop policy only the consumer moves the tail, so this
-     * succeeds unless the region's words were corrupted under us. */
-    if (atomic_compare_exchange_strong_explicit(&ring->tail, &f, b->to, memory_order_acq_rel,
-                                                memory_order_relaxed))
-        atomic_fetch_add_explicit(&ring->read, b->n, memory_order_relaxed);
-    b->n = 0;
-}
-
-/* Moves every committed entry at the front of one ring into the heap, or
- * straight to the callback when it may (deliver_in_place).  Returns the
- * number claimed or delivered, or an error; *n counts deliveries. */
-static int claim_ring(struct ringlog_reader *r, uint32_t ri, const struct ringlog_handler *hd,
-                      int *n, int *stop)
-{
-    struct rl_region *g = &r->g;
-    struct rl_ring *ring = rl_ring_at(g, ri);
-    _Atomic uint64_t *seq = rl_seq(g, ring);
-    int claimed = 0;
-    int zero_copy = hd && r->started && g->policy == RINGLOG_DROP;
-    struct zc_batch zb = {0, 0, 0};
-    /* Each pass moves the tail (or our unreleased batch) or returns; 2N + 2
-     * passes bound the loop even when producers keep moving the tail under
-     * us or the bytes are junk. */
-    for (uint64_t pass = 0; pass < 2 * g->nslots + 2; pass++) {
-        if (claimed >= (int)CLAIM_BATCH)
-            break;
-        uint64_t t = zb.n ? zb.to : atomic_load_explicit(&ring->tail, memory_order_acquire);
-        uint64_t h = atomic_load_explicit(&ring->head, memory_order_acquire);
-        if (t >= h || h - t > g->nslots)
-            break; /* empty, or a corrupt head we will not walk */
-        if (t >= claim_limit(r, ri, t, h))
-            break; /* stay behind the producers */
-        _Atomic uint64_t *slot = &seq[t & g->mask];
-        uint64_t s = atomic_load_explicit(slot, memory_order_acquire);
-        uint64_t room = g->nslots - (t & g->mask);
-        uint64_t step = 1;
-        if (zero_copy && rl_stamp_is_for(s, t) && rl_stamp_state(s) == RL_ST_COMMITTED) {
-            uint64_t k = deliver_in_place(r, hd, ring, ri, t, stop);
-            if (k) {
-                if (!zb.n)
-                    zb.from = t;
-                zb.to = t + k;
-                zb.n++;
-                (*n)++;
-                claimed++;
-                if (*stop)
-                    break;
-                continue;
-            }
-        }
-        /* Anything else works on the real tail: release the batch first. */
-        zc_release(ring, &zb);
-        if (!rl_stamp_is_for(s, t)) {
-            if (!rl_stamp_older(s, t))
-                continue; /* our tail is stale: the ring moved on */
-            if (!may_steal(r, ri, t, s, 0, h))
-                break;
-            if (atomic_compare_exchange_strong_explicit(slot, &s, rl_stamp(t, 0, RL_ST_RESERVED),
-                                                        memory_order_relaxed,
-                                                        memory_order_relaxed))
-                atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
-            continue; /* the slot is now abandoned (by us or whoever won) */
-        }
-        switch (rl_stamp_state(s)) {
-        case RL_ST_COMMITTED: {
-            /* A full heap takes only entries older than everything in it:
-             * one of them may be the index delivery is waiting for. */
-            if (r->nheap >= HEAP_MAX_ENTRIES &&
-                atomic_load_explicit(&rl_data(g, ring)[(t & g->mask) * 4], memory_order_relaxed) >=
-                    r->heap[0].index)
-                return claimed;
-            int oom = 0;
-            unsigned char *c = copy_entry(g, ring, t, &step, &oom);
-            if (oom)
-                return RINGLOG_ENOMEM;
-            /* Claim: moving the tail over the entry proves nobody reused it
-             * while we copied (producers reuse only after the tail passed). */
-            if (!atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + step,
-                                                         memory_order_acq_rel,
-                                                         memory_order_relaxed)) {
-                free(c);
-                continue;
-            }
-            if (!c) { /* impossible length: one slot released, counted */
-                atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
-                continue;
-            }
-            atomic_fetch_add_explicit(&ring->read, 1, memory_order_relaxed);
-            struct pend p = {((struct rl_entry_hdr *)c)->index, ri, c};
-            if (r->started && p.index < r->next) {
-                r->late++;
-                free(c);
-                continue;
-            }
-            if (heap_push(r, p)) {
-                free(c);
-                return RINGLOG_ENOMEM;
-            }
-            claimed++;
-            r->rs[ri].stuck_pos = 0;
+    struct lane_rs *s = &r->ls[i];
+    struct rl_lane *l = rl_lane_at(g, i);
+    struct rl_walk w;
+    rl_walk_init(&w, g, l, from, to);
+    uint64_t pos, len;
+    int k;
+    uint64_t ref = s->known ? s->next_seq : s->pub_seq;
+    while ((k = rl_walk_next(&w, &pos, &len)) != RL_WALK_END) {
+        if (k == RL_WALK_CORRUPT)
+            r->corrupt++;
+        if (k != RL_WALK_ENTRY)
             continue;
-        }
-        case RL_ST_PAD:
-            step = room;
-            break;
-        case RL_ST_RESERVED:
-            if (rl_stamp_owner(s) != 0) {
-                if (!may_steal(r, ri, t, s, 1, h))
-                    return claimed;
-                if (atomic_compare_exchange_strong_explicit(slot, &s,
-                                                            rl_stamp(t, 0, RL_ST_RESERVED),
-                                                            memory_order_relaxed,
-                                                            memory_order_relaxed))
-                    atomic_fetch_add_explicit(&ring->abandoned, 1, memory_order_relaxed);
-                continue;
-            }
-            break; /* abandoned: one slot */
-        }
-        atomic_compare_exchange_strong_explicit(&ring->tail, &t, t + step, memory_order_acq_rel,
-                                                memory_order_relaxed);
+        struct staged *st = stage_at(s, s->len);
+        _Atomic uint64_t *src = rl_lane_word(g, l, pos);
+        uint64_t *dst = (uint64_t *)(void *)&st->h;
+        size_t words = (size_t)(RL_EHDR + ((len + 7) & ~(uint64_t)7)) / 8;
+        for (size_t j = 0; j < words; j++)
+            dst[j] = atomic_load_explicit(&src[j], memory_order_relaxed);
+        /* Trust the length the walker bounded, not a newer one copied. */
+        st->h.length = (uint32_t)len;
+        st->pos = pos;
+        st->seq = rl_seq_extend(st->h.seqown & RL_SEQ_MASK, ref);
+        ref = st->seq + 1;
+        s->len += staged_size(st);
     }
-    zc_release(ring, &zb);
-    return claimed;
+    return 0;
 }
 
-/* Peek: copy what each ring holds between its tail and its head without
- * changing anything; entries reclaimed while we copied are discarded. */
-static int peek_ring(struct ringlog_reader *r, struct rl_region *g, uint32_t ri, uint64_t head)
+/* Pass 2 for one lane: copy what is new, then prove it intact (claim the
+ * space, or see that the tail did not pass it). */
+static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32_t i,
+                     int consume)
 {
-    struct rl_ring *ring = rl_ring_at(g, ri);
-    _Atomic uint64_t *seq = rl_seq(g, ring);
-    uint64_t t = atomic_load_explicit(&ring->tail, memory_order_acquire);
-    int got = 0;
-    if (head < t || head - t > g->nslots)
+    struct lane_rs *s = &r->ls[i];
+    struct rl_lane *l = rl_lane_at(g, i);
+    if (s->len - s->rd > (size_t)g->size * STAGE_MAX_LANES)
+        return 0; /* the callback is not keeping up: leave it in the lane */
+    uint64_t t = atomic_load_explicit(&l->tail, memory_order_acquire);
+    uint64_t h = atomic_load_explicit(&l->head, memory_order_acquire);
+    if (h < t || h - t > g->size) {
+        r->corrupt++;
+        return 0; /* a head we cannot believe: nothing here is provable */
+    }
+    if (t > s->pos)
+        s->pos = t; /* evicted before we came to it: the writer counted it */
+    if (h <= s->pos)
         return 0;
-    for (uint64_t steps = 0; t < head && steps <= g->nslots; steps++) {
-        if (r->nheap >= HEAP_MAX_ENTRIES)
-            break;
-        uint64_t s = atomic_load_explicit(&seq[t & g->mask], memory_order_acquire);
-        uint64_t room = g->nslots - (t & g->mask);
-        if (!rl_stamp_is_for(s, t)) {
-            t++;
-            continue;
-        }
-        if (rl_stamp_state(s) == RL_ST_PAD) {
-            t += room;
-            continue;
-        }
-        if (rl_stamp_state(s) != RL_ST_COMMITTED) {
-            t++;
-            continue;
-        }
-        uint64_t k = 1;
-        int oom = 0;
-        unsigned char *c = copy_entry(g, ring, t, &k, &oom);
-        if (oom)
-            return RINGLOG_ENOMEM;
-        /* Pairs with the producer's release fence before its stores: if we
-         * saw any of them, we see the tail that let it reuse this space. */
-        atomic_thread_fence(memory_order_acquire);
-        uint64_t nt = atomic_load_explicit(&ring->tail, memory_order_relaxed);
-        if (c && nt <= t) {
-            struct pend p = {((struct rl_entry_hdr *)c)->index, ri, c};
-            if (r->started && p.index < r->next) {
-                free(c);
-            } else if (heap_push(r, p)) {
-                free(c);
-                return RINGLOG_ENOMEM;
-            } else {
-                got++;
+    for (int tries = 0; tries < 64; tries++) {
+        /* Room first: compaction moves the staged records. */
+        int rc = stage_reserve(s, (size_t)(h - s->pos) +
+                                      sizeof(struct staged) * ((h - s->pos) / RL_EHDR + 1));
+        if (rc)
+            return rc;
+        size_t mark = s->len;
+        rc = copy_lane(r, g, i, s->pos, h);
+        if (rc)
+            return rc;
+        uint64_t nt;
+        if (consume) {
+            /* Claim: moving the tail over the copies proves the writer did
+             * not evict them meanwhile (it evicts by moving the tail first). */
+            nt = s->pos;
+            if (atomic_compare_exchange_strong_explicit(&l->tail, &nt, h, memory_order_acq_rel,
+                                                        memory_order_acquire)) {
+                uint64_t n = 0;
+                for (size_t off = mark; off < s->len; off += staged_size(stage_at(s, off)))
+                    n++;
+                if (n)
+                    atomic_fetch_add_explicit(&l->read, n, memory_order_relaxed);
+                s->pos = h;
+                s->copied_to = h;
+                r->dirty = 1;
+                return 0;
             }
         } else {
-            free(c);
+            /* Pairs with the writer's release fence after its eviction: if
+             * the copy holds any byte written after it, this load shows the
+             * tail it moved. */
+            atomic_thread_fence(memory_order_acquire);
+            nt = atomic_load_explicit(&l->tail, memory_order_relaxed);
+            if (nt <= s->pos) {
+                s->pos = h;
+                s->copied_to = h;
+                if (s->len != mark)
+                    r->dirty = 1;
+                return 0;
+            }
         }
-        if (nt > t) { /* reclaimed under us: continue from the new tail */
-            t = nt;
-            continue;
+        /* Evicted under us: copy again from the new tail (the writer
+         * counted what it evicted as overwritten). */
+        s->len = mark;
+        if (nt >= h) {
+            s->pos = nt;
+            return 0;
         }
-        t += k;
+        s->pos = nt;
     }
-    return got;
+    return 0;
 }
 
-/* ------------------------------------------------------------ delivery */
+/* -------------------------------------------------------------- merging */
 
-static int deliver_entry(struct ringlog_reader *r, const struct ringlog_handler *h,
-                         struct pend p)
+static const struct staged *front(const struct ringlog_reader *r, uint32_t i)
 {
-    struct ringlog_entry e =
-        make_entry(r, p.ring, (const struct rl_entry_hdr *)p.copy, p.copy + RL_SLOT_SIZE);
-    int stop = h && h->entry ? h->entry(h->arg, &e) : 0;
-    free(p.copy);
-    return stop;
+    const struct lane_rs *s = &r->ls[i];
+    return s->rd < s->len ? (const struct staged *)(const void *)(s->buf + s->rd) : NULL;
 }
 
-/* Delivers, in order, everything that is known: entries whose index is
- * next, and gaps the last resolved snapshot proved.  *n counts items. */
-static int deliver(struct ringlog_reader *r, const struct ringlog_handler *h, uint64_t upto,
-                   int *n)
+static int before(const struct ringlog_reader *r, uint32_t a, uint32_t b)
 {
-    while (r->nheap) {
-        uint64_t top = r->heap[0].index;
-        if (top < r->next) { /* duplicate or corrupt index */
-            free(heap_pop(r).copy);
-            r->late++;
-            continue;
-        }
-        if (top == r->next) {
-            r->next++;
-            (*n)++;
-            if (deliver_entry(r, h, heap_pop(r)))
-                return 1;
-            continue;
-        }
-        if (r->next >= upto)
+    const struct staged *x = front(r, a), *y = front(r, b);
+    if (x->h.timestamp != y->h.timestamp)
+        return (int64_t)(x->h.timestamp - y->h.timestamp) < 0;
+    return a < b;
+}
+
+static void heap_up(struct ringlog_reader *r, size_t i)
+{
+    uint32_t v = r->heap[i];
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (!before(r, v, r->heap[up]))
             break;
-        uint64_t end = top < upto ? top : upto;
-        uint64_t first = r->next;
-        r->next = end;
-        (*n)++;
-        if (h && h->gap && h->gap(h->arg, first, end - first))
-            return 1;
+        r->heap[i] = r->heap[up];
+        i = up;
     }
-    if (r->next < upto) {
-        uint64_t first = r->next;
-        r->next = upto;
-        (*n)++;
-        if (h && h->gap && h->gap(h->arg, first, upto - first))
+    r->heap[i] = v;
+}
+
+static void heap_down(struct ringlog_reader *r, size_t i)
+{
+    uint32_t v = r->heap[i];
+    size_t n = r->nheap;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && before(r, r->heap[c + 1], r->heap[c]))
+            c++;
+        if (!before(r, r->heap[c], v))
+            break;
+        r->heap[i] = r->heap[c];
+        i = c;
+    }
+    r->heap[i] = v;
+}
+
+static int emit_gap(struct ringlog_reader *r, const struct ringlog_handler *h, uint32_t lane,
+                    uint64_t first_seq, uint64_t count, int *n)
+{
+    uint64_t first = r->ordinal;
+    r->ordinal += count;
+    (*n)++;
+    struct ringlog_gap gp = {first, count, lane, 0, first_seq};
+    r->cur_gap = gp;
+    return h && h->gap ? h->gap(h->arg, first, count) : 0;
+}
+
+static int deliver_one(struct ringlog_reader *r, const struct ringlog_handler *h, uint32_t i,
+                       int *n)
+{
+    struct lane_rs *s = &r->ls[i];
+    const struct staged *st = front(r, i);
+    if (!s->known) {
+        s->next_seq = st->seq;
+        s->known = 1;
+    }
+    if ((int64_t)(st->seq - s->next_seq) > 0 &&
+        emit_gap(r, h, i, s->next_seq, st->seq - s->next_seq, n))
+        return 1;
+    if ((int64_t)(st->seq - s->next_seq) >= 0)
+        s->next_seq = st->seq + 1;
+    struct ringlog_entry e = {
+        .index = r->ordinal++,
+        .timestamp = st->h.timestamp,
+        .time_ns = rl_ticks_to_real_ns(&r->g, st->h.timestamp),
+        .cpu = i,
+        .level = st->h.level,
+        .type = st->h.type,
+        .remarks = st->h.remarks,
+        .flags = st->h.flags,
+        .pid = entry_pid(r, (uint32_t)(st->h.seqown >> RL_SEQ_BITS)),
+        .length = st->h.length,
+        .data = (const unsigned char *)(st + 1),
+        .lane = i,
+        .tid = st->h.tid,
+        .seq = st->seq,
+    };
+    if ((int64_t)(e.timestamp - r->last_ts) < 0 && r->ordinal > 1) {
+        e.flags |= RINGLOG_FLAG_LATE;
+        r->late++;
+    } else {
+        r->last_ts = e.timestamp;
+    }
+    s->rd += staged_size(st);
+    if (s->rd == s->len)
+        s->rd = s->len = 0;
+    (*n)++;
+    return h && h->entry ? h->entry(h->arg, &e) : 0;
+}
+
+/* Delivers, in merged order, everything safe and at or below `cut`.
+ * Returns 1 when the callback asked to stop. */
+static int merge(struct ringlog_reader *r, const struct ringlog_handler *h, uint64_t cut, int all,
+                 int *n)
+{
+    r->nheap = 0;
+    for (uint32_t i = 0; i < r->nlanes; i++)
+        if (front(r, i)) {
+            r->heap[r->nheap++] = i;
+            heap_up(r, r->nheap - 1);
+        }
+    while (r->nheap) {
+        uint32_t i = r->heap[0];
+        const struct staged *st = front(r, i);
+        /* The first entry in order that may still have an unseen cause, or
+         * is too recent: everything after it waits too. */
+        if (!all && (st->pos >= r->ls[i].safe || (int64_t)(st->h.timestamp - cut) > 0))
+            return 0;
+        if (deliver_one(r, h, i, n))
+            return 1;
+        if (front(r, i)) {
+            heap_down(r, 0);
+        } else {
+            r->heap[0] = r->heap[--r->nheap];
+            if (r->nheap)
+                heap_down(r, 0);
+        }
+    }
+    return 0;
+}
+
+/* Calls that will never come and have no entry after them in their lane:
+ * each lane's published seq says how many calls were made. */
+static int trailing_gaps(struct ringlog_reader *r, const struct ringlog_handler *h, int *n)
+{
+    for (uint32_t i = 0; i < r->nlanes; i++) {
+        struct lane_rs *s = &r->ls[i];
+        if (front(r, i) || s->copied_to < s->safe)
+            continue;
+        if (!s->known) {
+            s->next_seq = s->pub_seq;
+            s->known = 1;
+            continue;
+        }
+        if ((int64_t)(s->pub_seq - s->next_seq) > 0) {
+            uint64_t first = s->next_seq;
+            s->next_seq = s->pub_seq;
+            if (emit_gap(r, h, i, first, s->pub_seq - first, n))
+                return 1;
+        }
+    }
+    uint64_t nl = ld(&latest(r)->hdr->nolane);
+    if (!r->nolane_known) {
+        r->nolane_seen = nl;
+        r->nolane_known = 1;
+    } else if (nl > r->nolane_seen) {
+        uint64_t c = nl - r->nolane_seen;
+        r->nolane_seen = nl;
+        if (emit_gap(r, h, UINT32_MAX, 0, c, n))
             return 1;
     }
     return 0;
 }
 
-static void take_snapshot(struct ringlog_reader *r)
+/* Pass 1 over region g: what each lane has published. */
+static void pass1(struct ringlog_reader *r, const struct rl_region *g)
 {
-    /* G before the heads: an index below G was taken after its space was
-     * reserved, so the reservation is below the head we load next
-     * (acquire pairs with the producer's release increment, INV-3). */
-    r->snap_g = atomic_load_explicit(&r->g.hdr->next_index, memory_order_acquire);
-    for (uint32_t i = 0; i < r->g.nrings; i++)
-        r->snap_head[i] = atomic_load_explicit(&rl_ring_at(&r->g, i)->head, memory_order_acquire);
-    r->snap_valid = 1;
+    for (uint32_t i = 0; i < r->nlanes; i++) {
+        struct rl_lane *l = rl_lane_at(g, i);
+        /* seq before head: every call counted in seq has its entry below
+         * the head we load next (the writer stores head, then seq). */
+        r->ls[i].pub_seq = atomic_load_explicit(&l->seq, memory_order_acquire);
+        r->ls[i].safe = atomic_load_explicit(&l->head, memory_order_acquire);
+        r->ls[i].inflight = ld(&l->inflight);
+    }
 }
 
-static int snapshot_resolved(struct ringlog_reader *r)
+static int round_of(struct ringlog_reader *r, const struct ringlog_handler *h, int *n)
 {
-    for (uint32_t i = 0; i < r->g.nrings; i++) {
-        uint64_t t = atomic_load_explicit(&rl_ring_at(&r->g, i)->tail, memory_order_acquire);
-        if (t < r->snap_head[i])
-            return 0;
-    }
-    return 1;
-}
-
-static int read_consume(struct ringlog_reader *r, const struct ringlog_handler *h, int *n,
-                        int *progress)
-{
-    if (!r->snap_valid)
-        take_snapshot(r);
-    if (r->started && deliver(r, h, r->next, n))
-        return 1;
-    for (uint32_t i = 0; i < r->g.nrings; i++) {
-        int stop = 0;
-        int rc = claim_ring(r, i, h, n, &stop);
-        if (rc < 0)
-            return rc;
-        *progress += rc;
-        if (stop)
-            return 1;
-    }
-    uint64_t upto = r->next; /* nothing proven lost yet */
-    if (snapshot_resolved(r)) {
-        upto = r->snap_g;
-        if (!r->started) {
-            /* Start at the oldest entry still held, or at the index of our
-             * arrival if everything older is gone: indices before that were
-             * consumed or reclaimed before we were here to see them. */
-            uint64_t first = r->open_g < upto ? r->open_g : upto;
-            r->next = r->nheap && r->heap[0].index < first ? r->heap[0].index : first;
-            r->started = 1;
+    int consume = !(r->flags & RINGLOG_READER_PEEK);
+    r->dirty = 0;
+    uint64_t now = rl_ticks(r->g.clock);
+    if (!r->snapfile) {
+        pass1(r, &r->g);
+        for (uint32_t i = 0; i < r->nlanes; i++) {
+            int rc = take_lane(r, &r->g, i, consume);
+            if (rc)
+                return rc;
         }
-        r->snap_valid = 0;
+    } else {
+        /* A snapshot: its images in order, the second continuing each
+         * lane where the first ended. */
+        const struct rl_region *img[2] = {&r->g, &r->g2};
+        for (unsigned k = 0; k < (r->have_g2 ? 2u : 1u); k++) {
+            pass1(r, img[k]);
+            for (uint32_t i = 0; i < r->nlanes; i++) {
+                int rc = take_lane(r, img[k], i, 0);
+                if (rc)
+                    return rc;
+            }
+        }
     }
-    if (!r->started)
-        return 0;
-    return deliver(r, h, upto > r->next ? upto : r->next, n);
+    uint64_t cut = UINT64_MAX;
+    if (consume) {
+        /* Behind the clock by the hold, and behind every call in progress
+         * that has not been held up for long (INV-R2). */
+        cut = now - r->hold_ticks;
+        uint64_t oldest = now - r->inflight_max;
+        for (uint32_t i = 0; i < r->nlanes; i++) {
+            uint64_t f = r->ls[i].inflight;
+            if (f && (int64_t)(f - oldest) > 0 && (int64_t)(f - cut) <= 0)
+                cut = f - 1;
+        }
+    }
+    int stop = merge(r, h, cut, !consume, n);
+    if (!stop)
+        stop = trailing_gaps(r, h, n);
+    return stop;
 }
 
-static int read_peek(struct ringlog_reader *r, const struct ringlog_handler *h, int *n)
+/* Entries staged but held back by the cut. */
+static int held(const struct ringlog_reader *r)
 {
-    take_snapshot(r);
-    for (uint32_t i = 0; i < r->g.nrings; i++) {
-        int rc = peek_ring(r, &r->g, i, r->snap_head[i]);
-        if (rc < 0)
-            return rc;
-    }
-    /* A snapshot's post-trigger image: the same region a little later.
-     * Entries held by both images are delivered once (equal indices). */
-    for (uint32_t i = 0; r->have_g2 && i < r->g2.nrings; i++) {
-        struct rl_ring *ring = rl_ring_at(&r->g2, i);
-        int rc = peek_ring(r, &r->g2, i, atomic_load_explicit(&ring->head, memory_order_acquire));
-        if (rc < 0)
-            return rc;
-    }
-    if (!r->started) {
-        if (!r->nheap)
-            return 0;
-        r->next = r->heap[0].index;
-        r->started = 1;
-    }
-    /* Without claiming we cannot prove anything lost beyond what we hold:
-     * gaps are only the holes between entries we copied. */
-    uint64_t upto = r->next;
-    for (size_t i = 0; i < r->nheap; i++)
-        if (r->heap[i].index + 1 > upto)
-            upto = r->heap[i].index + 1;
-    int stop = deliver(r, h, upto, n);
-    /* Entries not delivered (callback stopped us) are copied again next time. */
-    while (r->nheap)
-        free(heap_pop(r).copy);
-    return stop;
+    for (uint32_t i = 0; i < r->nlanes; i++)
+        if (front(r, i))
+            return 1;
+    return 0;
 }
 
 int ringlog_read(ringlog_reader *r, const struct ringlog_handler *h, int timeout_ms)
@@ -810,34 +674,42 @@ int ringlog_read(ringlog_reader *r, const struct ringlog_handler *h, int timeout
         return rl_fail(RINGLOG_EINVAL, "reader is NULL");
     uint64_t start = rl_plat_mono_ns();
     uint64_t sleep_ns = IDLE_SLEEP_MIN_NS;
+    uint64_t hold_ns = INFLIGHT_MAX_NS;
     for (;;) {
-        int n = 0, progress = 0;
-        int rc = (r->flags & RINGLOG_READER_PEEK) ? read_peek(r, h, &n)
-                                                  : read_consume(r, h, &n, &progress);
+        int n = 0;
+        int rc = round_of(r, h, &n);
         if (rc < 0)
             return rc;
         if (n > 0 || rc > 0)
             return n;
         uint64_t now = rl_plat_mono_ns();
-        /* Claimed but nothing deliverable yet: claiming is work, not
-         * waiting, so go on without sleeping.  A new reader proving where to
-         * start must claim what the rings held at its first snapshot (bounded
-         * by their size); after that, stay within the timeout, and for
-         * timeout 0 within a short budget. */
         uint64_t budget = timeout_ms > 0 ? (uint64_t)timeout_ms * 1000000u : ZERO_TIMEOUT_BUDGET_NS;
-        if (progress && (!r->started || timeout_ms < 0 || now - start < budget))
+        if (r->dirty && (timeout_ms < 0 || now - start < budget))
             continue;
-        if (timeout_ms == 0)
+        /* Entries held back by the hold come within it, even for timeout 0. */
+        int waiting = held(r);
+        if (timeout_ms == 0 && !(waiting && now - start < hold_ns + 1000000u))
             return n;
         if (timeout_ms > 0 && now - start >= (uint64_t)timeout_ms * 1000000u)
             return 0;
         /* Idle: producers never wake us (that would be a system call on
          * their path), so back off from 50 us to 10 ms. */
         uint64_t left = timeout_ms > 0 ? (uint64_t)timeout_ms * 1000000u - (now - start) : sleep_ns;
-        rl_plat_sleep_ns(sleep_ns < left ? sleep_ns : left);
+        uint64_t nap = sleep_ns < left ? sleep_ns : left;
+        if (waiting && nap > hold_ns / 2 + 1)
+            nap = hold_ns / 2 + 1;
+        rl_plat_sleep_ns(nap);
         if (sleep_ns < IDLE_SLEEP_MAX_NS)
             sleep_ns *= 2;
     }
+}
+
+int ringlog_gap_info(ringlog_reader *r, struct ringlog_gap *out)
+{
+    if (!r || !out)
+        return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    *out = r->cur_gap;
+    return 0;
 }
 
 int ringlog_reader_stats(ringlog_reader *r, struct ringlog_stats *total,
@@ -854,10 +726,16 @@ int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
         return rl_fail(RINGLOG_EINVAL, "NULL argument");
     const struct rl_header_fixed *hd = &r->g.fixed;
     info->version = hd->version;
-    info->nrings = hd->nrings;
-    info->ring_size = hd->ring_slots * RL_SLOT_SIZE;
+    info->nrings = hd->nlanes;
+    info->ring_size = hd->lane_size;
     info->policy = (int)hd->policy;
-    info->next_index = atomic_load_explicit(&latest(r)->hdr->next_index, memory_order_relaxed);
+    /* Calls made so far: every lane's sequence plus the lane-less. */
+    uint64_t calls = ld(&latest(r)->hdr->nolane);
+    for (uint32_t i = 0; i < hd->nlanes; i++)
+        calls += ld(&rl_lane_at(latest(r), i)->seq);
+    info->next_index = calls;
+    info->read_late = r->late;
+    info->read_corrupt = r->corrupt;
     info->created_ns = hd->real_base_ns;
     info->creator_pid = hd->creator_pid;
     info->clock = hd->clock == RL_CLOCK_TSC ? "tsc" : "monotonic";

@@ -270,11 +270,17 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
         return rl_fail(RINGLOG_ENOMEM, "out of memory");
     rec->o = *opts;
     struct ringlog_options ro = {.flags = RINGLOG_OPEN_EXISTING};
-    int rc = rl_region_open(&rec->g, name, &ro, 0, 0);
+    /* Writable when we may: triggers then freeze the history until we
+     * have copied it (DESIGN.md, "Snapshots"). */
+    int rc = rl_region_open(&rec->g, name, &ro, 1, 0);
+    if (rc == RINGLOG_EACCES)
+        rc = rl_region_open(&rec->g, name, &ro, 0, 0);
     if (rc) {
         free(rec);
         return rc;
     }
+    if (rec->g.map.writable)
+        atomic_store_explicit(&rec->g.hdr->recorder_pid, rl_plat_pid(), memory_order_relaxed);
     rec->reported = calloc(RL_REGISTRY_COUNT, sizeof *rec->reported);
     if (!rec->reported) {
         rl_region_close(&rec->g);
@@ -317,6 +323,10 @@ uint64_t ringlog_recorder_stop(ringlog_recorder *rec)
     rl_plat_futex_wake(&rec->g.hdr->triggers);
     pthread_join(rec->thread, NULL);
     uint64_t n = atomic_load_explicit(&rec->snapshots, memory_order_relaxed);
+    uint32_t me = rl_plat_pid();
+    if (rec->g.map.writable)
+        atomic_compare_exchange_strong_explicit(&rec->g.hdr->recorder_pid, &me, 0,
+                                                memory_order_relaxed, memory_order_relaxed);
     rl_region_close(&rec->g);
     free(rec->reported);
     free(rec->name);

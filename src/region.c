@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RL_DEFAULT_RING_SIZE (1u << 20)
+#define RL_DEFAULT_LANE_SIZE (256u << 10)
 #define RL_INIT_WAIT_NS (2ull * 1000 * 1000 * 1000)
 
 _Atomic uint32_t rl_fork_gen;
@@ -17,6 +17,7 @@ _Atomic uint32_t rl_fork_gen;
 static void on_fork_child(void)
 {
     atomic_fetch_add_explicit(&rl_fork_gen, 1, memory_order_relaxed);
+    rl_tls_fork_child();
 }
 
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
@@ -30,6 +31,12 @@ uint64_t rl_ticks(int clock)
     return clock == RL_CLOCK_TSC ? rl_plat_tsc() : rl_plat_mono_ns();
 }
 
+uint64_t rl_ms_ticks(const struct rl_region *g, uint64_t ms)
+{
+    uint64_t hz = g->fixed.clock_hz ? g->fixed.clock_hz : 1000000000u;
+    return hz / 1000u * ms;
+}
+
 uint64_t rl_ticks_to_real_ns(const struct rl_region *g, uint64_t ticks)
 {
     const struct rl_header_fixed *h = &g->fixed;
@@ -40,14 +47,23 @@ uint64_t rl_ticks_to_real_ns(const struct rl_region *g, uint64_t ticks)
     return (uint64_t)((__int128)h->real_base_ns + ns);
 }
 
-/* Sizes derived from the geometry; 0 on overflow. */
-static uint64_t ring_stride_for(uint64_t nslots)
+/* Sizes derived from the geometry. */
+static uint64_t lane_stride_for(uint64_t lane)
 {
-    return RL_RING_HDR_SIZE + nslots * 8 + nslots * RL_SLOT_SIZE;
+    return RL_LANE_HDR_SIZE + lane;
 }
 static uint64_t registry_bytes(void)
 {
     return (uint64_t)RL_REGISTRY_COUNT * sizeof(struct rl_registry_slot);
+}
+static uint32_t nsub_for(uint64_t lane)
+{
+    uint64_t n = lane / RL_MIN_SUB_BYTES;
+    return n < 2 ? 2 : n > RL_MAX_SUB ? RL_MAX_SUB : (uint32_t)n;
+}
+static uint32_t pool_for(uint32_t nlanes)
+{
+    return nlanes >= 16 ? nlanes / 8 : nlanes >= 2 ? 1 : 0;
 }
 
 static void resolve(struct rl_region *g, const struct rl_header *h)
@@ -55,9 +71,9 @@ static void resolve(struct rl_region *g, const struct rl_header *h)
     unsigned char *base = (unsigned char *)g->hdr;
     struct rl_header_fixed *f = &g->fixed;
     f->region_size = h->region_size;
-    f->ring_slots = h->ring_slots;
-    f->rings_offset = h->rings_offset;
-    f->ring_stride = h->ring_stride;
+    f->lane_size = h->lane_size;
+    f->lanes_offset = h->lanes_offset;
+    f->lane_stride = h->lane_stride;
     f->registry_offset = h->registry_offset;
     f->dict_offset = h->dict_offset;
     f->dict_size = h->dict_size;
@@ -66,18 +82,23 @@ static void resolve(struct rl_region *g, const struct rl_header *h)
     f->mono_base_ns = h->mono_base_ns;
     f->real_base_ns = h->real_base_ns;
     f->version = h->version;
-    f->nrings = h->nrings;
+    f->nlanes = h->nlanes;
+    f->nsub = h->nsub;
+    f->pool = h->pool;
     f->policy = h->policy;
     f->clock = h->clock;
     f->creator_pid = h->creator_pid;
     g->registry = (struct rl_registry_slot *)(base + f->registry_offset);
-    g->rings = base + f->rings_offset;
+    g->lanes = base + f->lanes_offset;
     g->dict = base + f->dict_offset;
     g->dict_size = f->dict_size;
-    g->stride = f->ring_stride;
-    g->nslots = f->ring_slots;
-    g->mask = f->ring_slots - 1;
-    g->nrings = f->nrings;
+    g->stride = f->lane_stride;
+    g->size = f->lane_size;
+    g->mask = f->lane_size - 1;
+    g->nsub = f->nsub;
+    g->sub = f->lane_size / f->nsub;
+    g->nlanes = f->nlanes;
+    g->pool = f->pool;
     g->policy = (int)f->policy;
     g->clock = (int)f->clock;
 }
@@ -97,26 +118,35 @@ int rl_region_validate(struct rl_region *g, const void *base, size_t size)
                        (unsigned long long)magic);
     /* Check and use a private copy of the immutable part: whoever can write
      * the shared bytes cannot change the geometry between check and use. */
-    struct rl_header copy; /* only bytes 0..127 are copied and read */
-    memcpy(&copy, base, 128);
+    struct rl_header copy; /* only bytes 0..255 are copied and read */
+    memcpy(&copy, base, 256);
     const struct rl_header *h = &copy;
     if (h->version != RINGLOG_LAYOUT_VERSION)
         return rl_fail(RINGLOG_EVERSION,
-                       "layout version %u; this build of ringlog reads version %u only",
-                       h->version, RINGLOG_LAYOUT_VERSION);
+                       "layout version %u%s; this build of ringlog reads version %u only",
+                       h->version,
+                       h->version < RINGLOG_LAYOUT_VERSION
+                           ? " (made by an older ringlog: read it with that version, or "
+                             "remove it and let producers create a new one)"
+                           : " (made by a newer ringlog)",
+                       RINGLOG_LAYOUT_VERSION);
     uint32_t sum = rl_checksum((const unsigned char *)h + 8, 116);
     if (sum != h->checksum)
         return rl_fail(RINGLOG_EFORMAT, "header checksum mismatch (stored %08x, computed %08x)",
                        h->checksum, sum);
-    uint64_t n = h->ring_slots;
-    if (h->header_size != RL_HEADER_SIZE || h->slot_size != RL_SLOT_SIZE)
-        return rl_fail(RINGLOG_EFORMAT, "header size %u / slot size %u not %u / %u",
-                       h->header_size, h->slot_size, RL_HEADER_SIZE, RL_SLOT_SIZE);
-    if (n < RL_MIN_SLOTS || n > RL_MAX_SLOTS || (n & (n - 1)) != 0)
-        return rl_fail(RINGLOG_EFORMAT, "ring of %llu slots: not a power of two in [%u, %u]",
-                       (unsigned long long)n, RL_MIN_SLOTS, RL_MAX_SLOTS);
-    if (h->nrings < 1 || h->nrings > RL_MAX_RINGS)
-        return rl_fail(RINGLOG_EFORMAT, "%u rings: out of range", h->nrings);
+    uint64_t S = h->lane_size;
+    if (h->header_size != RL_HEADER_SIZE)
+        return rl_fail(RINGLOG_EFORMAT, "header size %u, not %u", h->header_size,
+                       RL_HEADER_SIZE);
+    if (S < RL_MIN_LANE || S > RL_MAX_LANE || (S & (S - 1)) != 0)
+        return rl_fail(RINGLOG_EFORMAT, "lane of %llu bytes: not a power of two in [%u, %u]",
+                       (unsigned long long)S, RL_MIN_LANE, RL_MAX_LANE);
+    if (h->nsub != nsub_for(S))
+        return rl_fail(RINGLOG_EFORMAT, "%u sub-buffers for a lane of %llu bytes (expected %u)",
+                       h->nsub, (unsigned long long)S, nsub_for(S));
+    if (h->nlanes < 1 || h->nlanes > RL_MAX_LANES || h->pool != pool_for(h->nlanes))
+        return rl_fail(RINGLOG_EFORMAT, "%u lanes with a pool of %u: out of range", h->nlanes,
+                       h->pool);
     if (h->registry_count != RL_REGISTRY_COUNT || h->registry_offset != RL_HEADER_SIZE)
         return rl_fail(RINGLOG_EFORMAT, "registry at %llu with %u slots: unexpected",
                        (unsigned long long)h->registry_offset, h->registry_count);
@@ -127,14 +157,14 @@ int rl_region_validate(struct rl_region *g, const void *base, size_t size)
                        "dictionary at %llu of %u bytes: expected %llu, a power of two in [%u, %u]",
                        (unsigned long long)h->dict_offset, ds, (unsigned long long)dict_off,
                        RL_DICT_MIN, RL_DICT_MAX);
-    uint64_t rings_off = dict_off + ds;
-    uint64_t stride = ring_stride_for(n);
-    if (h->rings_offset != rings_off || h->ring_stride != stride)
-        return rl_fail(RINGLOG_EFORMAT, "rings at %llu stride %llu: expected %llu stride %llu",
-                       (unsigned long long)h->rings_offset, (unsigned long long)h->ring_stride,
-                       (unsigned long long)rings_off, (unsigned long long)stride);
-    /* nrings <= 2^16 and stride < 2^36: the product cannot overflow. */
-    uint64_t need = rings_off + (uint64_t)h->nrings * stride;
+    uint64_t lanes_off = dict_off + ds;
+    uint64_t stride = lane_stride_for(S);
+    if (h->lanes_offset != lanes_off || h->lane_stride != stride)
+        return rl_fail(RINGLOG_EFORMAT, "lanes at %llu stride %llu: expected %llu stride %llu",
+                       (unsigned long long)h->lanes_offset, (unsigned long long)h->lane_stride,
+                       (unsigned long long)lanes_off, (unsigned long long)stride);
+    /* nlanes <= 2^16 and stride <= 2^30 + 256: the product cannot overflow. */
+    uint64_t need = lanes_off + (uint64_t)h->nlanes * stride;
     if (h->region_size != need)
         return rl_fail(RINGLOG_EFORMAT, "region size %llu does not match geometry (%llu)",
                        (unsigned long long)h->region_size, (unsigned long long)need);
@@ -152,7 +182,7 @@ int rl_region_validate(struct rl_region *g, const void *base, size_t size)
     return 0;
 }
 
-static int geometry(const struct ringlog_options *o, uint64_t *nslots, uint32_t *nrings,
+static int geometry(const struct ringlog_options *o, uint64_t *lane, uint32_t *nlanes,
                     uint32_t *dict_size)
 {
     size_t ds = o && o->dict_size ? o->dict_size : RL_DICT_DEFAULT;
@@ -160,40 +190,41 @@ static int geometry(const struct ringlog_options *o, uint64_t *nslots, uint32_t 
         return rl_fail(RINGLOG_EINVAL, "dict_size %zu: must be a power of two from %u to %u", ds,
                        RL_DICT_MIN, RL_DICT_MAX);
     *dict_size = (uint32_t)ds;
-    uint64_t size = o && o->ring_size ? o->ring_size : RL_DEFAULT_RING_SIZE;
-    if (size < (uint64_t)RL_MIN_SLOTS * RL_SLOT_SIZE || size > (uint64_t)RL_MAX_SLOTS * RL_SLOT_SIZE)
-        return rl_fail(RINGLOG_EINVAL, "ring_size %llu: must be between %u and %llu bytes",
-                       (unsigned long long)size, RL_MIN_SLOTS * RL_SLOT_SIZE,
-                       (unsigned long long)RL_MAX_SLOTS * RL_SLOT_SIZE);
-    uint64_t n = RL_MIN_SLOTS;
-    while (n * RL_SLOT_SIZE < size)
+    uint64_t size = o && o->ring_size ? o->ring_size : RL_DEFAULT_LANE_SIZE;
+    if (size < RL_MIN_LANE || size > RL_MAX_LANE)
+        return rl_fail(RINGLOG_EINVAL, "ring_size (bytes per lane) %llu: must be between %u and %u",
+                       (unsigned long long)size, RL_MIN_LANE, RL_MAX_LANE);
+    uint64_t n = RL_MIN_LANE;
+    while (n < size)
         n <<= 1;
-    unsigned r = o && o->nrings ? o->nrings : rl_plat_possible_cpus();
-    if (r > RL_MAX_RINGS)
-        return rl_fail(RINGLOG_EINVAL, "nrings %u: at most %u", r, RL_MAX_RINGS);
+    unsigned cpus = rl_plat_possible_cpus();
+    unsigned r = o && o->nrings ? o->nrings : (cpus * 4 > 16 ? cpus * 4 : 16);
+    if (r > RL_MAX_LANES)
+        return rl_fail(RINGLOG_EINVAL, "nrings (lanes) %u: at most %u", r, RL_MAX_LANES);
     if (o && o->policy != RINGLOG_OVERWRITE && o->policy != RINGLOG_DROP)
         return rl_fail(RINGLOG_EINVAL, "policy %d: use RINGLOG_OVERWRITE or RINGLOG_DROP",
                        o->policy);
-    *nslots = n;
-    *nrings = r;
+    *lane = n;
+    *nlanes = r;
     return 0;
 }
 
-static void init_header(struct rl_header *h, uint64_t nslots, uint32_t nrings, uint32_t dict_size,
+static void init_header(struct rl_header *h, uint64_t lane, uint32_t nlanes, uint32_t dict_size,
                         int policy)
 {
     h->version = RINGLOG_LAYOUT_VERSION;
     h->header_size = RL_HEADER_SIZE;
-    h->nrings = nrings;
-    h->slot_size = RL_SLOT_SIZE;
-    h->ring_slots = nslots;
+    h->nlanes = nlanes;
+    h->nsub = nsub_for(lane);
+    h->pool = pool_for(nlanes);
+    h->lane_size = lane;
     h->registry_offset = RL_HEADER_SIZE;
     h->registry_count = RL_REGISTRY_COUNT;
     h->dict_offset = RL_HEADER_SIZE + registry_bytes();
     h->dict_size = dict_size;
-    h->rings_offset = h->dict_offset + dict_size;
-    h->ring_stride = ring_stride_for(nslots);
-    h->region_size = h->rings_offset + (uint64_t)nrings * h->ring_stride;
+    h->lanes_offset = h->dict_offset + dict_size;
+    h->lane_stride = lane_stride_for(lane);
+    h->region_size = h->lanes_offset + (uint64_t)nlanes * h->lane_stride;
     h->policy = (uint32_t)policy;
     h->creator_pid = rl_plat_pid();
     uint64_t hz = rl_plat_tsc_usable() ? rl_plat_tsc_hz() : 0;
@@ -209,7 +240,7 @@ static void init_header(struct rl_header *h, uint64_t nslots, uint32_t nrings, u
     h->clock_base = rl_ticks((int)h->clock);
     h->real_base_ns = rl_plat_real_ns();
     h->checksum = rl_checksum((const unsigned char *)h + 8, 116);
-    /* Everything above (and the zeroed rings) happens-before any attacher
+    /* Everything above (and the zeroed lanes) happens-before any attacher
      * that sees the magic: the attacher's acquire load pairs with this. */
     atomic_store_explicit(&h->magic, RINGLOG_MAGIC, memory_order_release);
 }
@@ -220,9 +251,9 @@ int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_o
     memset(g, 0, sizeof *g);
     if (!name || !*name || (name[0] == '/' && !name[1]))
         return rl_fail(RINGLOG_EINVAL, "empty region name");
-    uint64_t nslots = 0;
-    uint32_t nrings = 0, dict_size = 0;
-    int rc = geometry(o, &nslots, &nrings, &dict_size);
+    uint64_t lane = 0;
+    uint32_t nlanes = 0, dict_size = 0;
+    int rc = geometry(o, &lane, &nlanes, &dict_size);
     if (rc)
         return rc;
     unsigned flags = o ? o->flags : 0;
@@ -230,7 +261,7 @@ int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_o
     if (may_create && !(flags & RINGLOG_OPEN_EXISTING))
         create = (flags & RINGLOG_OPEN_EXCL) ? 2 : 1;
     size_t size = RL_HEADER_SIZE + registry_bytes() + dict_size +
-                  (size_t)nrings * ring_stride_for(nslots);
+                  (size_t)nlanes * lane_stride_for(lane);
     mode_t mode = o && o->mode ? o->mode : 0600;
 
     uint64_t deadline = rl_plat_mono_ns() + RL_INIT_WAIT_NS;
@@ -241,7 +272,7 @@ int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_o
             return rc;
         if (created) {
             struct rl_header *h = (struct rl_header *)g->map.base;
-            init_header(h, nslots, nrings, dict_size, o ? o->policy : RINGLOG_OVERWRITE);
+            init_header(h, lane, nlanes, dict_size, o ? o->policy : RINGLOG_OVERWRITE);
             rc = rl_region_validate(g, g->map.base, g->map.size);
             if (rc)
                 rl_plat_unmap(&g->map);
@@ -278,16 +309,16 @@ int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_o
         rl_plat_sleep_ns(1000 * 1000);
     }
     /* Attached to an existing region: explicit geometry must agree. */
-    if (o && ((o->ring_size && nslots != g->nslots) || (o->nrings && nrings != g->nrings) ||
+    if (o && ((o->ring_size && lane != g->size) || (o->nrings && nlanes != g->nlanes) ||
               (o->policy && o->policy != g->policy) ||
               (o->dict_size && dict_size != g->dict_size))) {
         rl_plat_unmap(&g->map);
         return rl_fail(RINGLOG_EMISMATCH,
-                       "%s exists with %u rings of %llu bytes, policy %s; asked for %u rings "
+                       "%s exists with %u lanes of %llu bytes, policy %s; asked for %u lanes "
                        "of %llu bytes, policy %s",
-                       name, g->nrings, (unsigned long long)(g->nslots * RL_SLOT_SIZE),
-                       g->policy == RINGLOG_DROP ? "drop" : "overwrite", nrings,
-                       (unsigned long long)(nslots * RL_SLOT_SIZE),
+                       name, g->nlanes, (unsigned long long)g->size,
+                       g->policy == RINGLOG_DROP ? "drop" : "overwrite", nlanes,
+                       (unsigned long long)lane,
                        o->policy == RINGLOG_DROP ? "drop" : "overwrite");
     }
     return 0;
@@ -383,55 +414,39 @@ static uint64_t ld(_Atomic uint64_t *p)
     return atomic_load_explicit(p, memory_order_relaxed);
 }
 
-/* Committed entries between tail and head.  The ring may be live and its
- * bytes corrupt: at most N steps, every length checked. */
-static uint64_t count_buffered(const struct rl_region *g, struct rl_ring *ring)
+/* Entries between tail and head, walked with rl_lane_walk's rules.  The
+ * lane may be live and its bytes corrupt: bounded by the lane size. */
+static uint64_t count_buffered(const struct rl_region *g, struct rl_lane *l)
 {
-    _Atomic uint64_t *seq = rl_seq(g, ring), *data = rl_data(g, ring);
-    uint64_t t = atomic_load_explicit(&ring->tail, memory_order_acquire);
-    uint64_t h = atomic_load_explicit(&ring->head, memory_order_acquire);
+    uint64_t t = atomic_load_explicit(&l->tail, memory_order_acquire);
+    uint64_t h = atomic_load_explicit(&l->head, memory_order_acquire);
     uint64_t n = 0;
-    if (h - t > g->nslots)
+    if (h < t || h - t > g->size)
         return 0;
-    for (uint64_t steps = 0; t < h && steps <= g->nslots; steps++) {
-        uint64_t s = atomic_load_explicit(&seq[t & g->mask], memory_order_acquire);
-        uint64_t room = g->nslots - (t & g->mask);
-        if (!rl_stamp_is_for(s, t)) {
-            t++;
-            continue;
-        }
-        switch (rl_stamp_state(s)) {
-        case RL_ST_COMMITTED: {
-            uint64_t w2 = atomic_load_explicit(&data[(t & g->mask) * 4 + 2], memory_order_relaxed);
-            uint64_t k = rl_entry_slots((uint32_t)w2);
+    struct rl_walk w;
+    rl_walk_init(&w, g, l, t, h);
+    uint64_t pos, len;
+    int k;
+    while ((k = rl_walk_next(&w, &pos, &len)) != RL_WALK_END)
+        if (k == RL_WALK_ENTRY)
             n++;
-            t += k <= room ? k : 1;
-            break;
-        }
-        case RL_ST_PAD:
-            t += room;
-            break;
-        default:
-            t++;
-        }
-    }
     return n;
 }
 
-void rl_ring_stats(const struct rl_region *g, uint32_t r, struct ringlog_stats *s)
+void rl_lane_stats(const struct rl_region *g, uint32_t i, struct ringlog_stats *s)
 {
-    struct rl_ring *ring = rl_ring_at(g, r);
+    struct rl_lane *l = rl_lane_at(g, i);
     memset(s, 0, sizeof *s);
-    s->written = ld(&ring->written);
-    s->read = ld(&ring->read);
-    s->too_big = ld(&ring->too_big);
-    s->lost = ld(&ring->dropped) + s->too_big + ld(&ring->aborted);
-    s->overwritten = ld(&ring->overwritten);
-    s->abandoned = ld(&ring->abandoned);
-    uint64_t head = ld(&ring->head);
-    s->wraps = head ? (head - 1) / g->nslots : 0; /* times position 0 was reused */
-    s->bytes = head * RL_SLOT_SIZE;
-    s->buffered = count_buffered(g, ring);
+    s->written = ld(&l->seq);
+    s->read = ld(&l->read);
+    s->too_big = ld(&l->too_big);
+    s->lost = ld(&l->lost);
+    s->overwritten = ld(&l->overwritten);
+    s->abandoned = ld(&l->abandoned);
+    uint64_t head = ld(&l->head);
+    s->wraps = head ? (head - 1) / g->size : 0; /* times position 0 was reused */
+    s->bytes = head;
+    s->buffered = count_buffered(g, l);
 }
 
 int rl_stats(const struct rl_region *g, struct ringlog_stats *total,
@@ -439,9 +454,9 @@ int rl_stats(const struct rl_region *g, struct ringlog_stats *total,
 {
     if (total)
         memset(total, 0, sizeof *total);
-    for (uint32_t r = 0; r < g->nrings; r++) {
+    for (uint32_t r = 0; r < g->nlanes; r++) {
         struct ringlog_stats s;
-        rl_ring_stats(g, r, &s);
+        rl_lane_stats(g, r, &s);
         if (per_ring && r < max)
             per_ring[r] = s;
         if (total) {
@@ -456,7 +471,13 @@ int rl_stats(const struct rl_region *g, struct ringlog_stats *total,
             total->buffered += s.buffered;
         }
     }
-    return (int)g->nrings;
+    /* Calls that found no lane: written and lost, in no lane. */
+    if (total) {
+        uint64_t nl = atomic_load_explicit(&g->hdr->nolane, memory_order_relaxed);
+        total->written += nl;
+        total->lost += nl;
+    }
+    return (int)g->nlanes;
 }
 
 /* ------------------------------------------------------------- public API */
@@ -488,6 +509,8 @@ int ringlog_open(const char *name, const struct ringlog_options *opts, ringlog *
         log->tag = atomic_fetch_add_explicit(&next_tag, 1, memory_order_relaxed) + 1;
     while (log->tag == 0);
     rc = rl_registry_claim(&log->g, &log->owner);
+    if (rc == 0 && (rc = rl_handles_add(log)) != 0)
+        rl_registry_release(&log->g, log->owner);
     if (rc) {
         rl_region_close(&log->g);
         free(log);
@@ -503,8 +526,11 @@ void ringlog_close(ringlog *log)
     if (!log)
         return;
     rl_crash_forget(log); /* no signal handler may log into freed memory */
-    if (log->fork_gen == atomic_load_explicit(&rl_fork_gen, memory_order_relaxed))
+    rl_handles_remove(log);
+    if (log->fork_gen == atomic_load_explicit(&rl_fork_gen, memory_order_relaxed)) {
+        rl_lanes_release_all(log);
         rl_registry_release(&log->g, log->owner);
+    }
     rl_region_close(&log->g);
     free(log->name);
     free(log);

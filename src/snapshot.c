@@ -58,17 +58,17 @@ static void copy_image(const struct rl_region *g, unsigned char *dst)
     atomic_thread_fence(memory_order_acquire);
     struct rl_region img = {0};
     rl_region_validate(&img, dst, g->fixed.region_size);
-    for (uint32_t r = 0; r < g->nrings; r++) {
-        uint64_t live = atomic_load_explicit(&rl_ring_at(g, r)->tail, memory_order_relaxed);
-        struct rl_ring *ir = rl_ring_at(&img, r);
-        uint64_t t = atomic_load_explicit(&ir->tail, memory_order_relaxed);
-        uint64_t h = atomic_load_explicit(&ir->head, memory_order_relaxed);
+    for (uint32_t i = 0; i < g->nlanes; i++) {
+        uint64_t live = atomic_load_explicit(&rl_lane_at(g, i)->tail, memory_order_relaxed);
+        struct rl_lane *il = rl_lane_at(&img, i);
+        uint64_t t = atomic_load_explicit(&il->tail, memory_order_relaxed);
+        uint64_t h = atomic_load_explicit(&il->head, memory_order_relaxed);
         if (live > t)
             t = live;
         if (h < t)
             h = t;
-        atomic_store_explicit(&ir->tail, t, memory_order_relaxed);
-        atomic_store_explicit(&ir->head, h, memory_order_relaxed);
+        atomic_store_explicit(&il->tail, t, memory_order_relaxed);
+        atomic_store_explicit(&il->head, h, memory_order_relaxed);
     }
     atomic_store_explicit(&((struct rl_header *)(void *)dst)->consumer, 0, memory_order_relaxed);
 }
@@ -136,7 +136,10 @@ int rl_snap_begin(struct rl_snap_job *j, const char *name)
 {
     memset(j, 0, sizeof *j);
     struct ringlog_options o = {.flags = RINGLOG_OPEN_EXISTING};
-    int rc = rl_region_open(&j->g, name, &o, 0, 0);
+    /* Writable when we may: to lift the freeze of a trigger after the copy. */
+    int rc = rl_region_open(&j->g, name, &o, 1, 0);
+    if (rc == RINGLOG_EACCES)
+        rc = rl_region_open(&j->g, name, &o, 0, 0);
     if (rc)
         return rc;
     j->isz = (size_t)j->g.fixed.region_size;
@@ -153,6 +156,10 @@ int rl_snap_begin(struct rl_snap_job *j, const char *name)
      * (unless the ring dropped it). */
     j->covered = atomic_load_explicit(&j->g.hdr->triggers, memory_order_acquire);
     copy_image(&j->g, j->buf + RL_SNAP_HEADER_SIZE);
+    /* The history is copied: writers may evict again (the trigger froze
+     * them, DESIGN.md "Snapshots"). */
+    if (j->g.map.writable)
+        atomic_store_explicit(&j->g.hdr->freeze_until, 0, memory_order_relaxed);
     return 0;
 }
 
