@@ -25,7 +25,7 @@
 #define IDLE_SLEEP_MAX_NS 10000000u  /* 10 ms */
 #define ZERO_TIMEOUT_BUDGET_NS 100000000u /* timeout 0: at most 100 ms of claiming */
 #define DEFAULT_HOLD_NS 100000u      /* 100 us */
-#define INFLIGHT_MAX_NS 10000000u    /* a call in progress longer holds no one back */
+#define INFLIGHT_MAX_NS 100000000u   /* a call in progress longer holds no one back */
 #define STAGE_MAX_LANES 4u           /* stop copying a lane with this many lanes' worth staged */
 
 /* A staged record: where it was, its full sequence number, then the entry
@@ -239,6 +239,14 @@ int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
             r->ls[i].pos = atomic_load_explicit(&rl_lane_at(&r->g, i)->tail, memory_order_acquire);
         r->nolane_seen = ld(&r->g.hdr->nolane);
         r->nolane_known = 1;
+        /* Calls made from now on are ours to account for: each lane's
+         * losses are gaps from here (entries still held from before come
+         * first, without gaps between them). */
+        for (uint32_t i = 0; i < r->nlanes; i++) {
+            r->ls[i].next_seq = atomic_load_explicit(&rl_lane_at(&r->g, i)->seq,
+                                                     memory_order_acquire);
+            r->ls[i].known = 1;
+        }
     }
     *out = r;
     return 0;

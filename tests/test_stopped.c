@@ -71,8 +71,8 @@ static void log_numbered(ringlog *log)
 {
     for (uint32_t i = 0; i < COUNT; i++) {
         ringlog_write(log, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, 1, &i, sizeof i);
-        if (i % 1000 == 999) {
-            struct timespec ts = {0, 200 * 1000};
+        if (i % 100 == 99) {
+            struct timespec ts = {0, 100 * 1000};
             nanosleep(&ts, NULL);
         }
     }

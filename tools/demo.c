@@ -236,7 +236,7 @@ static int check_entry(void *arg, const struct ringlog_entry *e)
     uint64_t thread = 0, seq = 0;
     if (e->type == RINGLOG_TYPE_TEXT) {
         c->text++;
-        if (!parse_text(e, &thread, &seq) || (seq & 1) || e->flags != 0) {
+        if (!parse_text(e, &thread, &seq) || (seq & 1) || (e->flags & ~RINGLOG_FLAG_LATE) != 0) {
             problem(c, &c->corrupt, e, "text is not what was written");
             return 0;
         }
