@@ -127,7 +127,7 @@ int main(void)
 {
     const char *name = test_region_name("signal");
     ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 16u << 20, .nrings = 8, .policy = RINGLOG_DROP};
+    struct ringlog_options o = {.ring_size = 32u << 20, .nrings = 8, .policy = RINGLOG_DROP};
     CHECK_EQ(ringlog_open(name, &o, &log_h), 0);
 
     struct sigaction sa;
