@@ -1,6 +1,8 @@
 /*
- * Fuzz target: the region validator and both readers (peek and consume)
- * over hostile bytes.  Built two ways from this one file:
+ * Fuzz target: the region validator, the lane walker and the reader (peek
+ * and consume), the call-site dictionary, the deferred-argument decoder and
+ * formatter, and the snapshot parser, over hostile bytes (layout 4: lanes).
+ * Built two ways from this one file:
  *   - with clang -fsanitize=fuzzer: a libFuzzer target (fuzz/run.sh);
  *   - without: a corpus replayer, `fuzz_region FILE|DIR...`, run by
  *     `make test` under ASan+UBSan.
@@ -16,13 +18,39 @@
  *         built from the input (argument types, format, payload), so the
  *         fuzzer works on the argument decoder and the checked formatter;
  *   even: the bytes are a region image as is (exercises the header checks);
- *   odd:  a region with a valid header is built, and the rest of the input
- *         is poured cyclically over the ring headers, stamps and entries, so
- *         the fuzzer spends its time in the walkers rather than on the
- *         header checksum.
+ *   odd:  a region with a valid header is built from the input (below), so
+ *         the fuzzer spends its time in the walker and the reader rather
+ *         than on the header checksum.
+ * Every region shape is read twice: by a peek reader over the bytes in
+ * memory (rl_reader_open_memory, which only peeks), and, for shapes 3 and
+ * odd, by a consuming reader: the region is written to a memfd and opened
+ * by path with RINGLOG_READER_CONSUME, so the claim (tail compare-and-swap,
+ * `read`), the hold behind the clock and the in-flight cut run too.
+ *
+ * Built regions (shapes 3 and odd).  Bytes 1..3: lanes 1 + b1 % 4; lane
+ * size 4096 << (b2 % 4) (so 2 or 4 sub-buffers); b3 bit 0 the policy, bit 1
+ * the TSC clock, bits 2..3 the consuming reader's lag.  Then, for the odd
+ * shape, the input is read in order (zero past its end):
+ *   flags (1): 0 dictionary bytes poured (u16 length, then the bytes),
+ *     1 a valid call-site record (as in shape 3), 2 nolane, 3 registry
+ *     slots 1..3, 4 a consumer claim, 5 triggers and min_level, 6 clock
+ *     base, wall-clock base and frequency (u64, u64, u32);
+ *   per lane: mode (1): bits 0..1 fill (0, 1 entries, 2 raw bytes poured
+ *     over the lane, 3 entries then raw word patches), bits 2..4 how head
+ *     and tail relate (end of data, inside an entry, head behind tail, huge
+ *     head, beyond the data, unaligned), bits 5..6 the first sequence
+ *     number (small, near the 48-bit wrap, any); tail (u16 * 8 + u8 % 8
+ *     wraps); timestamp base selector; entry count (u8); then per entry a
+ *     control byte (kind = c % 8: short, u8-long, u16-long (may be too
+ *     big), deferred, pad, corrupt length, skipped bytes, raw bytes; bit 6
+ *     a gap in the sequence, bit 7 a timestamp going back) and its fields;
+ *     then seq, counters, in-flight and owner words.
+ * Entries are laid out as a writer does (8-aligned, a pad or nothing at a
+ * sub-buffer's end), so mutations reach the walker with lengths, pads,
+ * heads and tails near what a writer leaves and just off it.
  *
  * Sparse snapshots.  The smallest region is ~90 KB (the 64 KiB producer
- * registry, a 16 KiB dictionary, a 4 KiB ring), mostly zero, so a real
+ * registry, a 16 KiB dictionary, a 4 KiB lane), mostly zero, so a real
  * snapshot does not fit libFuzzer's -max_len.  The sparse form is
  *   0  8  "RLSPARSE"
  *   8  1  flags: bit 0 leave every checksum as given (the rejection paths);
@@ -37,6 +65,11 @@
  * image's CRC-32 (file header bytes 48 + 4i) and the header CRC-32 (bytes
  * 0..4095 with bytes 56..59 zero, stored at 56): mutations reach the parser
  * and the readers behind the checksums.
+ *
+ * Besides the sanitizers, the harness checks what a reader promises of
+ * any bytes: an entry fits a sub-buffer and names an existing lane, gap
+ * information matches the gap callback, and an entry's text length does
+ * not depend on the buffer it is formatted into.
  */
 #include "internal.h"
 
@@ -55,81 +88,283 @@ static uint64_t sink;
 
 static ringlog_reader *cur_reader;
 static int print_entries;
+/* What the current reader's region promises: 0 when unknown. */
+static uint32_t cur_nlanes;
+static uint64_t cur_sub;
+
+static void fail(const char *what)
+{
+    fprintf(stderr, "fuzz_region: reader broke a promise: %s\n", what);
+    abort();
+}
 
 static int on_entry(void *arg, const struct ringlog_entry *e)
 {
     (void)arg;
+    if (cur_nlanes && e->lane >= cur_nlanes)
+        fail("entry of a lane that does not exist");
+    if (e->cpu != e->lane)
+        fail("entry's cpu differs from its lane");
+    if (cur_sub && e->length > cur_sub - RL_EHDR)
+        fail("entry larger than a sub-buffer");
     /* Touch every byte handed out: ASan proves they are ours. */
     const unsigned char *p = e->data;
     for (size_t i = 0; i < e->length; i++)
         sink += p[i];
-    sink += e->index + e->time_ns + e->cpu + e->pid;
+    sink += e->index + e->time_ns + e->cpu + e->pid + e->tid + e->seq + e->flags;
     /* Format it as a tool would: small buffer first, then the full size. */
     char small[64];
     size_t n = ringlog_entry_text(cur_reader, e, small, sizeof small);
+    if (strlen(small) >= sizeof small || (n < sizeof small && strlen(small) > n))
+        fail("entry text overran its buffer");
     if (print_entries) /* replay with RINGLOG_FUZZ_PRINT=1 to see them */
-        printf("entry %llu type %u: %s%s\n", (unsigned long long)e->index, e->type, small,
+        printf("entry %llu lane %u seq %llu type %u: %s%s\n", (unsigned long long)e->index,
+               e->lane, (unsigned long long)e->seq, e->type, small,
                n >= sizeof small ? "..." : "");
     if (n >= sizeof small && n < (1u << 20)) {
         char *big = malloc(n + 1);
         if (big) {
             size_t m = ringlog_entry_text(cur_reader, e, big, n + 1);
             if (m != n || strlen(big) > n)
-                abort(); /* the length must not depend on the buffer */
+                fail("entry text length depends on the buffer");
             free(big);
         }
     }
+    if (ringlog_entry_text(cur_reader, e, NULL, 0) != n)
+        fail("entry text length without a buffer differs");
     struct ringlog_site_info si;
     if (ringlog_entry_site(cur_reader, e, &si) == 0)
-        sink += strlen(si.file) + strlen(si.function) + strlen(si.format) + si.line;
+        sink += strlen(si.file) + strlen(si.function) + strlen(si.format) + si.line + si.nargs;
     return 0;
 }
 
 static int on_gap(void *arg, uint64_t first, uint64_t count)
 {
     (void)arg;
-    sink += first + count;
+    struct ringlog_gap gp;
+    if (ringlog_gap_info(cur_reader, &gp) != 0 || gp.first_index != first || gp.count != count)
+        fail("gap information differs from the gap reported");
+    if (cur_nlanes && gp.lane >= cur_nlanes && gp.lane != RINGLOG_NO_LANE)
+        fail("gap of a lane that does not exist");
+    if (print_entries)
+        printf("gap %llu+%llu lane %u seq %llu\n", (unsigned long long)first,
+               (unsigned long long)count, gp.lane, (unsigned long long)gp.first_seq);
+    sink += first + count + gp.first_seq;
     return 0;
 }
 
-static void exercise(void *base, size_t size)
+/* Sub-buffer bytes of a valid region of lanes of `lane` bytes. */
+static uint64_t sub_of(uint64_t lane)
 {
+    uint64_t n = lane / RL_MIN_SUB_BYTES;
+    n = n < 2 ? 2 : n > RL_MAX_SUB ? RL_MAX_SUB : n;
+    return lane / n;
+}
+
+/* Reads with reader r as a tool would: info, statistics, a few rounds. */
+static void read_all(ringlog_reader *r, int rounds)
+{
+    cur_reader = r;
+    cur_nlanes = 0;
+    cur_sub = 0;
+    struct ringlog_info info;
+    if (ringlog_reader_info(r, &info) == 0) {
+        cur_nlanes = info.nrings;
+        cur_sub = sub_of(info.ring_size);
+        sink += info.next_index + info.sites + info.dict_used + info.triggers + info.min_level +
+                (info.snapshot_reason ? strlen(info.snapshot_reason) : 0) + strlen(info.clock);
+    }
+    struct ringlog_stats tot, per[4];
+    ringlog_reader_stats(r, &tot, per, 4);
+    sink += tot.buffered + tot.lost + tot.written;
     struct ringlog_handler h = {on_entry, on_gap, NULL};
-    for (unsigned mode = 0; mode < 2; mode++) {
-        ringlog_reader *r;
-        if (rl_reader_open_memory(base, size, mode ? RINGLOG_READER_CONSUME : RINGLOG_READER_PEEK,
-                                  &r) != 0)
-            return;
-        ringlog_reader_set_abandon_ms(r, 0);
-        cur_reader = r;
-        struct ringlog_stats tot, per[4];
-        ringlog_reader_stats(r, &tot, per, 4);
-        sink += tot.buffered;
-        for (int i = 0; i < 4; i++)
-            ringlog_read(r, &h, 0);
+    for (int i = 0; i < rounds; i++)
+        if (ringlog_read(r, &h, 0) <= 0)
+            break;
+    if (ringlog_reader_info(r, &info) == 0)
+        sink += info.read_corrupt + info.read_late;
+    ringlog_reader_stats(r, &tot, per, 4);
+    sink += tot.buffered;
+}
+
+static void exercise_memory(void *base, size_t size)
+{
+    ringlog_reader *r;
+    if (rl_reader_open_memory(base, size, RINGLOG_READER_PEEK, &r) != 0) {
+        sink += strlen(ringlog_errmsg());
+        return;
+    }
+    read_all(r, 4);
+    ringlog_reader_close(r);
+}
+
+static int open_memfd(const char *name)
+{
+    int fd = memfd_create(name, MFD_CLOEXEC);
+    if (fd < 0) {
+        char tmp[] = "/tmp/ringlog-fuzz-XXXXXX";
+        fd = mkstemp(tmp);
+        if (fd >= 0)
+            unlink(tmp);
+    }
+    return fd;
+}
+
+/* Replaces the contents of fd with f[0, size). */
+static int put_file(int fd, const unsigned char *f, size_t size)
+{
+    if (ftruncate(fd, 0) != 0)
+        return -1;
+    for (size_t done = 0; done < size;) {
+        ssize_t k = pwrite(fd, f + done, size - done, (off_t)done);
+        if (k <= 0)
+            return -1;
+        done += (size_t)k;
+    }
+    return 0;
+}
+
+static int region_fd = -1;
+
+/* A consuming reader, the way `ringlog tail` opens a region: by name (a
+ * path to a memfd holding a copy of the bytes), mapped shared and
+ * writable.  Only for regions whose magic is set: an attacher waits for a
+ * creator to publish it. */
+static void exercise_consume(const unsigned char *m, size_t size, unsigned lag)
+{
+    if (region_fd < 0 && (region_fd = open_memfd("ringlog-fuzz-region")) < 0)
+        return;
+    if (put_file(region_fd, m, size) != 0)
+        return;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", region_fd);
+    ringlog_reader *r;
+    if (ringlog_reader_open(path, RINGLOG_READER_CONSUME, &r) != 0) {
+        sink += strlen(ringlog_errmsg());
+        return;
+    }
+    if (lag)
+        ringlog_reader_set_lag(r, 0, lag - 1);
+    read_all(r, 3);
+    ringlog_reader_close(r);
+    /* Once more: a new consumer starts at the tails the first one left. */
+    if (ringlog_reader_open(path, RINGLOG_READER_CONSUME, &r) == 0) {
+        read_all(r, 1);
         ringlog_reader_close(r);
     }
 }
 
-/* Input: nargs, types[nargs], format length, format, then the payload. */
-static void deferred_entry(unsigned char *m, uint64_t dict_off, uint64_t rings_off,
-                           uint64_t nslots, const uint8_t *in, size_t n)
+/* ------------------------------------------------------ built regions */
+
+/* The input, in order; zeros past its end. */
+struct src {
+    const uint8_t *p;
+    size_t n, k;
+};
+static unsigned u8(struct src *s) { return s->k < s->n ? s->p[s->k++] : 0; }
+static unsigned u16(struct src *s)
 {
-    size_t k = 0;
-    unsigned nargs = in[k++] % (RINGLOG_MAX_ARGS + 1);
+    unsigned a = u8(s);
+    return a | u8(s) << 8;
+}
+static uint32_t u32(struct src *s)
+{
+    uint32_t a = u16(s);
+    return a | (uint32_t)u16(s) << 16;
+}
+static uint64_t u64(struct src *s)
+{
+    uint64_t a = u32(s);
+    return a | (uint64_t)u32(s) << 32;
+}
+
+struct built {
+    unsigned char *m;
+    size_t total;
+    uint64_t dict_off, lanes_off, stride, S, sub;
+    uint32_t nlanes;
+    int clock;
+};
+
+static struct rl_header *hdr_of(struct built *b) { return (struct rl_header *)b->m; }
+static struct rl_lane *lane_of(struct built *b, uint32_t i)
+{
+    return (struct rl_lane *)(b->m + b->lanes_off + i * b->stride);
+}
+/* Byte `pos` (a free-running position) of lane l's entry space. */
+static unsigned char *at(struct built *b, struct rl_lane *l, uint64_t pos)
+{
+    return (unsigned char *)l + RL_LANE_HDR_SIZE + (pos & (b->S - 1));
+}
+static void put_bytes(struct built *b, struct rl_lane *l, uint64_t pos, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        *at(b, l, pos + i) = ((const unsigned char *)p)[i];
+}
+
+/* A zeroed region of valid geometry; the header is sealed by seal(). */
+static int new_region(struct built *b, const uint8_t *data, size_t size)
+{
+    memset(b, 0, sizeof *b);
+    b->nlanes = 1 + (size > 1 ? data[1] % 4 : 0);
+    b->S = (uint64_t)RL_MIN_LANE << (size > 2 ? data[2] % 4 : 0);
+    b->sub = sub_of(b->S);
+    b->stride = RL_LANE_HDR_SIZE + b->S;
+    b->dict_off = RL_HEADER_SIZE + (uint64_t)RL_REGISTRY_COUNT * sizeof(struct rl_registry_slot);
+    b->lanes_off = b->dict_off + RL_DICT_MIN;
+    b->total = b->lanes_off + b->nlanes * b->stride;
+    b->m = aligned_alloc(64, b->total);
+    if (!b->m)
+        return -1;
+    memset(b->m, 0, b->total);
+    unsigned opt = size > 3 ? data[3] : 0;
+    struct rl_header *h = hdr_of(b);
+    h->version = RINGLOG_LAYOUT_VERSION;
+    h->header_size = RL_HEADER_SIZE;
+    h->region_size = b->total;
+    h->nlanes = b->nlanes;
+    h->nsub = (uint32_t)(b->S / b->sub);
+    h->lane_size = b->S;
+    h->lanes_offset = b->lanes_off;
+    h->lane_stride = b->stride;
+    h->registry_offset = RL_HEADER_SIZE;
+    h->registry_count = RL_REGISTRY_COUNT;
+    h->dict_offset = b->dict_off;
+    h->dict_size = RL_DICT_MIN;
+    h->pool = b->nlanes >= 16 ? b->nlanes / 8 : b->nlanes >= 2 ? 1 : 0;
+    h->policy = opt & 1 ? RINGLOG_DROP : RINGLOG_OVERWRITE;
+    h->clock = opt & 2 ? RL_CLOCK_TSC : RL_CLOCK_MONOTONIC;
+    h->clock_hz = opt & 2 ? 3000000000u : 1000000000u;
+    h->creator_pid = 1;
+    h->real_base_ns = 1700000000000000000ull;
+    b->clock = (int)h->clock;
+    return 0;
+}
+
+/* As init_header: checksum over bytes 8..123, then the magic. */
+static void seal(struct built *b)
+{
+    struct rl_header *h = hdr_of(b);
+    h->checksum = rl_checksum(b->m + 8, 116);
+    atomic_store(&h->magic, RINGLOG_MAGIC);
+}
+
+/* A call-site record at the start of the dictionary's arena, from the
+ * input: nargs, types[nargs], format length, format.  Returns its id. */
+static uint32_t put_site(struct built *b, struct src *s)
+{
+    unsigned nargs = u8(s) % (RINGLOG_MAX_ARGS + 1);
     uint8_t types[RINGLOG_MAX_ARGS];
     for (unsigned i = 0; i < nargs; i++)
-        types[i] = k < n ? in[k++] % 12 : RINGLOG_ARG_I32;
-    size_t fl = k < n ? in[k++] : 0;
+        types[i] = s->k < s->n ? (uint8_t)(u8(s) % 12) : RINGLOG_ARG_I32;
+    size_t fl = u8(s);
     char fmt[256];
-    if (fl > n - k)
-        fl = n - k;
-    memcpy(fmt, in + k, fl);
+    if (fl > s->n - (s->k < s->n ? s->k : s->n))
+        fl = s->n - (s->k < s->n ? s->k : s->n);
+    memcpy(fmt, s->p + s->k, fl);
     fmt[fl] = 0;
-    k += fl;
+    s->k += fl;
     fl = strlen(fmt);
-    const uint8_t *payload = in + k;
-    size_t plen = n - k;
     /* The record, hashed as a producer would. */
     struct rl_dict_rec r;
     memset(&r, 0, sizeof r);
@@ -143,7 +378,8 @@ static void deferred_entry(unsigned char *m, uint64_t dict_off, uint64_t rings_o
     r.file_len = 5;
     r.func_len = 2;
     uint32_t off = rl_dict_arena(RL_DICT_MIN);
-    unsigned char *p = m + dict_off + off + sizeof r;
+    unsigned char *dict = b->m + b->dict_off;
+    unsigned char *p = dict + off + sizeof r;
     memcpy(p, types, nargs);
     memcpy(p + nargs, fmt, fl + 1);
     memcpy(p + nargs + fl + 1, "fz.cc", 6);
@@ -155,95 +391,244 @@ static void deferred_entry(unsigned char *m, uint64_t dict_off, uint64_t rings_o
     for (size_t i = 0; i < body; i++)
         hh = (hh ^ p[i]) * 0x100000001b3ull;
     r.hash = hh;
-    memcpy(m + dict_off + off, &r, sizeof r);
-    /* One committed entry at position 0 of ring 0. */
-    if (plen > (nslots - 1) * RL_SLOT_SIZE)
-        plen = (nslots - 1) * RL_SLOT_SIZE;
-    struct rl_ring *ring = (struct rl_ring *)(m + rings_off);
-    uint64_t slots = rl_entry_slots(plen);
-    _Atomic uint64_t *seq = (_Atomic uint64_t *)((unsigned char *)ring + RL_RING_HDR_SIZE);
-    unsigned char *data = (unsigned char *)ring + RL_RING_HDR_SIZE + nslots * 8;
+    memcpy(dict + off, &r, sizeof r);
+    struct rl_dict_hdr *dh = (struct rl_dict_hdr *)(void *)dict;
+    atomic_store(&dh->used, off + r.size);
+    atomic_store(&dh->records, 1);
+    return off / 8;
+}
+
+static void put_entry(struct built *b, struct rl_lane *l, uint64_t pos, uint64_t ts, uint64_t seq,
+                      uint32_t reg, uint32_t len, uint32_t remarks, unsigned type, unsigned level,
+                      unsigned flags, uint32_t tid)
+{
     struct rl_entry_hdr eh;
     memset(&eh, 0, sizeof eh);
-    eh.index = 0;
-    eh.length = (uint32_t)plen;
-    eh.remarks = off / 8;
-    eh.type = RINGLOG_TYPE_DEFERRED;
-    eh.level = 2;
-    memcpy(data, &eh, sizeof eh);
-    memcpy(data + sizeof eh, payload, plen);
-    atomic_store(&seq[0], rl_stamp(0, 1, RL_ST_COMMITTED));
-    atomic_store(&ring->head, slots);
-    atomic_store(&((struct rl_header *)m)->next_index, 1);
+    eh.timestamp = ts;
+    eh.seqown = rl_seqown(seq, reg);
+    eh.length = len;
+    eh.remarks = remarks;
+    eh.type = (uint16_t)type;
+    eh.level = (uint8_t)level;
+    eh.flags = (uint8_t)flags;
+    eh.tid = tid;
+    put_bytes(b, l, pos, &eh, sizeof eh);
+}
+
+/* Shape 3: one committed deferred entry at position 0 of lane 0. */
+static void deferred_entry(struct built *b, struct src *s)
+{
+    uint32_t id = put_site(b, s);
+    size_t plen = s->k < s->n ? s->n - s->k : 0;
+    if (plen > b->sub - RL_EHDR)
+        plen = b->sub - RL_EHDR;
+    struct rl_lane *l = lane_of(b, 0);
+    put_entry(b, l, 0, 1000, 0, 1, (uint32_t)plen, id, RINGLOG_TYPE_DEFERRED, 2, 0, 7);
+    put_bytes(b, l, RL_EHDR, s->p + s->k, plen);
+    atomic_store(&l->head, rl_entry_bytes(plen));
+    atomic_store(&l->seq, 1);
+}
+
+/* Timestamps: small (long past), recent, or from the input (perhaps in the
+ * future: a consuming reader holds those back). */
+static uint64_t ts_base(struct built *b, struct src *s)
+{
+    unsigned sel = u8(s);
+    switch (sel & 3) {
+    case 2:
+        return rl_ticks(b->clock) - (uint64_t)u16(s) * 1000u;
+    case 3:
+        return sel & 4 ? u64(s) : 1000u + u16(s);
+    default:
+        return 1000u + u16(s);
+    }
+}
+
+/* Writes lane i's entries and words from the input (see the top). */
+static void fill_lane(struct built *b, uint32_t i, struct src *s, uint32_t site)
+{
+    struct rl_lane *l = lane_of(b, i);
+    uint64_t S = b->S, sub = b->sub;
+    unsigned mode = u8(s);
+    unsigned fill = mode & 3, ht = (mode >> 2) & 7, sq = (mode >> 5) & 3;
+    uint64_t tail = ((uint64_t)u16(s) * 8) % S + (uint64_t)(u8(s) % 8) * S;
+    if (ht == 7)
+        tail += u8(s) % 8; /* unaligned: no writer leaves that */
+    uint64_t seq = sq == 2 ? RL_SEQ_MASK + 1 - u8(s) : sq == 3 ? u64(s) : u8(s);
+    uint64_t ts = ts_base(b, s);
+    uint64_t pos = tail & ~(uint64_t)(RL_ALIGN - 1), end;
+    if (fill == 2) {
+        /* Raw bytes poured over the whole lane, cyclically. */
+        end = tail + u16(s) % (S + S / 8);
+        size_t k0 = s->k < s->n ? s->k : s->n, rest = s->n - k0;
+        unsigned char *body = (unsigned char *)l + RL_LANE_HDR_SIZE;
+        for (uint64_t j = 0; rest && j < S; j++)
+            body[j] = s->p[k0 + j % rest];
+        s->k = k0 + (rest < S ? rest : S);
+    } else {
+        unsigned count = u8(s);
+        uint64_t limit = pos + S;
+        for (unsigned e = 0; e < count && pos < limit; e++) {
+            unsigned c = u8(s), kind = c % 8;
+            uint64_t rest = sub - (pos & (sub - 1));
+            if (kind <= 3) {
+                uint32_t len = kind == 0   ? (c >> 3) & 7
+                               : kind == 1 ? u8(s)
+                               : kind == 2 ? u16(s) % (uint32_t)(sub + 64)
+                                           : u8(s);
+                unsigned type = RINGLOG_TYPE_DEFERRED, level = u8(s), flags = u8(s);
+                uint32_t remarks = site;
+                if (kind != 3) {
+                    static const unsigned types[8] = {
+                        RINGLOG_TYPE_TEXT,  RINGLOG_TYPE_TEXT,    RINGLOG_TYPE_RAW,
+                        RINGLOG_TYPE_TRIGGER, RINGLOG_TYPE_CRASH, RINGLOG_TYPE_DEFERRED,
+                        RINGLOG_TYPE_USER,  0};
+                    unsigned t = u8(s);
+                    type = t < 8 ? types[t] : t < 128 ? types[t % 8] : u16(s);
+                    remarks = t >= 128 ? u32(s) : u8(s);
+                } else if (c & 8) {
+                    remarks = u8(s) + site; /* near the site: not a record */
+                }
+                uint32_t reg = u8(s) % 5;
+                uint32_t tid = u8(s);
+                ts = c & 0x80 ? ts - u8(s) : ts + u8(s);
+                if (c & 0x40)
+                    seq += 1 + u8(s); /* calls lost before this one */
+                uint64_t k = rl_entry_bytes(len);
+                if (k > sub) { /* too big: counted, never stored */
+                    seq++;
+                    continue;
+                }
+                if (k > rest) { /* the writer moves to the next sub-buffer */
+                    if (rest >= RL_EHDR)
+                        put_entry(b, l, pos, ts, 0, 0, RL_LEN_PAD, 0, 0, 0, 0, 0);
+                    pos += rest;
+                }
+                if (pos + k > limit)
+                    break;
+                put_entry(b, l, pos, ts, seq++, reg, len, remarks, type, level, flags, tid);
+                for (uint32_t j = 0; j < len; j++)
+                    *at(b, l, pos + RL_EHDR + j) = (unsigned char)u8(s);
+                pos += k;
+            } else if (kind == 4) { /* a pad to the sub-buffer's end */
+                if (rest >= RL_EHDR)
+                    put_entry(b, l, pos, ts, 0, 0, RL_LEN_PAD | (c & 8 ? u32(s) : 0), 0, 0, 0, 0,
+                              0);
+                pos += rest;
+            } else if (kind == 5) { /* a corrupt length, then on */
+                if (rest >= RL_EHDR)
+                    put_entry(b, l, pos, ts, seq, i + 1, u32(s), 0, RINGLOG_TYPE_TEXT, 0, 0, 0);
+                pos += c & 8 ? rest : 8 * (1 + u8(s) % 8);
+            } else if (kind == 6) { /* bytes left as they were */
+                pos += 8 * (1 + u8(s) % 32);
+            } else { /* raw bytes */
+                unsigned w = u8(s) % 64;
+                for (unsigned j = 0; j < w; j++)
+                    *at(b, l, pos + j) = (unsigned char)u8(s);
+                pos += (w + 7) & ~7u;
+            }
+        }
+        end = pos;
+        if (fill == 3) { /* words patched anywhere in the lane */
+            for (unsigned n = u8(s) % 8; n > 0; n--) {
+                uint64_t off = (uint64_t)u16(s) * 8, v = u64(s);
+                put_bytes(b, l, off, &v, 8);
+            }
+        }
+    }
+    uint64_t head = end;
+    switch (ht) {
+    case 3: /* inside the data */
+        head = end - 8 * (1 + (uint64_t)u8(s));
+        break;
+    case 4: /* behind the tail */
+        head = tail - 1 - u8(s);
+        break;
+    case 5: /* far ahead: more than a lane's worth, or near 2^64 */
+        head = u8(s) & 1 ? UINT64_MAX - u16(s) : tail + S + 8 * (uint64_t)u8(s);
+        break;
+    case 6: /* beyond what was written */
+        head = end + 8 * (1 + (uint64_t)u8(s));
+        break;
+    case 7:
+        head = end + u8(s) % 8;
+        break;
+    }
+    unsigned sx = u8(s);
+    uint64_t seqw = sx >= 0xf0 ? u64(s) : seq + (sx & 7); /* & 7: calls lost at the end */
+    atomic_store(&l->tail, tail);
+    atomic_store(&l->head, head);
+    atomic_store(&l->seq, seqw);
+    atomic_store(&l->lost, sx & 7);
+    atomic_store(&l->too_big, u8(s));
+    atomic_store(&l->overwritten, u8(s));
+    atomic_store(&l->frozen, u8(s));
+    atomic_store(&l->abandoned, u8(s));
+    atomic_store(&l->read, u8(s));
+    atomic_store(&l->claims, u8(s));
+    atomic_store(&l->limit, tail + S);
+    unsigned fl = u8(s);
+    atomic_store(&l->inflight, fl & 1 ? rl_ticks(b->clock) - (uint64_t)u16(s) * 100u
+                               : fl & 2 ? ts + u8(s)
+                                        : 0);
+    atomic_store(&l->owner, fl & 4 ? rl_own_make(0, u8(s), u8(s) % 5, RL_LANE_THREAD)
+                            : fl & 8 ? u64(s)
+                                     : 0);
 }
 
 static void build_region(const uint8_t *data, size_t size)
 {
-    uint32_t nrings = 1 + (size > 1 ? data[1] % 3 : 0);
-    uint64_t nslots = (uint64_t)RL_MIN_SLOTS << (size > 2 ? data[2] % 3 : 0);
-    uint64_t stride = RL_RING_HDR_SIZE + nslots * 8 + nslots * RL_SLOT_SIZE;
-    uint64_t dict_off = RL_HEADER_SIZE + (uint64_t)RL_REGISTRY_COUNT * 16;
-    uint64_t rings_off = dict_off + RL_DICT_MIN;
-    size_t total = rings_off + nrings * stride;
-    unsigned char *m = aligned_alloc(64, total);
-    if (!m)
+    struct built b;
+    if (new_region(&b, data, size) != 0)
         return;
-    memset(m, 0, total);
-    struct rl_header *h = (struct rl_header *)m;
-    h->version = RINGLOG_LAYOUT_VERSION;
-    h->header_size = RL_HEADER_SIZE;
-    h->region_size = total;
-    h->nrings = nrings;
-    h->slot_size = RL_SLOT_SIZE;
-    h->ring_slots = nslots;
-    h->rings_offset = rings_off;
-    h->ring_stride = stride;
-    h->registry_offset = RL_HEADER_SIZE;
-    h->registry_count = RL_REGISTRY_COUNT;
-    h->dict_offset = dict_off;
-    h->dict_size = RL_DICT_MIN;
-    h->policy = size > 3 ? data[3] & 1 : 0;
-    h->clock = RL_CLOCK_MONOTONIC;
-    h->clock_hz = 1000000000u;
-    h->checksum = rl_checksum(m + 8, 116);
-    atomic_store(&h->magic, RINGLOG_MAGIC);
-    /* The rest: 8-byte words.  Head/tail words get small values near each
-     * other so walks happen; everything else is poured over the rings. */
-    const uint8_t *in = data + 4;
-    size_t n = size > 4 ? size - 4 : 0;
-    if (n == 0)
-        goto out;
-    size_t k = 0;
+    struct src s = {data + 4, size > 4 ? size - 4 : 0, 0};
+    unsigned lag = size > 3 ? (data[3] >> 2) & 3 : 0;
     if (data[0] == 3) {
-        deferred_entry(m, dict_off, rings_off, nslots, in, n);
-        goto out;
-    }
-    /* The dictionary's header, buckets and first records, from the input. */
-    for (size_t i = 0; i < 4096; i++)
-        m[dict_off + i] = in[k++ % n];
-    for (uint32_t r = 0; r < nrings; r++) {
-        struct rl_ring *ring = (struct rl_ring *)(m + rings_off + r * stride);
-        uint64_t tail = in[k++ % n] * 7u, span = (uint64_t)in[k++ % n] * 4u;
-        atomic_store(&ring->tail, tail);
-        atomic_store(&ring->head, tail + span);
-        atomic_store(&h->next_index, in[k++ % n]);
-        unsigned char *body = (unsigned char *)ring + RL_RING_HDR_SIZE;
-        size_t blen = (size_t)(nslots * 8 + nslots * RL_SLOT_SIZE);
-        /* Stamps: mostly plausible ones for nearby positions, from input. */
-        _Atomic uint64_t *seq = (_Atomic uint64_t *)body;
-        for (uint64_t i = 0; i < nslots; i++) {
-            uint8_t b = in[k++ % n];
-            uint64_t pos = tail + ((i - tail) & (nslots - 1));
-            atomic_store(&seq[i], b < 200 ? rl_stamp(pos - (b % 3 == 0 ? nslots : 0),
-                                                     b % 5, b & 3)
-                                          : (uint64_t)b * 0x0101010101010101ull);
+        if (s.n)
+            deferred_entry(&b, &s);
+        seal(&b);
+    } else {
+        struct rl_header *h = hdr_of(&b);
+        unsigned fl = u8(&s);
+        uint32_t site = 0;
+        if (fl & 1) {
+            unsigned char *dict = b.m + b.dict_off;
+            size_t n = u16(&s) % (RL_DICT_MIN + 1);
+            for (size_t i = 0; i < n; i++)
+                dict[i] = (unsigned char)u8(&s);
         }
-        for (size_t i = nslots * 8; i < blen; i++)
-            body[i] = in[k++ % n];
+        if (fl & 2)
+            site = put_site(&b, &s);
+        if (fl & 4)
+            atomic_store(&h->nolane, u8(&s));
+        if (fl & 8) {
+            struct rl_registry_slot *reg = (struct rl_registry_slot *)(b.m + RL_HEADER_SIZE);
+            for (unsigned i = 1; i < 4; i++) {
+                unsigned st = u8(&s);
+                atomic_store(&reg[i].word, rl_reg_with((uint64_t)st << 8, st & 4 ? u32(&s)
+                                                                                 : u8(&s),
+                                                       st % 4));
+                reg[i].start_time = u8(&s);
+            }
+        }
+        if (fl & 16)
+            atomic_store(&h->consumer, (uint64_t)u32(&s) << 32 | 1);
+        if (fl & 32) {
+            atomic_store(&h->triggers, u8(&s));
+            atomic_store(&h->min_level, u8(&s) % 8);
+        }
+        if (fl & 64) {
+            h->clock_base = u64(&s);
+            h->real_base_ns = u64(&s);
+            h->clock_hz = u32(&s) | 1u;
+        }
+        seal(&b);
+        for (uint32_t i = 0; i < b.nlanes; i++)
+            fill_lane(&b, i, &s, site);
     }
-out:
-    exercise(m, total);
-    free(m);
+    exercise_memory(b.m, b.total);
+    exercise_consume(b.m, b.total, lag);
+    free(b.m);
 }
 
 /* ------------------------------------------------------ snapshot files */
@@ -327,24 +712,10 @@ static int snap_fd = -1;
 static void snapshot_file(unsigned char *f, size_t size, unsigned flags)
 {
     patch_checksums(f, size, flags);
-    if (snap_fd < 0) {
-        snap_fd = memfd_create("ringlog-fuzz-snapshot", MFD_CLOEXEC);
-        if (snap_fd < 0) {
-            char tmp[] = "/tmp/ringlog-fuzz-XXXXXX";
-            snap_fd = mkstemp(tmp);
-            if (snap_fd < 0)
-                return;
-            unlink(tmp);
-        }
-    }
-    if (ftruncate(snap_fd, 0) != 0)
+    if (snap_fd < 0 && (snap_fd = open_memfd("ringlog-fuzz-snapshot")) < 0)
         return;
-    for (size_t done = 0; done < size;) {
-        ssize_t k = pwrite(snap_fd, f + done, size - done, (off_t)done);
-        if (k <= 0)
-            return;
-        done += (size_t)k;
-    }
+    if (put_file(snap_fd, f, size) != 0)
+        return;
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", snap_fd);
     ringlog_reader *r;
@@ -353,19 +724,7 @@ static void snapshot_file(unsigned char *f, size_t size, unsigned flags)
         sink += strlen(ringlog_errmsg());
         return;
     }
-    ringlog_reader_set_abandon_ms(r, 0);
-    cur_reader = r;
-    struct ringlog_info info;
-    if (ringlog_reader_info(r, &info) == 0)
-        sink += info.next_index + info.sites + info.dict_used + info.triggers +
-                (info.snapshot_reason ? strlen(info.snapshot_reason) : 0) + strlen(info.clock);
-    struct ringlog_stats tot, per[4];
-    ringlog_reader_stats(r, &tot, per, 4);
-    sink += tot.buffered + tot.lost;
-    struct ringlog_handler h = {on_entry, on_gap, NULL};
-    for (int i = 0; i < 4; i++)
-        if (ringlog_read(r, &h, 0) <= 0)
-            break;
+    read_all(r, 4);
     ringlog_reader_close(r);
 }
 
@@ -396,7 +755,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!m)
             return 0;
         memcpy(m, data, size);
-        exercise(m, size);
+        exercise_memory(m, size);
         free(m);
     }
     return 0;
@@ -413,6 +772,8 @@ static int replay_file(const char *path)
     static uint8_t buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
+    if (print_entries)
+        printf("== %s\n", path);
     LLVMFuzzerTestOneInput(buf, n);
     return 0;
 }

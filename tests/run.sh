@@ -91,7 +91,7 @@ if [ "${RINGLOG_QUICK:-0}" != 1 ]; then
     if command -v clang >/dev/null 2>&1; then
         if make -s -j"$JOBS" BUILD=build-tsan SAN=tsan CC=clang lib tests >"$LOGDIR/build-tsan.log" 2>&1; then
             pass=$((pass + 1)); echo "PASS  build with TSan (clang)"
-            for t in test_stress test_basic test_queue test_snapshot test_deferred test_stuck; do
+            for t in test_stress test_basic test_queue test_snapshot test_deferred test_stopped; do
                 [ -x build-tsan/tests/$t ] && run "tsan $t" env RINGLOG_STRESS_SCALE=10 \
                     TSAN_OPTIONS=halt_on_error=1:exitcode=66 build-tsan/tests/$t
             done
