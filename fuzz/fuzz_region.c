@@ -21,15 +21,18 @@
  *   odd:  a region with a valid header is built from the input (below), so
  *         the fuzzer spends its time in the walker and the reader rather
  *         than on the header checksum.
- * Every region shape is read twice: by a peek reader over the bytes in
- * memory (rl_reader_open_memory, which only peeks), and, for shapes 3 and
- * odd, by a consuming reader: the region is written to a memfd and opened
- * by path with RINGLOG_READER_CONSUME, so the claim (tail compare-and-swap,
- * `read`), the hold behind the clock and the in-flight cut run too.
+ * Region shapes are read by a peek reader over the bytes in memory
+ * (rl_reader_open_memory, which only peeks whatever flags it is given).
+ * Built regions (shapes 3 and odd) may also be read by a consuming reader:
+ * the region is written to a memfd and opened by path with
+ * RINGLOG_READER_CONSUME, so the claim (tail compare-and-swap, `read`),
+ * the hold behind the clock and the in-flight cut run too.
  *
- * Built regions (shapes 3 and odd).  Bytes 1..3: lanes 1 + b1 % 4; lane
- * size 4096 << (b2 % 4) (so 2 or 4 sub-buffers); b3 bit 0 the policy, bit 1
- * the TSC clock, bits 2..3 the consuming reader's lag.  Then, for the odd
+ * Built regions.  Bytes 1..3: lanes 1 + b1 % 4; lane size 4096 << (b2 % 4)
+ * (so 2 or 4 sub-buffers); b3 bit 0 the drop policy, bit 1 the TSC clock,
+ * bits 2..3 the consuming reader's lag (0: default, else ms + 1), bit 4
+ * read by a consuming reader too, bit 5 then by a second one (at most 1 ms
+ * each when nothing is delivered: consuming is slower).  Then, for the odd
  * shape, the input is read in order (zero past its end):
  *   flags (1): 0 dictionary bytes poured (u16 length, then the bytes),
  *     1 a valid call-site record (as in shape 3), 2 nolane, 3 registry
@@ -161,8 +164,12 @@ static uint64_t sub_of(uint64_t lane)
     return lane / n;
 }
 
-/* Reads with reader r as a tool would: info, statistics, a few rounds. */
-static void read_all(ringlog_reader *r, int rounds)
+/* Reads with reader r as a tool would: info, statistics, a few rounds.
+ * timeout_ms: a consuming reader waits up to 100 ms for entries held
+ * back (timestamps ahead of its clock, as fuzzed ones often are) when the
+ * timeout is 0; 1 ms bounds that, and a round that delivers returns at
+ * once. */
+static void read_all(ringlog_reader *r, int rounds, int timeout_ms)
 {
     cur_reader = r;
     cur_nlanes = 0;
@@ -179,7 +186,7 @@ static void read_all(ringlog_reader *r, int rounds)
     sink += tot.buffered + tot.lost + tot.written;
     struct ringlog_handler h = {on_entry, on_gap, NULL};
     for (int i = 0; i < rounds; i++)
-        if (ringlog_read(r, &h, 0) <= 0)
+        if (ringlog_read(r, &h, timeout_ms) <= 0)
             break;
     if (ringlog_reader_info(r, &info) == 0)
         sink += info.read_corrupt + info.read_late;
@@ -194,7 +201,7 @@ static void exercise_memory(void *base, size_t size)
         sink += strlen(ringlog_errmsg());
         return;
     }
-    read_all(r, 4);
+    read_all(r, 4, 0);
     ringlog_reader_close(r);
 }
 
@@ -229,8 +236,9 @@ static int region_fd = -1;
 /* A consuming reader, the way `ringlog tail` opens a region: by name (a
  * path to a memfd holding a copy of the bytes), mapped shared and
  * writable.  Only for regions whose magic is set: an attacher waits for a
- * creator to publish it. */
-static void exercise_consume(const unsigned char *m, size_t size, unsigned lag)
+ * creator to publish it.  With `again`, a second consumer follows, which
+ * starts at the tails the first one left. */
+static void exercise_consume(const unsigned char *m, size_t size, unsigned lag, int again)
 {
     if (region_fd < 0 && (region_fd = open_memfd("ringlog-fuzz-region")) < 0)
         return;
@@ -238,18 +246,15 @@ static void exercise_consume(const unsigned char *m, size_t size, unsigned lag)
         return;
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", region_fd);
-    ringlog_reader *r;
-    if (ringlog_reader_open(path, RINGLOG_READER_CONSUME, &r) != 0) {
-        sink += strlen(ringlog_errmsg());
-        return;
-    }
-    if (lag)
-        ringlog_reader_set_lag(r, 0, lag - 1);
-    read_all(r, 3);
-    ringlog_reader_close(r);
-    /* Once more: a new consumer starts at the tails the first one left. */
-    if (ringlog_reader_open(path, RINGLOG_READER_CONSUME, &r) == 0) {
-        read_all(r, 1);
+    for (int k = 0; k < 1 + again; k++) {
+        ringlog_reader *r;
+        if (ringlog_reader_open(path, RINGLOG_READER_CONSUME, &r) != 0) {
+            sink += strlen(ringlog_errmsg());
+            return;
+        }
+        if (lag)
+            ringlog_reader_set_lag(r, 0, lag - 1);
+        read_all(r, 2, 1);
         ringlog_reader_close(r);
     }
 }
@@ -582,7 +587,7 @@ static void build_region(const uint8_t *data, size_t size)
     if (new_region(&b, data, size) != 0)
         return;
     struct src s = {data + 4, size > 4 ? size - 4 : 0, 0};
-    unsigned lag = size > 3 ? (data[3] >> 2) & 3 : 0;
+    unsigned opt = size > 3 ? data[3] : 0;
     if (data[0] == 3) {
         if (s.n)
             deferred_entry(&b, &s);
@@ -627,7 +632,8 @@ static void build_region(const uint8_t *data, size_t size)
             fill_lane(&b, i, &s, site);
     }
     exercise_memory(b.m, b.total);
-    exercise_consume(b.m, b.total, lag);
+    if (opt & 16)
+        exercise_consume(b.m, b.total, (opt >> 2) & 3, (opt & 32) != 0);
     free(b.m);
 }
 
@@ -724,7 +730,7 @@ static void snapshot_file(unsigned char *f, size_t size, unsigned flags)
         sink += strlen(ringlog_errmsg());
         return;
     }
-    read_all(r, 4);
+    read_all(r, 4, 0);
     ringlog_reader_close(r);
 }
 
