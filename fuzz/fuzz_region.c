@@ -23,34 +23,49 @@
  *         than on the header checksum.
  * Region shapes are read by a peek reader over the bytes in memory
  * (rl_reader_open_memory, which only peeks whatever flags it is given).
- * Built regions (shapes 3 and odd) may also be read by a consuming reader:
- * the region is written to a memfd and opened by path with
- * RINGLOG_READER_CONSUME, so the claim (tail compare-and-swap, `read`),
- * the hold behind the clock and the in-flight cut run too.
+ * Built regions (shapes 3 and odd) may also be read by a consuming reader
+ * (the region written to a memfd and opened by path with
+ * RINGLOG_READER_CONSUME: the claim, the hold behind the clock and the
+ * in-flight cut run too), and be made into a snapshot file.
  *
- * Built regions.  Bytes 1..3: lanes 1 + b1 % 4; lane size 4096 << (b2 % 4)
- * (so 2 or 4 sub-buffers); b3 bit 0 the drop policy, bit 1 the TSC clock,
- * bits 2..3 the consuming reader's lag (0: default, else ms + 1), bit 4
- * read by a consuming reader too, bit 5 then by a second one (at most 1 ms
- * each when nothing is delivered: consuming is slower).  Then, for the odd
- * shape, the input is read in order (zero past its end):
+ * Built regions.  Bytes 1..3 give the geometry and what is done with it:
+ *   b1 % 4 + 1 lanes; b2 % 4: lanes of 4096 << that bytes (2 or 4
+ *   sub-buffers); b3 bit 0 the drop policy, bit 1 the TSC clock, bits 2..3
+ *   a consuming reader's lag (0: default, else ms + 1), bit 4 read by a
+ *   consuming reader too, bit 5 then by a second one, bit 6 made into a
+ *   snapshot file of two images (bit 7: one), read back by path.
+ * The rest of the input (shape odd) is read in order, zero past its end:
  *   flags (1): 0 dictionary bytes poured (u16 length, then the bytes),
  *     1 a valid call-site record (as in shape 3), 2 nolane, 3 registry
  *     slots 1..3, 4 a consumer claim, 5 triggers and min_level, 6 clock
  *     base, wall-clock base and frequency (u64, u64, u32);
- *   per lane: mode (1): bits 0..1 fill (0, 1 entries, 2 raw bytes poured
- *     over the lane, 3 entries then raw word patches), bits 2..4 how head
- *     and tail relate (end of data, inside an entry, head behind tail, huge
- *     head, beyond the data, unaligned), bits 5..6 the first sequence
- *     number (small, near the 48-bit wrap, any); tail (u16 * 8 + u8 % 8
- *     wraps); timestamp base selector; entry count (u8); then per entry a
- *     control byte (kind = c % 8: short, u8-long, u16-long (may be too
- *     big), deferred, pad, corrupt length, skipped bytes, raw bytes; bit 6
- *     a gap in the sequence, bit 7 a timestamp going back) and its fields;
- *     then seq, counters, in-flight and owner words.
+ *   per lane: mode (1): bits 0..1 the fill (0, 1 entries; 2 raw bytes
+ *     poured over the lane: u16 end, u16 count, the bytes; 3 entries, then
+ *     words patched: count, then u16 word index and u64 each), bits 2..4
+ *     how head and tail relate (end of data, inside an entry, head behind
+ *     tail, huge head, beyond the data, unaligned), bits 5..6 the first
+ *     sequence number (small, near the 48-bit wrap, any); tail (u16 * 8,
+ *     u8 % 8 wraps); sequence; timestamp base selector; entry count (u8);
+ *     per entry a control byte (kind = c % 8: short, u8-long, u16-long
+ *     (perhaps too big), deferred, pad, corrupt length, bytes skipped, raw
+ *     bytes; bit 6 a gap in the sequence, bit 7 a timestamp going back)
+ *     and its fields; then head, seq, counters, in-flight and owner words;
+ *   for a snapshot (b3 bit 6): the header's trigger, taken time, reason
+ *     (length, bytes), trigger time, first and last trigger; nolane and
+ *     triggers added; then, for the second image, each lane written on
+ *     from where the first image left it (as above, without tail and
+ *     sequence; whole sub-buffers evicted when it overflows).
  * Entries are laid out as a writer does (8-aligned, a pad or nothing at a
  * sub-buffer's end), so mutations reach the walker with lengths, pads,
- * heads and tails near what a writer leaves and just off it.
+ * heads and tails near what a writer leaves and just off it.  Hand-made
+ * seeds in this form: lanes-entries (three lanes, entries of every kind,
+ * a site, gaps, a late entry, sequence numbers across 2^48, consumed
+ * twice), lanes-corrupt (corrupt lengths, pads with junk, skipped and raw
+ * bytes, an entry too big, patched words, a head inside an entry),
+ * lanes-bad-heads (head behind the tail, near 2^64, beyond the data, an
+ * unaligned tail), lanes-raw-tsc (raw bytes, the TSC clock, recent
+ * timestamps, a call in flight), lanes-snapshot (two images, the second
+ * evicting), and deferred-entry (shape 3).
  *
  * Sparse snapshots.  The smallest region is ~90 KB (the 64 KiB producer
  * registry, a 16 KiB dictionary, a 4 KiB lane), mostly zero, so a real
@@ -121,9 +136,9 @@ static int on_entry(void *arg, const struct ringlog_entry *e)
     if (strlen(small) >= sizeof small || (n < sizeof small && strlen(small) > n))
         fail("entry text overran its buffer");
     if (print_entries) /* replay with RINGLOG_FUZZ_PRINT=1 to see them */
-        printf("entry %llu lane %u seq %llu type %u: %s%s\n", (unsigned long long)e->index,
-               e->lane, (unsigned long long)e->seq, e->type, small,
-               n >= sizeof small ? "..." : "");
+        printf("entry %llu lane %u seq %llu type %u length %zu: %s%s\n",
+               (unsigned long long)e->index, e->lane, (unsigned long long)e->seq, e->type,
+               e->length, small, n >= sizeof small ? "..." : "");
     if (n >= sizeof small && n < (1u << 20)) {
         char *big = malloc(n + 1);
         if (big) {
@@ -233,17 +248,56 @@ static int put_file(int fd, const unsigned char *f, size_t size)
 
 static int region_fd = -1;
 
+/* Might a consumer of region m hold an entry back?  It holds those
+ * stamped later than its clock less a hold (at most a few ms here), and
+ * those after a call in progress; with timeout 0 ringlog_read then waits
+ * up to 100 ms for them.  A walk with the reader's rules over each lane's
+ * [tail, head) tells, without a reader. */
+static int may_hold(const unsigned char *m, size_t size)
+{
+    struct rl_region g;
+    memset(&g, 0, sizeof g);
+    if (rl_region_validate(&g, m, size) != 0)
+        return 0;
+    /* The reader's cut (round_of), a little earlier: its clock has moved
+     * on by then, its hold is at most the lag (< 5 ms). */
+    uint64_t now = rl_ticks(g.clock), margin = rl_ms_ticks(&g, 5);
+    uint64_t cut = now - margin, oldest = now - rl_ms_ticks(&g, 100) - margin;
+    for (uint32_t i = 0; i < g.nlanes; i++) {
+        uint64_t f = atomic_load(&rl_lane_at(&g, i)->inflight);
+        if (f && (int64_t)(f - oldest) > 0 && (int64_t)(f - cut) <= 0)
+            cut = f - 1;
+    }
+    for (uint32_t i = 0; i < g.nlanes; i++) {
+        struct rl_lane *l = rl_lane_at(&g, i);
+        uint64_t t = atomic_load(&l->tail), h = atomic_load(&l->head);
+        if (h < t || h - t > g.size)
+            continue; /* not read */
+        struct rl_walk w;
+        rl_walk_init(&w, &g, l, t, h);
+        uint64_t pos, len;
+        int k;
+        while ((k = rl_walk_next(&w, &pos, &len)) != RL_WALK_END)
+            if (k == RL_WALK_ENTRY &&
+                (int64_t)(atomic_load(rl_lane_word(&g, l, pos)) - cut) > 0)
+                return 1;
+    }
+    return 0;
+}
+
 /* A consuming reader, the way `ringlog tail` opens a region: by name (a
  * path to a memfd holding a copy of the bytes), mapped shared and
  * writable.  Only for regions whose magic is set: an attacher waits for a
  * creator to publish it.  With `again`, a second consumer follows, which
- * starts at the tails the first one left. */
+ * starts at the tails the first one left.  Reads wait 1 ms at most when
+ * an entry may be held back (see read_all), else not at all. */
 static void exercise_consume(const unsigned char *m, size_t size, unsigned lag, int again)
 {
     if (region_fd < 0 && (region_fd = open_memfd("ringlog-fuzz-region")) < 0)
         return;
     if (put_file(region_fd, m, size) != 0)
         return;
+    int timeout_ms = may_hold(m, size);
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", region_fd);
     for (int k = 0; k < 1 + again; k++) {
@@ -254,7 +308,7 @@ static void exercise_consume(const unsigned char *m, size_t size, unsigned lag, 
         }
         if (lag)
             ringlog_reader_set_lag(r, 0, lag - 1);
-        read_all(r, 2, 1);
+        read_all(r, 2, timeout_ms);
         ringlog_reader_close(r);
     }
 }
@@ -450,26 +504,43 @@ static uint64_t ts_base(struct built *b, struct src *s)
 }
 
 /* Writes lane i's entries and words from the input (see the top). */
-static void fill_lane(struct built *b, uint32_t i, struct src *s, uint32_t site)
+static void fill_lane(struct built *b, uint32_t i, struct src *s, uint32_t site, int cont)
 {
     struct rl_lane *l = lane_of(b, i);
     uint64_t S = b->S, sub = b->sub;
     unsigned mode = u8(s);
     unsigned fill = mode & 3, ht = (mode >> 2) & 7, sq = (mode >> 5) & 3;
-    uint64_t tail = ((uint64_t)u16(s) * 8) % S + (uint64_t)(u8(s) % 8) * S;
-    if (ht == 7)
-        tail += u8(s) % 8; /* unaligned: no writer leaves that */
-    uint64_t seq = sq == 2 ? RL_SEQ_MASK + 1 - u8(s) : sq == 3 ? u64(s) : u8(s);
+    uint64_t tail, seq, pos;
+    if (cont) {
+        /* A later image of the lane: written on from where it was. */
+        tail = atomic_load(&l->tail);
+        seq = atomic_load(&l->seq);
+        pos = atomic_load(&l->head);
+        if (pos < tail || pos - tail > S)
+            pos = tail;
+        pos &= ~(uint64_t)(RL_ALIGN - 1);
+    } else {
+        /* One read per statement where the order matters: argument and
+         * operand order is unspecified in C. */
+        tail = ((uint64_t)u16(s) * 8) % S;
+        tail += (uint64_t)(u8(s) % 8) * S; /* wraps */
+        if (ht == 7)
+            tail += u8(s) % 8; /* unaligned: no writer leaves that */
+        seq = sq == 2 ? RL_SEQ_MASK + 1 - u8(s) : sq == 3 ? u64(s) : u8(s);
+        pos = tail & ~(uint64_t)(RL_ALIGN - 1);
+    }
     uint64_t ts = ts_base(b, s);
-    uint64_t pos = tail & ~(uint64_t)(RL_ALIGN - 1), end;
+    uint64_t end;
     if (fill == 2) {
         /* Raw bytes poured over the whole lane, cyclically. */
         end = tail + u16(s) % (S + S / 8);
-        size_t k0 = s->k < s->n ? s->k : s->n, rest = s->n - k0;
+        size_t len = u16(s), k0 = s->k < s->n ? s->k : s->n, rest = s->n - k0;
+        if (len > rest)
+            len = rest;
         unsigned char *body = (unsigned char *)l + RL_LANE_HDR_SIZE;
-        for (uint64_t j = 0; rest && j < S; j++)
-            body[j] = s->p[k0 + j % rest];
-        s->k = k0 + (rest < S ? rest : S);
+        for (uint64_t j = 0; len && j < S; j++)
+            body[j] = s->p[k0 + j % len];
+        s->k = k0 + len;
     } else {
         unsigned count = u8(s);
         uint64_t limit = pos + S;
@@ -534,6 +605,9 @@ static void fill_lane(struct built *b, uint32_t i, struct src *s, uint32_t site)
             }
         }
         end = pos;
+        /* Overwrite policy: whole sub-buffers evicted to make room. */
+        if (end > tail + S)
+            tail = (end - S + sub - 1) & ~(sub - 1);
         if (fill == 3) { /* words patched anywhere in the lane */
             for (unsigned n = u8(s) % 8; n > 0; n--) {
                 uint64_t off = (uint64_t)u16(s) * 8, v = u64(s);
@@ -576,9 +650,67 @@ static void fill_lane(struct built *b, uint32_t i, struct src *s, uint32_t site)
     atomic_store(&l->inflight, fl & 1 ? rl_ticks(b->clock) - (uint64_t)u16(s) * 100u
                                : fl & 2 ? ts + u8(s)
                                         : 0);
-    atomic_store(&l->owner, fl & 4 ? rl_own_make(0, u8(s), u8(s) % 5, RL_LANE_THREAD)
-                            : fl & 8 ? u64(s)
-                                     : 0);
+    uint64_t own = 0;
+    if (fl & 4) {
+        uint32_t tid = u8(s);
+        own = rl_own_make(0, tid, u8(s) % 5, RL_LANE_THREAD);
+    } else if (fl & 8) {
+        own = u64(s);
+    }
+    atomic_store(&l->owner, own);
+}
+
+/* The id of the site put_site stores, if the dictionary holds one. */
+static uint32_t site_of(struct built *b)
+{
+    struct rl_dict_hdr *dh = (struct rl_dict_hdr *)(void *)(b->m + b->dict_off);
+    return atomic_load(&dh->records) ? rl_dict_arena(RL_DICT_MIN) / 8 : 0;
+}
+
+static void snapshot_file(unsigned char *f, size_t size, unsigned flags);
+
+/* A snapshot file of built region b, as ringlog_snapshot writes one: its
+ * image, and with nimg 2 a later image of the same region in which every
+ * lane was written on from the input (fill_lane, continuing).  Opened as
+ * a file, so the reader continues each lane from the first image into
+ * the second. */
+static void built_snapshot(struct built *b, struct src *s, uint32_t site, unsigned nimg)
+{
+    size_t size = RL_SNAP_HEADER_SIZE + nimg * b->total;
+    unsigned char *f = aligned_alloc(64, size);
+    if (!f)
+        return;
+    memset(f, 0, RL_SNAP_HEADER_SIZE);
+    struct rl_snap_header sh;
+    memset(&sh, 0, sizeof sh);
+    memcpy(sh.magic, RL_SNAP_MAGIC, 8);
+    sh.version = RL_SNAP_VERSION;
+    sh.header_size = RL_SNAP_HEADER_SIZE;
+    sh.image_size = b->total;
+    sh.nimages = nimg;
+    sh.trigger = u8(s);
+    sh.taken_ns = 1700000000000000000ull + u32(s);
+    sh.post_ns = nimg > 1 ? 30000000u : 0;
+    size_t rl = u8(s) % sizeof sh.reason;
+    for (size_t i = 0; i < rl; i++)
+        sh.reason[i] = (char)u8(s);
+    sh.trigger_ns = u8(s) ? sh.taken_ns - 1000u : 0;
+    sh.first_trigger = u8(s);
+    sh.last_trigger = sh.first_trigger + u8(s) % 4;
+    memcpy(f, &sh, sizeof sh);
+    memcpy(f + RL_SNAP_HEADER_SIZE, b->m, b->total);
+    if (nimg > 1) {
+        struct built b2 = *b;
+        b2.m = f + RL_SNAP_HEADER_SIZE + b->total;
+        memcpy(b2.m, b->m, b->total);
+        struct rl_header *h = hdr_of(&b2);
+        atomic_store(&h->nolane, atomic_load(&h->nolane) + u8(s) % 4);
+        atomic_store(&h->triggers, atomic_load(&h->triggers) + u8(s) % 4);
+        for (uint32_t i = 0; i < b2.nlanes; i++)
+            fill_lane(&b2, i, s, site, 1);
+    }
+    snapshot_file(f, size, 0);
+    free(f);
 }
 
 static void build_region(const uint8_t *data, size_t size)
@@ -629,29 +761,43 @@ static void build_region(const uint8_t *data, size_t size)
         }
         seal(&b);
         for (uint32_t i = 0; i < b.nlanes; i++)
-            fill_lane(&b, i, &s, site);
+            fill_lane(&b, i, &s, site, 0);
     }
     exercise_memory(b.m, b.total);
     if (opt & 16)
         exercise_consume(b.m, b.total, (opt >> 2) & 3, (opt & 32) != 0);
+    if (opt & 64)
+        built_snapshot(&b, &s, site_of(&b), opt & 128 ? 1 : 2);
     free(b.m);
 }
 
 /* ------------------------------------------------------ snapshot files */
 
+/* CRC-32 (IEEE), independent of the library's, eight bytes a step: the
+ * images are large and mostly zero. */
 static uint32_t crc32_ieee(const unsigned char *p, size_t n)
 {
-    static uint32_t table[256];
-    if (!table[1])
+    static uint32_t t[8][256];
+    if (!t[0][1]) {
         for (uint32_t i = 0; i < 256; i++) {
             uint32_t c = i;
             for (int k = 0; k < 8; k++)
                 c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
+            t[0][i] = c;
         }
+        for (uint32_t i = 0; i < 256; i++)
+            for (int k = 1; k < 8; k++)
+                t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xffu];
+    }
     uint32_t crc = 0xffffffffu;
-    for (size_t i = 0; i < n; i++)
-        crc = table[(crc ^ p[i]) & 0xffu] ^ (crc >> 8);
+    for (; n >= 8; p += 8, n -= 8) {
+        uint32_t a = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                            (uint32_t)p[3] << 24);
+        crc = t[7][a & 0xffu] ^ t[6][(a >> 8) & 0xffu] ^ t[5][(a >> 16) & 0xffu] ^
+              t[4][a >> 24] ^ t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
+    }
+    while (n--)
+        crc = t[0][(crc ^ *p++) & 0xffu] ^ (crc >> 8);
     return ~crc;
 }
 

@@ -1,20 +1,27 @@
-/* Writes the real-region seeds of fuzz/corpus:
- *   real-region-overwritten     a small overwritten region, as mapped;
+/* Writes the real-region seeds of fuzz/corpus (layout 4: lanes):
+ *   real-region-overwritten     a one-lane region, as mapped, overwritten
+ *                               many times over, with calls of a second
+ *                               thread that found no lane (nolane);
  *   snapshot-one-image          snapshot files as ringlog_snapshot writes
- *   snapshot-two-images         them (one image; two, with a post window);
- *   sparse-snapshot-*           snapshots of the smallest region the
+ *   snapshot-two-images         them (one image; two, with a post window
+ *                               in which another thread logs on the pool
+ *                               lane);
+ *   sparse-snapshot-*           snapshots of the smallest lanes the
  *                               library allows, in the sparse form of
  *                               fuzz/fuzz_region.c, a few KB each so they fit
  *                               fuzz/run.sh's -max_len: few entries of every
  *                               kind (text, raw, deferred, trigger), one and
- *                               two images, and two rings, one wrapped.
+ *                               two images, three lanes with one wrapped,
+ *                               a full lane under the drop policy, and
+ *                               copies with a checksum broken.
+ * The hand-made seeds next to them (deferred-entry, lanes-*) and the
+ * hashed names (inputs libFuzzer found) are not written here.
  * Rerun after a layout change:
  *   cc -std=c11 -D_GNU_SOURCE -Iinclude fuzz/make_seeds.c build/libringlog.a -lpthread \
  *      -o build/make_seeds && build/make_seeds fuzz/corpus */
 #include "ringlog.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,14 +90,6 @@ static int write_sparse(const char *from, const char *to, unsigned flags, size_t
     return fclose(o) == 0 ? 0 : -1;
 }
 
-static void pin(int cpu)
-{
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    CPU_SET(cpu, &s);
-    sched_setaffinity(0, sizeof s, &s); /* best effort: one CPU, one ring */
-}
-
 static void few_entries(ringlog *log, int i)
 {
     unsigned char bytes[4] = {0xde, 0xad, 0xbe, 0xef};
@@ -102,7 +101,24 @@ static void few_entries(ringlog *log, int i)
 }
 
 /* Logs during ringlog_snapshot's post window, so the second image holds
- * entries (and a call site) the first does not. */
+ * entries (and a call site) the first does not.  Another thread than the
+ * one that logged so far: it takes a lane of its own, or borrows the pool
+ * lane for each call, or finds none (nolane). */
+/* Logs from a thread of its own, which gives its lane back when it ends. */
+static void *other_logger(void *arg)
+{
+    few_entries(arg, 1000);
+    few_entries(arg, 1001);
+    return NULL;
+}
+
+static void in_thread(void *(*fn)(void *), ringlog *log)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, fn, log) == 0)
+        pthread_join(t, NULL);
+}
+
 static void *late_logger(void *arg)
 {
     ringlog *log = arg;
@@ -132,11 +148,12 @@ static int snap(const char *name, const char *dir, const char *file, const char 
     return rc;
 }
 
-static int open_region(const char *name, unsigned nrings, ringlog **log)
+static int open_region(const char *name, unsigned nlanes, int policy, ringlog **log)
 {
-    /* The smallest geometry there is: 4 KiB rings, a 16 KiB dictionary. */
-    struct ringlog_options o = {.ring_size = 4096, .nrings = nrings, .dict_size = 16384,
-                                .flags = RINGLOG_OPEN_EXCL};
+    /* The smallest geometry there is: 4 KiB lanes (two 2 KiB sub-buffers),
+     * a 16 KiB dictionary.  Lanes from two on include one pool lane. */
+    struct ringlog_options o = {.ring_size = 4096, .nrings = nlanes, .dict_size = 16384,
+                                .policy = policy, .flags = RINGLOG_OPEN_EXCL};
     if (ringlog_open(name, &o, log) != 0) {
         fprintf(stderr, "make_seeds: %s\n", ringlog_errmsg());
         return -1;
@@ -156,22 +173,24 @@ int main(int argc, char **argv)
     snprintf(shm, sizeof shm, "/dev/shm/%s", name);
     ringlog *log;
     int rc = 0;
-    pin(0);
 
-    /* 1. One ring, overwritten many times over. */
-    if (open_region(name, 1, &log))
+    /* 1. One lane, overwritten many times over; a second thread finds no
+     *    lane (the only one is this thread's, and there is no pool). */
+    if (open_region(name, 1, RINGLOG_OVERWRITE, &log))
         return 1;
     for (int i = 0; i < 300; i++)
         few_entries(log, i);
+    in_thread(other_logger, log);
     ringlog_trigger(log, "seed trigger");
     snprintf(path, sizeof path, "%s/real-region-overwritten", dir);
     rc |= copy_file(shm, path);
     ringlog_close(log);
     ringlog_unlink(name);
 
-    /* 2. One ring, a few entries: raw and sparse snapshots, one image and
-     *    two (entries and a new call site arrive in the post window). */
-    if (open_region(name, 1, &log))
+    /* 2. Two lanes (this thread's and the pool lane), a few entries: raw
+     *    and sparse snapshots, one image and two (entries and a new call
+     *    site arrive in the post window, on the pool lane). */
+    if (open_region(name, 2, RINGLOG_OVERWRITE, &log))
         return 1;
     few_entries(log, 1);
     few_entries(log, 2);
@@ -179,8 +198,9 @@ int main(int argc, char **argv)
     rc |= snap(name, dir, "snapshot-one-image", "seed", 0, NULL, 1);
     rc |= snap(name, dir, "snapshot-two-images", "seed, with a post-trigger image", 30, log, 1);
     /* The checksum-rejection paths: a byte of the reason (header CRC), of
-     * the first image's dictionary (image CRC), of the first image's region
-     * header (its FNV checksum; image CRCs recomputed) changed. */
+     * the first image's dictionary buckets (image CRC), of the first
+     * image's region header, its lane count (its FNV checksum; image CRCs
+     * recomputed) changed. */
     char from[4096], to[4096];
     snprintf(from, sizeof from, "%s/snapshot-two-images", dir);
     snprintf(to, sizeof to, "%s/sparse-snapshot-bad-header-crc", dir);
@@ -192,17 +212,28 @@ int main(int argc, char **argv)
     ringlog_close(log);
     ringlog_unlink(name);
 
-    /* 3. Two rings: ring 0 wrapped (pad stamps, overwritten entries), ring 1
-     *    a few entries; two images.  Sparse form only. */
-    if (open_region(name, 2, &log))
+    /* 3. Three lanes: lane 0 wrapped (pads, overwritten entries), another
+     *    thread's few entries in a lane it gave back when it ended, the
+     *    post window's on a lane again; two images.  Sparse form only. */
+    if (open_region(name, 3, RINGLOG_OVERWRITE, &log))
         return 1;
     for (int i = 0; i < 40; i++)
         few_entries(log, i);
-    pin(1);
-    few_entries(log, 1000);
-    ringlog_trigger(log, "two rings");
-    pin(0);
-    rc |= snap(name, dir, "snapshot-two-rings-wrapped", "two rings, ring 0 wrapped", 30, log, 2);
+    in_thread(other_logger, log);
+    ringlog_trigger(log, "three lanes");
+    rc |= snap(name, dir, "snapshot-three-lanes-wrapped", "three lanes, lane 0 wrapped", 30, log,
+               2);
+    ringlog_close(log);
+    ringlog_unlink(name);
+
+    /* 4. Drop policy, one lane logged past full: calls refused (gaps at
+     *    the end of the lane).  Sparse form only. */
+    if (open_region(name, 1, RINGLOG_DROP, &log))
+        return 1;
+    for (int i = 0; i < 40; i++)
+        few_entries(log, i);
+    ringlog_trigger(log, "full lane");
+    rc |= snap(name, dir, "snapshot-drop-full", "one lane, drop policy, full", 0, NULL, 2);
     ringlog_close(log);
     ringlog_unlink(name);
     if (rc)

@@ -328,6 +328,18 @@ int rl_snapshot_parse(unsigned char *buf, size_t size, struct rl_region img[2], 
         int rc = rl_region_validate(&img[i], im, (size_t)isz);
         if (rc)
             return rc;
+        /* The reader walks both images with the first one's geometry: the
+         * post-trigger image must be the same region, shape for shape. */
+        const struct rl_header_fixed *a = &img[0].fixed, *b = &img[i].fixed;
+        if (i > 0 && (a->region_size != b->region_size || a->lane_size != b->lane_size ||
+                      a->nlanes != b->nlanes || a->nsub != b->nsub || a->pool != b->pool ||
+                      a->dict_size != b->dict_size || a->policy != b->policy ||
+                      a->clock != b->clock))
+            return rl_fail(RINGLOG_EFORMAT,
+                           "snapshot image 2 has another geometry than image 1 (%u lanes of %llu "
+                           "bytes against %u of %llu)",
+                           b->nlanes, (unsigned long long)b->lane_size, a->nlanes,
+                           (unsigned long long)a->lane_size);
     }
     *nimg = sh->nimages;
     *hdr = sh;
