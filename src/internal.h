@@ -122,6 +122,7 @@ struct ringlog {
     uint32_t owner;     /* registry index, 1..4095 */
     uint32_t fork_gen;  /* rl_fork_gen when `owner` was claimed */
     uint32_t tag;       /* unique in this process: keys thread lanes and call sites' ids */
+    uint32_t listed;    /* cell + 1 in lane.c's table of open tags, 0 when not listed */
     char *name;
 };
 

@@ -31,6 +31,21 @@ static struct handle_ent {
 } *handles;
 static size_t nhandles, caphandles;
 static pthread_key_t exit_key;
+/* The tags of open handles, readable without a lock (rl_lane_get runs in
+ * signal handlers): a thread's cache slot whose tag is not here belongs
+ * to a closed handle, which gave its lanes back, so the slot may be
+ * reused.  A handle that finds no free cell is simply not listed (its
+ * slots are then never reused early: safe, not stale). */
+#define OPEN_TAGS 1024u
+static _Atomic uint32_t open_tags[OPEN_TAGS];
+
+static int tag_open(uint32_t tag)
+{
+    for (unsigned i = 0; i < OPEN_TAGS; i++)
+        if (atomic_load_explicit(&open_tags[i], memory_order_acquire) == tag)
+            return 1;
+    return 0;
+}
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 /* Liveness checks one claim may run when no lane is free (each may read
@@ -62,6 +77,15 @@ int rl_handles_add(ringlog *log)
     handles[nhandles].tag = log->tag;
     handles[nhandles].log = log;
     nhandles++;
+    log->listed = 0;
+    for (unsigned i = 0; i < OPEN_TAGS; i++) {
+        uint32_t z = 0;
+        if (atomic_compare_exchange_strong_explicit(&open_tags[i], &z, log->tag,
+                                                    memory_order_release, memory_order_relaxed)) {
+            log->listed = i + 1;
+            break;
+        }
+    }
     pthread_mutex_unlock(&handles_lock);
     return 0;
 }
@@ -136,6 +160,28 @@ int rl_lane_reclaim(struct rl_region *g, uint32_t i, uint64_t seen, uint64_t min
         return 0;
     uint64_t h = atomic_load_explicit(&l->head, memory_order_relaxed);
     uint64_t s = atomic_load_explicit(&l->seq, memory_order_relaxed);
+    /* The holder may have died between publishing its entry (head) and
+     * counting it (seq): the newest entry below the head then carries seq
+     * itself.  Walk the head's sub-buffer for it, so that no number is
+     * handed out twice. */
+    if (h) {
+        struct rl_walk w;
+        uint64_t from = (h - 1) & ~(g->sub - 1), pos, len, last = 0;
+        int have = 0, k;
+        rl_walk_init(&w, g, l, from, h);
+        while ((k = rl_walk_next(&w, &pos, &len)) != RL_WALK_END)
+            if (k == RL_WALK_ENTRY) {
+                last = atomic_load_explicit(rl_lane_word(g, l, pos + 8), memory_order_relaxed);
+                have = 1;
+            }
+        uint64_t ls = rl_seq_extend(last & RL_SEQ_MASK, s);
+        if (have && (int64_t)(ls - s) >= 0 && ls - s < g->size) {
+            s = ls + 1;
+            atomic_store_explicit(&l->seq, s, memory_order_release);
+        }
+    }
+    /* A call begun and not published: its header at the head names the
+     * next number. */
     if ((h & (g->sub - 1)) + RL_EHDR <= g->sub) {
         uint64_t so = atomic_load_explicit(rl_lane_word(g, l, h + 8), memory_order_relaxed);
         if ((so & RL_SEQ_MASK) == (s & RL_SEQ_MASK) && (uint32_t)(so >> RL_SEQ_BITS) ==
@@ -149,6 +195,7 @@ int rl_lane_reclaim(struct rl_region *g, uint32_t i, uint64_t seen, uint64_t min
             atomic_store_explicit(&l->seq, s + 1, memory_order_release);
         }
     }
+    atomic_store_explicit(&l->inflight, 0, memory_order_relaxed);
     return 1;
 }
 
@@ -235,6 +282,18 @@ int rl_lane_get(ringlog *log, unsigned depth, struct rl_lane_ref *out, int *lent
     uint64_t own = 0;
     int64_t i = -1;
     int cacheable = depth < RL_NEST && rl_tls.slot[depth][RL_TLS_REGIONS - 1].tag == 0;
+    if (depth < RL_NEST && !cacheable) {
+        /* A full cache: slots of handles closed since are free again (their
+         * lanes were given back at close). */
+        struct rl_tls_slot *s = rl_tls.slot[depth];
+        for (unsigned k = RL_TLS_REGIONS; k-- > 0;)
+            if (!tag_open(s[k].tag)) {
+                memmove(&s[k], &s[k + 1], (RL_TLS_REGIONS - 1 - k) * sizeof *s);
+                s[RL_TLS_REGIONS - 1].tag = 0;
+                cacheable = 1;
+                break;
+            }
+    }
     if (cacheable)
         i = take_lane(g, 0, keep, tid * 2654435761u % (keep ? keep : 1), tid, reg, RL_LANE_THREAD,
                       &own);
@@ -280,6 +339,10 @@ void rl_lanes_release_all(ringlog *log)
         if (rl_own_state(w) != RL_LANE_FREE && rl_own_reg(w) == log->owner)
             give_back(l, w);
     }
+    /* Unlisted after the lanes are back: a thread that then finds our tag
+     * missing may reuse its cache slot. */
+    if (log->listed)
+        atomic_store_explicit(&open_tags[log->listed - 1], 0, memory_order_release);
     /* This thread's cache names them no more (other threads' caches are
      * keyed by a tag no handle will have again). */
     for (unsigned d = 0; d < RL_NEST; d++)

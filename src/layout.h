@@ -71,7 +71,7 @@ struct rl_header {
     char pad1[RL_CACHELINE - 8];
     /* 320: the consuming reader's claim: pid << 32 | 1, or 0. */
     alignas(RL_CACHELINE) _Atomic uint64_t consumer;
-    uint64_t consumer_start; /* 328: its process start time (pid reuse) */
+    _Atomic uint64_t consumer_start; /* 328: its process start time (pid reuse) */
     char pad2[RL_CACHELINE - 16];
     /* 384: triggers raised so far; also the futex word recorders sleep on. */
     alignas(RL_CACHELINE) _Atomic uint32_t triggers;

@@ -36,6 +36,11 @@ unsigned rl_plat_cpu(void)
 uint64_t rl_plat_tsc(void)
 {
 #if RL_HAVE_TSC
+    /* lfence first: rdtsc alone may read the counter before earlier loads
+     * have completed, so an entry logged right after seeing another
+     * thread's write (its cause) could be stamped before that write was
+     * made.  (rdtscp would do, but not every virtual CPU has it.) */
+    _mm_lfence();
     return __rdtsc();
 #else
     return rl_plat_mono_ns();
@@ -70,7 +75,29 @@ int rl_plat_tsc_usable(void)
         break;
     }
     fclose(f);
-    return constant && nonstop;
+    if (!(constant && nonstop))
+        return 0;
+    /* Invariant is not enough: the TSCs of all CPUs must agree, or entries
+     * of two lanes would be ordered by which CPU they ran on.  The kernel
+     * checks that and withdraws the TSC as a clocksource when they do not
+     * (or when booted with tsc=unstable, as some virtual machines are):
+     * trust it only while the kernel offers it.  RINGLOG_CLOCK=tsc
+     * overrides, for machines known to be synchronised. */
+    const char *force = getenv("RINGLOG_CLOCK");
+    if (force && strcmp(force, "tsc") == 0)
+        return 1;
+    char cs[256] = "";
+    FILE *c = fopen("/sys/devices/system/clocksource/clocksource0/available_clocksource", "r");
+    if (c) {
+        if (!fgets(cs, sizeof cs, c))
+            cs[0] = 0;
+        fclose(c);
+    }
+    char *save = NULL;
+    for (char *t = strtok_r(cs, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+        if (strcmp(t, "tsc") == 0)
+            return 1;
+    return 0;
 #else
     return 0;
 #endif

@@ -56,8 +56,13 @@ static int evict(struct rl_region *g, struct rl_lane *l, uint64_t p, uint64_t no
         return 0; /* first lap: nothing there */
     uint64_t floor = p - g->size + g->sub;
     uint64_t t = atomic_load_explicit(&l->tail, memory_order_acquire);
-    if (t >= floor)
-        return 0; /* consumed already */
+    if (t >= floor) {
+        /* Consumed already.  The fence makes a peeking reader that sees
+         * our next stores also see this tail (INV-R4), as after an
+         * eviction. */
+        atomic_thread_fence(memory_order_release);
+        return 0;
+    }
     /* A snapshot is copying: keep the history (DESIGN.md, "Snapshots").
      * Signed: clocks of two CPUs may differ by a hair. */
     uint64_t until = atomic_load_explicit(&g->hdr->freeze_until, memory_order_relaxed);
@@ -124,6 +129,9 @@ static int make_room(struct rl_region *g, struct rl_lane *l, uint64_t *h, uint64
             atomic_store_explicit(&l->limit, limit, memory_order_relaxed);
             if (at + need > limit)
                 return -1;
+            /* We are about to reuse space the consumer released: a peeking
+             * reader that sees our stores must see its tail (INV-R4). */
+            atomic_thread_fence(memory_order_release);
         }
     } else if ((at & (g->sub - 1)) == 0 && evict(g, l, at, now) != 0) {
         if (pad) {

@@ -104,22 +104,31 @@ static const struct rl_region *latest(const struct ringlog_reader *r)
 
 /* --------------------------------------------------------- open / close */
 
+/* The consumer claim word: pid << 32 | state, 1 claiming (start time not
+ * yet stored: judged by pid alone), 2 held. */
 static int claim_consumer(struct ringlog_reader *r)
 {
     _Atomic uint64_t *c = &r->g.hdr->consumer;
-    uint64_t mine = (uint64_t)r->pid << 32 | 1;
+    uint64_t claiming = (uint64_t)r->pid << 32 | 1;
     for (int tries = 0; tries < 4; tries++) {
         uint64_t cur = atomic_load_explicit(c, memory_order_acquire);
         if (cur != 0) {
             uint32_t holder = (uint32_t)(cur >> 32);
             /* The holder's start time guards against a reused pid. */
-            if (rl_plat_proc_alive(holder, r->g.hdr->consumer_start))
+            uint64_t start = (cur & 0xff) == 2 ? atomic_load_explicit(&r->g.hdr->consumer_start,
+                                                                      memory_order_relaxed)
+                                               : 0;
+            if (atomic_load_explicit(c, memory_order_acquire) == cur &&
+                rl_plat_proc_alive(holder, start))
                 return rl_fail(RINGLOG_EBUSY, "process %u is already consuming this region",
                                holder);
         }
-        if (atomic_compare_exchange_strong_explicit(c, &cur, mine, memory_order_acq_rel,
+        if (atomic_compare_exchange_strong_explicit(c, &cur, claiming, memory_order_acq_rel,
                                                     memory_order_acquire)) {
-            r->g.hdr->consumer_start = rl_plat_proc_start(r->pid);
+            atomic_store_explicit(&r->g.hdr->consumer_start, rl_plat_proc_start(r->pid),
+                                  memory_order_relaxed);
+            /* Release: the start time is there for whoever sees state 2. */
+            atomic_store_explicit(c, (uint64_t)r->pid << 32 | 2, memory_order_release);
             return 0;
         }
     }
@@ -280,7 +289,7 @@ void ringlog_reader_close(ringlog_reader *r)
     if (!r)
         return;
     if (r->have_claim) {
-        uint64_t mine = (uint64_t)r->pid << 32 | 1;
+        uint64_t mine = (uint64_t)r->pid << 32 | 2;
         atomic_compare_exchange_strong_explicit(&r->g.hdr->consumer, &mine, 0,
                                                 memory_order_release, memory_order_relaxed);
     }

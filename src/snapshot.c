@@ -155,11 +155,14 @@ int rl_snap_begin(struct rl_snap_job *j, const char *name)
      * committed, so every trigger counted here has its entry in the image
      * (unless the ring dropped it). */
     j->covered = atomic_load_explicit(&j->g.hdr->triggers, memory_order_acquire);
+    uint64_t frozen = atomic_load_explicit(&j->g.hdr->freeze_until, memory_order_relaxed);
     copy_image(&j->g, j->buf + RL_SNAP_HEADER_SIZE);
     /* The history is copied: writers may evict again (the trigger froze
-     * them, DESIGN.md "Snapshots"). */
-    if (j->g.map.writable)
-        atomic_store_explicit(&j->g.hdr->freeze_until, 0, memory_order_relaxed);
+     * them, DESIGN.md "Snapshots").  Only the freeze we copied for: a
+     * trigger raised during the copy keeps its own (it raised the word). */
+    if (j->g.map.writable && frozen)
+        atomic_compare_exchange_strong_explicit(&j->g.hdr->freeze_until, &frozen, 0,
+                                                memory_order_relaxed, memory_order_relaxed);
     return 0;
 }
 
