@@ -245,12 +245,19 @@ uint32_t rl_crc32(const void *p, size_t n);
 struct rl_snap_job {
     struct rl_region g;
     unsigned char *buf;
+    size_t cap;       /* bytes of buf */
+    int borrowed;     /* g and buf are the caller's: finish and abort keep them */
     size_t isz;
     unsigned nimg;
     uint32_t covered; /* the region's trigger count read before the last image */
     uint64_t taken_ns, post_ns;
 };
 int rl_snap_begin(struct rl_snap_job *j, const char *name);
+/* The same from a region the caller keeps mapped, into the caller's
+ * buffer of `cap` bytes (room for two images saves an allocation; a
+ * buffer touched before saves page faults while writers are frozen). */
+int rl_snap_begin_at(struct rl_snap_job *j, const struct rl_region *g, unsigned char *buf,
+                     size_t cap);
 int rl_snap_again(struct rl_snap_job *j);
 int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, uint32_t first,
                    uint32_t *named);

@@ -304,6 +304,9 @@ int ringlog_trigger(ringlog *log, const char *reason)
         atomic_compare_exchange_strong_explicit(seq, &s, done, memory_order_relaxed,
                                                 memory_order_relaxed);
     uint32_t number = atomic_fetch_add_explicit(seq, 1, memory_order_relaxed) + 1;
+    /* The entry first, so a recorder woken below finds it in the rings
+     * (and so that the freeze cannot refuse the trigger's own entry). */
+    int rc = rl_put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
     /* With a recorder attached, hold the history until it has copied it:
      * writers stop evicting (DESIGN.md, "Snapshots").  Raised, never
      * lowered, by racing triggers; it expires by itself should the
@@ -318,8 +321,6 @@ int ringlog_trigger(ringlog *log, const char *reason)
                                                       memory_order_relaxed, memory_order_relaxed))
             ;
     }
-    /* The entry first, so a recorder woken below finds it in the rings. */
-    int rc = rl_put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
     atomic_fetch_add_explicit(word, 1, memory_order_release);
     rl_plat_futex_wake(word);
     return rc;

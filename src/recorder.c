@@ -17,8 +17,32 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A snapshot copied and waiting to be written: the copying thread goes
+ * back to the triggers while the writing thread names, writes and syncs
+ * the file, so that a trigger never waits for a disk (writers are frozen
+ * until their trigger's image is copied). */
+struct pending {
+    struct rl_snap_job j;
+    unsigned char *buf; /* room for two images; ours to recycle */
+    char path[4096];
+    char reason[256];
+    int has_reason;
+    uint32_t first, covered;
+};
+#define QUEUE_MAX 4u
+
 struct ringlog_recorder {
-    pthread_t thread;
+    pthread_t thread, writer;
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    struct pending *queue[QUEUE_MAX];
+    unsigned qhead, qlen;
+    int qdone;
+    /* A buffer for the next snapshot, touched in advance so that copying
+     * while writers are frozen takes no page faults (one at a time; more
+     * in flight allocate their own). */
+    unsigned char *spare;
+    size_t bufsize;
     struct ringlog_recorder_options o;
     char *name, *dir, *base;
     _Atomic int stop;
@@ -178,6 +202,70 @@ static void snap_done(struct ringlog_recorder *rec, int rc, const char *path, ui
         rec->o.on_snapshot(rec->o.arg, rc == 0 ? path : NULL, first, last, rc);
 }
 
+/* A pending snapshot with a buffer: the spare if there is one. */
+static struct pending *acquire(struct ringlog_recorder *rec)
+{
+    struct pending *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    pthread_mutex_lock(&rec->qlock);
+    p->buf = rec->spare;
+    rec->spare = NULL;
+    pthread_mutex_unlock(&rec->qlock);
+    if (!p->buf && !(p->buf = aligned_alloc(64, rec->bufsize))) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void release(struct ringlog_recorder *rec, struct pending *p)
+{
+    pthread_mutex_lock(&rec->qlock);
+    if (!rec->spare) {
+        rec->spare = p->buf;
+        p->buf = NULL;
+    }
+    pthread_mutex_unlock(&rec->qlock);
+    free(p->buf);
+    free(p);
+}
+
+/* Hands a copied snapshot to the writing thread; waits while QUEUE_MAX
+ * are already waiting (a disk that slow holds the copies back, bounded). */
+static void enqueue(struct ringlog_recorder *rec, struct pending *p)
+{
+    pthread_mutex_lock(&rec->qlock);
+    while (rec->qlen == QUEUE_MAX)
+        pthread_cond_wait(&rec->qcond, &rec->qlock);
+    rec->queue[(rec->qhead + rec->qlen++) % QUEUE_MAX] = p;
+    pthread_cond_broadcast(&rec->qcond);
+    pthread_mutex_unlock(&rec->qlock);
+}
+
+static void *writer_main(void *arg)
+{
+    struct ringlog_recorder *rec = arg;
+    for (;;) {
+        pthread_mutex_lock(&rec->qlock);
+        while (!rec->qlen && !rec->qdone)
+            pthread_cond_wait(&rec->qcond, &rec->qlock);
+        if (!rec->qlen) {
+            pthread_mutex_unlock(&rec->qlock);
+            return NULL;
+        }
+        struct pending *p = rec->queue[rec->qhead];
+        rec->qhead = (rec->qhead + 1) % QUEUE_MAX;
+        rec->qlen--;
+        pthread_cond_broadcast(&rec->qcond);
+        pthread_mutex_unlock(&rec->qlock);
+        int rc = rl_snap_finish(&p->j, p->path, p->has_reason ? p->reason : NULL, p->first,
+                                p->has_reason ? NULL : &rec->named);
+        snap_done(rec, rc, p->path, p->first, p->first ? p->covered : 0);
+        release(rec, p);
+    }
+}
+
 static void *recorder_main(void *arg)
 {
     struct ringlog_recorder *rec = arg;
@@ -199,22 +287,31 @@ static void *recorder_main(void *arg)
         }
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
-        struct rl_snap_job j;
-        int rc = rl_snap_begin(&j, rec->name);
+        struct pending *p = acquire(rec);
+        if (!p) {
+            snap_done(rec, rl_fail(RINGLOG_ENOMEM, "no memory for a snapshot"), NULL, before + 1,
+                      seen);
+            continue;
+        }
+        /* From our own mapping, into a buffer touched before: the copy is
+         * all the time writers stay frozen. */
+        int rc = rl_snap_begin_at(&p->j, &rec->g, p->buf, rec->bufsize);
         uint32_t covered = seen;
-        char path[4096];
         if (ndead) {
             /* No trigger: a producer died (its last entries are in the
              * rings).  One image; the reason names the dead. */
-            char reason[256];
-            int k = snprintf(reason, sizeof reason, "producer%s died without a trigger: pid",
-                             ndead > 1 ? "s" : "");
-            for (unsigned i = 0; i < ndead && k > 0 && (size_t)k < sizeof reason - 12; i++)
-                k += snprintf(reason + k, sizeof reason - (size_t)k, " %u", dead[i]);
-            snap_path(rec, &now, "died", dead[0], path, sizeof path);
-            if (rc == 0)
-                rc = rl_snap_finish(&j, path, reason, 0, NULL);
-            snap_done(rec, rc, path, 0, 0);
+            int k = snprintf(p->reason, sizeof p->reason,
+                             "producer%s died without a trigger: pid", ndead > 1 ? "s" : "");
+            for (unsigned i = 0; i < ndead && k > 0 && (size_t)k < sizeof p->reason - 12; i++)
+                k += snprintf(p->reason + k, sizeof p->reason - (size_t)k, " %u", dead[i]);
+            p->has_reason = 1;
+            snap_path(rec, &now, "died", dead[0], p->path, sizeof p->path);
+            if (rc == 0) {
+                enqueue(rec, p);
+            } else {
+                snap_done(rec, rc, p->path, 0, 0);
+                release(rec, p);
+            }
             continue;
         }
         if (rc == 0) {
@@ -228,28 +325,36 @@ static void *recorder_main(void *arg)
                     until = cap;
                 if (t >= until || atomic_load_explicit(&rec->stop, memory_order_acquire))
                     break;
-                if (wait_for_trigger(rec, &seen, until - t))
+                if (wait_for_trigger(rec, &seen, until - t)) {
                     last = mono_ms();
+                    /* A later trigger of the burst froze the writers too:
+                     * copy its moment now (image 2), not at the burst's
+                     * end, which would hold them frozen meanwhile. */
+                    if ((rc = rl_snap_again(&p->j)) != 0)
+                        break;
+                }
             }
-            /* A second image when there is a window, or triggers counted
-             * since the first (seen moved past what image 1 covers). */
-            if (rec->o.post_ms || seen != j.covered)
-                rc = rl_snap_again(&j);
-            covered = j.covered;
+            /* The post-trigger window's image, or triggers counted since
+             * the last image (seen moved past what it covers). */
+            if (rc == 0 && (rec->o.post_ms || seen != p->j.covered))
+                rc = rl_snap_again(&p->j);
+            covered = p->j.covered;
         }
-        snap_path(rec, &now, "t", before + 1, path, sizeof path);
-        if (rc == 0)
-            rc = rl_snap_finish(&j, path, NULL, before + 1, &rec->named);
-        else if (j.buf)
-            rl_snap_abort(&j);
-        if (rc == 0)
+        snap_path(rec, &now, "t", before + 1, p->path, sizeof p->path);
+        p->first = before + 1;
+        p->covered = covered;
+        if (rc == 0) {
             /* A process that died by now (typically the one whose crash
-             * handler raised this trigger) has its last entries in this
-             * file: its death needs no file of its own. */
+             * handler raised this trigger) has its last entries in these
+             * images: its death needs no file of its own. */
             scan_deaths(rec, NULL, 0, 0);
-        else
+            enqueue(rec, p);
+        } else {
+            rl_snap_abort(&p->j);
             covered = seen; /* a failed attempt is reported, not retried for ever */
-        snap_done(rec, rc, path, before + 1, covered);
+            snap_done(rec, rc, p->path, before + 1, covered);
+            release(rec, p);
+        }
         /* Triggers counted after the last image are not in this file: the
          * next round takes them (at once, the count already moved). */
         seen = covered;
@@ -279,11 +384,19 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
         free(rec);
         return rc;
     }
-    if (rec->g.map.writable)
-        atomic_store_explicit(&rec->g.hdr->recorder_pid, rl_plat_pid(), memory_order_relaxed);
+    rec->bufsize = RL_SNAP_HEADER_SIZE + 2 * (size_t)rec->g.fixed.region_size;
+    rec->spare = aligned_alloc(64, rec->bufsize);
+    if (!rec->spare) {
+        size_t want = rec->bufsize;
+        rl_region_close(&rec->g);
+        free(rec);
+        return rl_fail(RINGLOG_ENOMEM, "no memory for a %zu-byte snapshot buffer", want);
+    }
+    memset(rec->spare, 0, rec->bufsize); /* touched now, not while writers wait */
     rec->reported = calloc(RL_REGISTRY_COUNT, sizeof *rec->reported);
     if (!rec->reported) {
         rl_region_close(&rec->g);
+        free(rec->spare);
         free(rec);
         return rl_fail(RINGLOG_ENOMEM, "out of memory");
     }
@@ -299,9 +412,21 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
     rec->dir = strdup(opts->dir);
     rec->base = strdup(slash ? slash + 1 : name);
     rec->o.dir = rec->dir;
+    pthread_mutex_init(&rec->qlock, NULL);
+    pthread_cond_init(&rec->qcond, NULL);
+    int have_writer = 0;
     if (!rec->name || !rec->dir || !rec->base ||
+        !(have_writer = pthread_create(&rec->writer, NULL, writer_main, rec) == 0) ||
         pthread_create(&rec->thread, NULL, recorder_main, rec) != 0) {
+        if (have_writer) {
+            pthread_mutex_lock(&rec->qlock);
+            rec->qdone = 1;
+            pthread_cond_broadcast(&rec->qcond);
+            pthread_mutex_unlock(&rec->qlock);
+            pthread_join(rec->writer, NULL);
+        }
         rl_region_close(&rec->g);
+        free(rec->spare);
         free(rec->reported);
         free(rec->name);
         free(rec->dir);
@@ -309,6 +434,9 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
         free(rec);
         return rl_fail(RINGLOG_ENOMEM, "cannot start the recorder thread");
     }
+    /* From now on triggers freeze writers until we have copied. */
+    if (rec->g.map.writable)
+        atomic_store_explicit(&rec->g.hdr->recorder_pid, rl_plat_pid(), memory_order_relaxed);
     *out = rec;
     return 0;
 }
@@ -322,12 +450,19 @@ uint64_t ringlog_recorder_stop(ringlog_recorder *rec)
      * flag, others find the count unchanged and sleep again. */
     rl_plat_futex_wake(&rec->g.hdr->triggers);
     pthread_join(rec->thread, NULL);
+    /* Snapshots copied are written before we return. */
+    pthread_mutex_lock(&rec->qlock);
+    rec->qdone = 1;
+    pthread_cond_broadcast(&rec->qcond);
+    pthread_mutex_unlock(&rec->qlock);
+    pthread_join(rec->writer, NULL);
     uint64_t n = atomic_load_explicit(&rec->snapshots, memory_order_relaxed);
     uint32_t me = rl_plat_pid();
     if (rec->g.map.writable)
         atomic_compare_exchange_strong_explicit(&rec->g.hdr->recorder_pid, &me, 0,
                                                 memory_order_relaxed, memory_order_relaxed);
     rl_region_close(&rec->g);
+    free(rec->spare);
     free(rec->reported);
     free(rec->name);
     free(rec->dir);

@@ -132,6 +132,45 @@ static void find_trigger(unsigned char *image, size_t size, struct trig_find *f)
     ringlog_reader_close(r);
 }
 
+/* Copies an image, then lets writers evict again (a trigger froze them,
+ * DESIGN.md "Snapshots").  Only the freeze we copied for is lifted: a
+ * trigger raised during the copy raised the word and keeps its own. */
+static void copy_and_thaw(struct rl_snap_job *j, unsigned char *dst)
+{
+    uint64_t frozen = atomic_load_explicit(&j->g.hdr->freeze_until, memory_order_relaxed);
+    copy_image(&j->g, dst);
+    if (j->g.map.writable && frozen)
+        atomic_compare_exchange_strong_explicit(&j->g.hdr->freeze_until, &frozen, 0,
+                                                memory_order_relaxed, memory_order_relaxed);
+}
+
+static void snap_start(struct rl_snap_job *j)
+{
+    memset(j->buf, 0, RL_SNAP_HEADER_SIZE);
+    j->nimg = 1;
+    j->taken_ns = rl_plat_real_ns();
+    /* Read before the copy: a trigger's count moves only after its entry is
+     * in its lane, so every trigger counted here has its entry in the image
+     * (unless its lane refused it). */
+    j->covered = atomic_load_explicit(&j->g.hdr->triggers, memory_order_acquire);
+    copy_and_thaw(j, j->buf + RL_SNAP_HEADER_SIZE);
+}
+
+int rl_snap_begin_at(struct rl_snap_job *j, const struct rl_region *g, unsigned char *buf,
+                     size_t cap)
+{
+    memset(j, 0, sizeof *j);
+    j->g = *g;
+    j->borrowed = 1;
+    j->isz = (size_t)g->fixed.region_size;
+    if (cap < RL_SNAP_HEADER_SIZE + j->isz)
+        return rl_fail(RINGLOG_EINVAL, "snapshot buffer of %zu bytes: too small", cap);
+    j->buf = buf;
+    j->cap = cap;
+    snap_start(j);
+    return 0;
+}
+
 int rl_snap_begin(struct rl_snap_job *j, const char *name)
 {
     memset(j, 0, sizeof *j);
@@ -143,52 +182,51 @@ int rl_snap_begin(struct rl_snap_job *j, const char *name)
     if (rc)
         return rc;
     j->isz = (size_t)j->g.fixed.region_size;
-    j->buf = aligned_alloc(64, RL_SNAP_HEADER_SIZE + j->isz);
+    j->cap = RL_SNAP_HEADER_SIZE + j->isz;
+    j->buf = aligned_alloc(64, j->cap);
     if (!j->buf) {
         rl_region_close(&j->g);
         return rl_fail(RINGLOG_ENOMEM, "no memory for a %zu-byte snapshot", j->isz);
     }
-    memset(j->buf, 0, RL_SNAP_HEADER_SIZE);
-    j->nimg = 1;
-    j->taken_ns = rl_plat_real_ns();
-    /* Read before the copy: a trigger's count moves only after its entry is
-     * committed, so every trigger counted here has its entry in the image
-     * (unless the ring dropped it). */
-    j->covered = atomic_load_explicit(&j->g.hdr->triggers, memory_order_acquire);
-    uint64_t frozen = atomic_load_explicit(&j->g.hdr->freeze_until, memory_order_relaxed);
-    copy_image(&j->g, j->buf + RL_SNAP_HEADER_SIZE);
-    /* The history is copied: writers may evict again (the trigger froze
-     * them, DESIGN.md "Snapshots").  Only the freeze we copied for: a
-     * trigger raised during the copy keeps its own (it raised the word). */
-    if (j->g.map.writable && frozen)
-        atomic_compare_exchange_strong_explicit(&j->g.hdr->freeze_until, &frozen, 0,
-                                                memory_order_relaxed, memory_order_relaxed);
+    snap_start(j);
     return 0;
 }
 
 int rl_snap_again(struct rl_snap_job *j)
 {
-    if (j->nimg == 1) {
+    if (j->nimg == 1 && j->cap < RL_SNAP_HEADER_SIZE + 2 * j->isz) {
+        if (j->borrowed)
+            return rl_fail(RINGLOG_EINVAL, "snapshot buffer too small for a second image");
         unsigned char *b = aligned_alloc(64, RL_SNAP_HEADER_SIZE + 2 * j->isz);
         if (!b)
             return rl_fail(RINGLOG_ENOMEM, "no memory for a %zu-byte post-trigger image", j->isz);
         memcpy(b, j->buf, RL_SNAP_HEADER_SIZE + j->isz);
         free(j->buf);
         j->buf = b;
-        j->nimg = 2;
+        j->cap = RL_SNAP_HEADER_SIZE + 2 * j->isz;
     }
+    j->nimg = 2;
     j->post_ns = rl_plat_real_ns() - j->taken_ns;
     j->covered = atomic_load_explicit(&j->g.hdr->triggers, memory_order_acquire);
-    copy_image(&j->g, j->buf + RL_SNAP_HEADER_SIZE + j->isz);
+    copy_and_thaw(j, j->buf + RL_SNAP_HEADER_SIZE + j->isz);
     return 0;
 }
 
 void rl_snap_abort(struct rl_snap_job *j)
 {
-    if (j->buf)
-        rl_region_close(&j->g);
-    free(j->buf);
+    if (!j->borrowed) {
+        if (j->buf)
+            rl_region_close(&j->g);
+        free(j->buf);
+    }
     j->buf = NULL;
+}
+
+/* A buffer of the caller's stays with the caller. */
+static void drop_buf(int borrowed, unsigned char *buf)
+{
+    if (!borrowed)
+        free(buf);
 }
 
 int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, uint32_t first,
@@ -197,7 +235,9 @@ int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, 
     unsigned char *buf = j->buf;
     size_t isz = j->isz;
     unsigned nimg = j->nimg;
-    rl_region_close(&j->g);
+    int borrowed = j->borrowed;
+    if (!borrowed)
+        rl_region_close(&j->g);
     j->buf = NULL;
 
     struct rl_snap_header *sh = (struct rl_snap_header *)(void *)buf;
@@ -241,19 +281,19 @@ int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, 
      * the final name. */
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%u", path, rl_plat_pid()) >= sizeof tmp) {
-        free(buf);
+        drop_buf(borrowed, buf);
         return rl_fail(RINGLOG_EINVAL, "%s: path too long", path);
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         int e = errno;
-        free(buf);
+        drop_buf(borrowed, buf);
         return rl_fail(e == EACCES ? RINGLOG_EACCES : RINGLOG_EIO, "%s: %s", tmp, strerror(e));
     }
     int bad = write_all(fd, buf, RL_SNAP_HEADER_SIZE + nimg * isz) || fsync(fd) != 0;
     int e = errno;
     bad |= close(fd) != 0;
-    free(buf);
+    drop_buf(borrowed, buf);
     if (bad || rename(tmp, path) != 0) {
         e = bad ? e : errno;
         unlink(tmp);
