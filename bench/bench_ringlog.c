@@ -346,6 +346,77 @@ static void reader_rate(void)
     }
 }
 
+/* The reader merging many lanes: N threads (one lane each) fill a region,
+ * then one consuming reader drains it, raw; entries per second for N = 2,
+ * 64 and 1024 lanes. */
+struct merge_arg {
+    uint32_t n;
+    pthread_barrier_t *done;
+};
+static void *merge_writer(void *arg)
+{
+    struct merge_arg *a = arg;
+    for (uint32_t i = 0; i < a->n; i++)
+        ringlog_write(lg, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, 2, &i, sizeof i);
+    /* Keep the lane until every writer has written: no two share one. */
+    pthread_barrier_wait(a->done);
+    return NULL;
+}
+
+static void reader_merge_rate(void)
+{
+    static const unsigned lanes[] = {2, 64, 1024};
+    const uint64_t total = bench_tput_n / 5 < 2000000 ? bench_tput_n / 5 : 2000000;
+    for (unsigned k = 0; k < sizeof lanes / sizeof lanes[0]; k++) {
+        unsigned n = lanes[k];
+        uint32_t per = (uint32_t)(total / n);
+        size_t lane = 4096;
+        while (lane < (size_t)per * 48 + 16384)
+            lane <<= 1;
+        snprintf(rname, sizeof rname, "ringlog-bench-mg-%d", (int)getpid());
+        ringlog_unlink(rname);
+        /* Enough lanes that each thread keeps one of its own (1/8 are a pool). */
+        struct ringlog_options o = {.ring_size = lane, .nrings = n + n / 7 + 2,
+                                    .policy = RINGLOG_DROP};
+        if (ringlog_open(rname, &o, &lg) != 0) {
+            printf("N\tringlog-reader\tmerge of %u lanes: %s\n", n, ringlog_errmsg());
+            continue;
+        }
+        ringlog_reader *r;
+        ringlog_reader_open(rname, RINGLOG_READER_CONSUME, &r);
+        uint64_t got = 0;
+        struct ringlog_handler h = {count_entry, NULL, &got};
+        pthread_barrier_t done;
+        pthread_barrier_init(&done, NULL, n + 1);
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setstacksize(&at, 64 * 1024);
+        pthread_t *th = calloc(n, sizeof *th);
+        struct merge_arg a = {per, &done};
+        for (unsigned i = 0; i < n; i++)
+            pthread_create(&th[i], &at, merge_writer, &a);
+        pthread_barrier_wait(&done);
+        for (unsigned i = 0; i < n; i++)
+            pthread_join(th[i], NULL);
+        free(th);
+        pthread_barrier_destroy(&done);
+        bench_pin(0);
+        struct timespec settle = {0, 2 * 1000 * 1000}; /* past the reader's hold */
+        nanosleep(&settle, NULL);
+        uint64_t t0 = bench_now_ns();
+        while (ringlog_read(r, &h, 0) > 0)
+            ;
+        uint64_t t1 = bench_now_ns();
+        char scen[32];
+        snprintf(scen, sizeof scen, "merge_%u", n);
+        bench_out("ringlog-reader", "ints", scen, "entries_per_s",
+                  (double)got * 1e9 / (double)(t1 - t0));
+        ringlog_reader_close(r);
+        ringlog_close(lg);
+        ringlog_unlink(rname);
+    }
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -440,6 +511,7 @@ int main(int argc, char **argv)
     if (!only[0]) {
         bench_calibrate();
         reader_rate();
+        reader_merge_rate();
         queue_popall_rate();
     }
     return rc;

@@ -1,17 +1,18 @@
 /*
- * ringlog — lock-free per-CPU logging and flight recording in shared memory.
+ * ringlog — lock-free logging and flight recording in shared memory.
  *
  * Producers (any thread of any process, signal handlers included) write
- * entries into a named region holding one ring per possible CPU.  A log call
- * takes no lock, makes no system call, allocates nothing and never blocks;
- * when a ring is full it overwrites the oldest entries or drops the new one,
- * per the region's policy, and counts what it did.  (One exception: a call
- * dropped because a writer that died mid-entry blocks an overwriting ring
- * checks, at most once per 50 ms per ring, whether that writer lives:
- * docs/DESIGN.md, "Killed".)
+ * entries into a named region of lanes: each thread writes to a lane of its
+ * own, so a log call takes no lock, no locked instruction, makes no system
+ * call, allocates nothing, never blocks and never waits for another writer.
+ * When a lane is full it overwrites its oldest entries or drops the new
+ * one, per the region's policy, and counts what it did.  (A thread's first
+ * call claims its lane, which may check whether the holders of other lanes
+ * still live: docs/DESIGN.md, "Lanes".)
  *
- * A reader delivers entries in the order of a global index shared by all
- * producers and reports every index that will never arrive as a gap.
+ * A reader merges the lanes into one order by timestamp (causes before
+ * their effects) and reports every call that will never arrive as a gap
+ * with its exact count.
  *
  * Concurrency contract (who may call what at the same time):
  *   - ringlog_write / ringlog_printf / ringlog_vprintf: any number of threads
@@ -65,11 +66,11 @@ enum ringlog_error {
     RINGLOG_ETIMEDOUT = -12, /* region creator did not finish initialising */
     /* Results of a log call; the call still "succeeded" from the caller's
      * point of view: nothing blocked and the loss is counted. */
-    RINGLOG_DROPPED = -20,   /* ring full (drop policy or blocked overwrite) */
-    RINGLOG_TOO_BIG = -21,   /* entry larger than one ring can ever hold */
+    RINGLOG_DROPPED = -20,   /* lane full (drop policy), frozen by a snapshot, or no lane */
+    RINGLOG_TOO_BIG = -21,   /* entry larger than a sub-buffer of a lane */
 };
 
-/* What a full ring does. */
+/* What a full lane does. */
 enum ringlog_policy {
     RINGLOG_OVERWRITE = 0, /* default: reclaim the oldest entries (flight recorder) */
     RINGLOG_DROP = 1,      /* refuse the new entry and count it as lost */
@@ -109,9 +110,13 @@ enum ringlog_type {
 
 /* Region description.  A zero field means "the default". */
 struct ringlog_options {
-    size_t ring_size;   /* bytes of entry space per ring; default 1 MiB, rounded
-                           up to a power of two, at least 4 KiB, at most 1 GiB */
-    unsigned nrings;    /* default: number of possible CPUs of this machine */
+    size_t ring_size;   /* bytes of entry space per lane; default 256 KiB, rounded
+                           up to a power of two, at least 4 KiB, at most 1 GiB; an
+                           entry fills at most one sub-buffer (a sixteenth of a
+                           lane of 128 KiB or more, 8 KiB from 16 KiB, half below) */
+    unsigned nrings;    /* lanes: default 4 per possible CPU, at least 16; an
+                           eighth (one below 16 lanes) are lent per call to
+                           threads that found none of their own */
     int policy;         /* enum ringlog_policy; default RINGLOG_OVERWRITE */
     mode_t mode;        /* permissions of a new region; default 0600 */
     unsigned flags;     /* RINGLOG_OPEN_* */
@@ -220,7 +225,7 @@ RINGLOG_API int ringlog_log_(ringlog *log, struct ringlog_site *site, const char
 RINGLOG_API int ringlog_trigger(ringlog *log, const char *reason);
 
 /* Write a snapshot of region `name` to `path`: a copy of everything its
- * rings hold now and, when post_ms > 0, a second copy taken post_ms later
+ * lanes hold now and, when post_ms > 0, a second copy taken post_ms later
  * (what arrived after the trigger), with the reason, the time and CRC-32
  * checksums.  Written to a temporary name, fsync'd, then renamed.  Readable
  * with ringlog_reader_open(path, RINGLOG_READER_PEEK) and `ringlog dump`.
@@ -258,9 +263,15 @@ RINGLOG_API int ringlog_install_trigger_signal(ringlog *log, int signo);
  * (a futex, no polling) and writes one snapshot file per trigger burst into
  * `dir` as NAME-<UTC time>-t<first trigger>.rlsnap, keeping the newest
  * `keep` (0: all).  A burst ends when no trigger has come for 100 ms (and
- * post_ms is over); the rings are copied at its first trigger and again at
- * its end.  Every trigger raised after start returns is covered by exactly
- * one file, which holds its TRIGGER entry.  It also writes a snapshot
+ * post_ms is over).  The lanes are copied at its first trigger (image 1)
+ * and again at each later trigger and when post_ms is over (image 2, each
+ * copy replacing the last).  While the recorder runs, a trigger stops
+ * writers from evicting history until its copy is taken (at most 250 ms;
+ * calls that find their lane full meanwhile are lost and counted), so the
+ * file holds the first trigger's entry and all its lane held before it.
+ * Every trigger raised after start returns is covered by exactly one
+ * file.  Files are written by a second thread; the recorder keeps a buffer
+ * of two region images ready.  It also writes a snapshot
  * (NAME-<time>-died<pid>.rlsnap, on_snapshot with first = last = 0) when a
  * producer process dies without a trigger; it checks once a second.  It dies
  * with its process: to record crashes, run `ringlog record` (the same
@@ -281,24 +292,24 @@ RINGLOG_API int ringlog_recorder_start(const char *name, const struct ringlog_re
  * number of snapshots written.  A snapshot being written is finished. */
 RINGLOG_API uint64_t ringlog_recorder_stop(ringlog_recorder *rec);
 
-/* Counters.  At quiescence (no log call in progress, nothing buffered):
- *     written == read + lost + overwritten + buffered
- * `too_big` is part of `lost`.  `abandoned` counts reservations whose producer
- * died (or was too slow) before committing; those never count as written. */
+/* Counters, per lane and in total.  At quiescence (no log call in progress):
+ *     written == read + lost + overwritten + buffered + abandoned
+ * `too_big` is part of `lost`.  The total also counts calls that found no
+ * lane free, in `written` and `lost`. */
 struct ringlog_stats {
-    uint64_t written;     /* log calls that completed on this ring */
+    uint64_t written;     /* log calls made on this lane */
     uint64_t read;        /* entries claimed by a consuming reader */
-    uint64_t lost;        /* refused entries: ring full, too big, reservation stolen */
-    uint64_t overwritten; /* unread entries reclaimed by the overwrite policy */
-    uint64_t too_big;     /* entries larger than a ring (also in lost) */
-    uint64_t wraps;       /* times the ring's write position wrapped */
-    uint64_t bytes;       /* bytes of ring space used so far (headers, padding) */
-    uint64_t abandoned;   /* reservations reclaimed from dead or stalled producers */
-    uint64_t buffered;    /* committed entries still in the ring, unread */
+    uint64_t lost;        /* calls refused: lane full, too big, frozen by a snapshot */
+    uint64_t overwritten; /* unread entries evicted by the overwrite policy */
+    uint64_t too_big;     /* entries larger than a sub-buffer (also in lost) */
+    uint64_t wraps;       /* times the lane's write position wrapped */
+    uint64_t bytes;       /* bytes of lane space used so far (headers, padding) */
+    uint64_t abandoned;   /* calls cut short by their writer's death */
+    uint64_t buffered;    /* entries still in the lane, unread */
 };
 
-/* Fill `total` (may be NULL) and up to `max` per-ring records.  Returns the
- * number of rings of the region (which may exceed `max`), or an error. */
+/* Fill `total` (may be NULL) and up to `max` per-lane records.  Returns the
+ * number of lanes of the region (which may exceed `max`), or an error. */
 RINGLOG_API int ringlog_stats(ringlog *log, struct ringlog_stats *total,
                               struct ringlog_stats *per_ring, unsigned max);
 
@@ -307,10 +318,10 @@ RINGLOG_API int ringlog_stats(ringlog *log, struct ringlog_stats *total,
 /* An entry as delivered to a reader callback.  `data` points into the
  * reader's private copy and is valid only during the callback. */
 struct ringlog_entry {
-    uint64_t index;     /* global order */
+    uint64_t index;     /* this reader's running count of entries and lost calls */
     uint64_t timestamp; /* raw clock value as stored */
     uint64_t time_ns;   /* nanoseconds since the Unix epoch, UTC */
-    uint32_t cpu;       /* ring the entry was written to */
+    uint32_t cpu;       /* lane the entry was written to (same as `lane`) */
     uint32_t level;
     uint32_t type;
     uint32_t remarks;
@@ -398,10 +409,10 @@ RINGLOG_API int ringlog_reader_stats(ringlog_reader *r, struct ringlog_stats *to
 /* Region facts for tools. */
 struct ringlog_info {
     uint32_t version;      /* layout version */
-    uint32_t nrings;
-    uint64_t ring_size;    /* entry bytes per ring */
+    uint32_t nrings;       /* lanes */
+    uint64_t ring_size;    /* entry bytes per lane */
     int policy;
-    uint64_t next_index;   /* indices handed out so far */
+    uint64_t next_index;   /* log calls made so far (every lane's, and the lane-less) */
     uint64_t created_ns;   /* creation wall-clock time, ns since epoch */
     uint32_t creator_pid;
     const char *clock;     /* "tsc" or "monotonic" */
@@ -431,17 +442,17 @@ RINGLOG_API int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info
  * from ringlog_reader_info's `triggers` to wait for the next one. */
 RINGLOG_API int ringlog_reader_wait_trigger(ringlog_reader *r, uint32_t *seen, int timeout_ms);
 
-/* Read-behind for a consuming reader that follows live producers: while a
- * ring's head keeps moving, claim only entries at least `lag_bytes` behind
- * it; the rest come once the ring has been quiet for `flush_ms`.  A reader
- * right behind a producer on another CPU makes each of the producer's
- * writes wait for a cache line the reader took (2-4x the cost of a log
- * call, bench/README.md); 16 KiB keeps it out of their way.  Capped at a
- * quarter of a ring; 0 (the default) delivers everything at once. */
+/* The hold of a consuming reader: it delivers only entries at least
+ * `flush_ms` older than its clock (default 0.1 ms), so that writers
+ * between reading the clock and publishing are not overtaken, and it polls
+ * no more often than that while entries wait (a reader right behind the
+ * writers takes the cache lines they write).  `lag_bytes` is ignored (it
+ * set a read-behind distance in layout 3). */
 RINGLOG_API void ringlog_reader_set_lag(ringlog_reader *r, size_t lag_bytes, unsigned flush_ms);
 
-/* Time between a reservation first seen stuck and the reader reclaiming it
- * when its producer is dead (or never marked it).  Default 50 ms. */
+/* Ignored since layout 4: there are no shared reservations for a reader to
+ * take back (a dead writer's lane is reclaimed by the next writer that
+ * needs one).  Kept for source compatibility. */
 RINGLOG_API void ringlog_reader_set_abandon_ms(ringlog_reader *r, unsigned ms);
 
 RINGLOG_API const char *ringlog_strerror(int err);

@@ -170,11 +170,18 @@ int rl_put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, unsign
  * per region.  Initial-exec TLS: one load from the thread pointer. */
 #define RL_NEST 3
 #define RL_TLS_REGIONS 4
+/* The writer's own copy of its lane's position: a lane has one writer,
+ * so it never needs to load the words it publishes (a line the reader
+ * keeps reading); it only stores them, and stores do not stall. */
+struct rl_wpos {
+    uint64_t head, seq, limit;
+};
 struct rl_tls_slot {
     uint32_t tag;   /* the handle's tag; 0: empty */
     uint32_t index; /* lane number */
     struct rl_lane *lane;
     uint64_t own;   /* the owner word we stored */
+    struct rl_wpos pos;
 };
 struct rl_tls {
     unsigned depth; /* log calls of this thread in progress */
@@ -190,6 +197,8 @@ struct rl_lane_ref {
     uint32_t index;
     uint32_t tid;
     uint64_t own;
+    struct rl_wpos *pos; /* the thread's cached copy, or `own_pos` for a lent lane */
+    struct rl_wpos own_pos;
 };
 int rl_handles_add(ringlog *log);
 void rl_handles_remove(ringlog *log);

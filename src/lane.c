@@ -34,13 +34,16 @@ static pthread_key_t exit_key;
 /* The tags of open handles, readable without a lock (rl_lane_get runs in
  * signal handlers): a thread's cache slot whose tag is not here belongs
  * to a closed handle, which gave its lanes back, so the slot may be
- * reused.  A handle that finds no free cell is simply not listed (its
- * slots are then never reused early: safe, not stale). */
+ * reused.  While any open handle found no free cell, every tag counts as
+ * open (slots are then never reused early: safe, not stale). */
 #define OPEN_TAGS 1024u
 static _Atomic uint32_t open_tags[OPEN_TAGS];
+static _Atomic uint32_t unlisted_open;
 
 static int tag_open(uint32_t tag)
 {
+    if (atomic_load_explicit(&unlisted_open, memory_order_acquire))
+        return 1;
     for (unsigned i = 0; i < OPEN_TAGS; i++)
         if (atomic_load_explicit(&open_tags[i], memory_order_acquire) == tag)
             return 1;
@@ -86,6 +89,8 @@ int rl_handles_add(ringlog *log)
             break;
         }
     }
+    if (!log->listed)
+        atomic_fetch_add_explicit(&unlisted_open, 1, memory_order_release);
     pthread_mutex_unlock(&handles_lock);
     return 0;
 }
@@ -255,6 +260,15 @@ static int64_t take_lane(struct rl_region *g, uint32_t from, uint32_t to, uint32
     return -1;
 }
 
+/* The published position of a lane just taken: the previous holder's last
+ * stores (its give-back released them, our claim acquired). */
+static void load_pos(struct rl_lane *l, struct rl_wpos *p)
+{
+    p->head = atomic_load_explicit(&l->head, memory_order_relaxed);
+    p->seq = atomic_load_explicit(&l->seq, memory_order_relaxed);
+    p->limit = atomic_load_explicit(&l->limit, memory_order_relaxed);
+}
+
 int rl_lane_get(ringlog *log, unsigned depth, struct rl_lane_ref *out, int *lent)
 {
     struct rl_region *g = &log->g;
@@ -269,9 +283,10 @@ int rl_lane_get(ringlog *log, unsigned depth, struct rl_lane_ref *out, int *lent
                 struct rl_tls_slot t = s[k];
                 s[k] = s[0];
                 s[0] = t;
-                out->lane = t.lane;
-                out->index = t.index;
-                out->own = t.own;
+                out->lane = s[0].lane;
+                out->index = s[0].index;
+                out->own = s[0].own;
+                out->pos = &s[0].pos;
                 return 0;
             }
     }
@@ -304,6 +319,8 @@ int rl_lane_get(ringlog *log, unsigned depth, struct rl_lane_ref *out, int *lent
         s[0].index = (uint32_t)i;
         s[0].lane = rl_lane_at(g, (uint32_t)i);
         s[0].own = own;
+        load_pos(s[0].lane, &s[0].pos);
+        out->pos = &s[0].pos;
         /* Run the exit destructor for this thread.  glibc's setspecific
          * for a key below 32 only stores into the thread's own array. */
         if (!pthread_getspecific(exit_key))
@@ -314,6 +331,8 @@ int rl_lane_get(ringlog *log, unsigned depth, struct rl_lane_ref *out, int *lent
         if (i < 0)
             return -1;
         *lent = 1;
+        load_pos(rl_lane_at(g, (uint32_t)i), &out->own_pos);
+        out->pos = &out->own_pos;
     }
     atomic_fetch_add_explicit(&rl_lane_at(g, (uint32_t)i)->claims, 1, memory_order_relaxed);
     out->lane = rl_lane_at(g, (uint32_t)i);
@@ -343,6 +362,8 @@ void rl_lanes_release_all(ringlog *log)
      * missing may reuse its cache slot. */
     if (log->listed)
         atomic_store_explicit(&open_tags[log->listed - 1], 0, memory_order_release);
+    else
+        atomic_fetch_sub_explicit(&unlisted_open, 1, memory_order_release);
     /* This thread's cache names them no more (other threads' caches are
      * keyed by a tag no handle will have again). */
     for (unsigned d = 0; d < RL_NEST; d++)

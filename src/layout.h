@@ -69,7 +69,8 @@ struct rl_header {
     /* 256: log calls that found no lane free (lost, not in any lane). */
     alignas(RL_CACHELINE) _Atomic uint64_t nolane;
     char pad1[RL_CACHELINE - 8];
-    /* 320: the consuming reader's claim: pid << 32 | 1, or 0. */
+    /* 320: the consuming reader's claim: pid << 32 | state (1 claiming,
+     * 2 held, consumer_start valid), or 0. */
     alignas(RL_CACHELINE) _Atomic uint64_t consumer;
     _Atomic uint64_t consumer_start; /* 328: its process start time (pid reuse) */
     char pad2[RL_CACHELINE - 16];

@@ -105,6 +105,9 @@ static int evict(struct rl_region *g, struct rl_lane *l, uint64_t p, uint64_t no
             return 0;
         }
     }
+    /* The consumer passed floor meanwhile (or the words are corrupt): the
+     * same fence as after an eviction (INV-R4). */
+    atomic_thread_fence(memory_order_release);
     return 0;
 }
 
@@ -114,18 +117,19 @@ static int evict(struct rl_region *g, struct rl_lane *l, uint64_t p, uint64_t no
  * under overwrite, check the consumer's tail under drop).  On success *h is
  * where the entry goes; the pad, if any, is published with the entry.
  */
-static int make_room(struct rl_region *g, struct rl_lane *l, uint64_t *h, uint64_t need,
-                     uint64_t now)
+static int make_room(struct rl_region *g, struct rl_lane *l, struct rl_wpos *wp, uint64_t *h,
+                     uint64_t need, uint64_t now)
 {
     uint64_t p = *h, in = p & (g->sub - 1);
     uint64_t pad = in && in + need > g->sub ? g->sub - in : 0;
     uint64_t at = p + pad; /* where the entry will start */
     if (g->policy == RINGLOG_DROP) {
-        uint64_t limit = ld(&l->limit);
+        uint64_t limit = wp->limit;
         if (at + need > limit) {
             /* Acquire: the consumer copied out what it claimed before it
              * moved the tail (its release); we reuse that space only now. */
             limit = atomic_load_explicit(&l->tail, memory_order_acquire) + g->size;
+            wp->limit = limit;
             atomic_store_explicit(&l->limit, limit, memory_order_relaxed);
             if (at + need > limit)
                 return -1;
@@ -140,6 +144,7 @@ static int make_room(struct rl_region *g, struct rl_lane *l, uint64_t *h, uint64
                 atomic_store_explicit(rl_lane_word(g, l, p + 16), RL_LEN_PAD | pad,
                                       memory_order_relaxed);
             *h = at;
+            wp->head = at;
             atomic_store_explicit(&l->head, at, memory_order_release);
         }
         return -2;
@@ -173,22 +178,23 @@ static void copy_in(_Atomic uint64_t *dst, const void *src, size_t len)
 
 /* A call that stores nothing still spends its sequence number, so that
  * readers report it as a gap: nothing is lost silently. */
-static int refuse(struct rl_lane *l, uint64_t s, _Atomic uint64_t *why, int rc)
+static int refuse(struct rl_lane *l, struct rl_wpos *wp, _Atomic uint64_t *why, int rc)
 {
     bump(&l->lost);
     if (why)
         bump(why);
-    atomic_store_explicit(&l->seq, s + 1, memory_order_release);
+    wp->seq++;
+    atomic_store_explicit(&l->seq, wp->seq, memory_order_release);
     return rc;
 }
 
-static int lane_put(struct rl_region *g, struct rl_lane *l, uint32_t reg, uint32_t tid,
-                    unsigned level, unsigned type, uint32_t remarks, unsigned flags,
+static int lane_put(struct rl_region *g, struct rl_lane *l, struct rl_wpos *wp, uint32_t reg,
+                    uint32_t tid, unsigned level, unsigned type, uint32_t remarks, unsigned flags,
                     const void *data, size_t len)
 {
-    uint64_t s = ld(&l->seq), h = ld(&l->head);
+    uint64_t s = wp->seq, h = wp->head;
     if (RL_UNLIKELY(len > g->sub - RL_EHDR))
-        return refuse(l, s, &l->too_big, RINGLOG_TOO_BIG);
+        return refuse(l, wp, &l->too_big, RINGLOG_TOO_BIG);
     uint64_t need = rl_entry_bytes(len);
     uint64_t now = rl_ticks(g->clock);
     /* Readers hold back entries newer than this until we publish (INV-W3);
@@ -196,10 +202,10 @@ static int lane_put(struct rl_region *g, struct rl_lane *l, uint32_t reg, uint32
     atomic_store_explicit(&l->inflight, now, memory_order_relaxed);
     uint64_t in = h & (g->sub - 1);
     if (RL_UNLIKELY(in == 0 || in + need > g->sub ||
-                    (g->policy == RINGLOG_DROP && h + need > ld(&l->limit)))) {
-        int rc = make_room(g, l, &h, need, now);
+                    (g->policy == RINGLOG_DROP && h + need > wp->limit))) {
+        int rc = make_room(g, l, wp, &h, need, now);
         if (rc)
-            return refuse(l, s, rc == -2 ? &l->frozen : NULL, RINGLOG_DROPPED);
+            return refuse(l, wp, rc == -2 ? &l->frozen : NULL, RINGLOG_DROPPED);
     }
     RL_ASSERT((h & (g->sub - 1)) + need <= g->sub); /* INV-W2 */
     _Atomic uint64_t *w = rl_lane_word(g, l, h);
@@ -215,8 +221,13 @@ static int lane_put(struct rl_region *g, struct rl_lane *l, uint32_t reg, uint32
     /* Publish (INV-W1): a reader that loads this head (acquire) sees every
      * word above.  Then the call's sequence number, after the head: a
      * reader that sees seq = s + 1 sees the entry too. */
+    wp->head = h + need;
+    wp->seq = s + 1;
     atomic_store_explicit(&l->head, h + need, memory_order_release);
     atomic_store_explicit(&l->seq, s + 1, memory_order_release);
+    /* Warm the next entry's line for the next call (a burst's calls then
+     * find it in cache; it is ours to write, nobody else's). */
+    __builtin_prefetch(rl_lane_word(g, l, h + need), 1, 3);
     return 0;
 }
 
@@ -231,17 +242,19 @@ int rl_put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, unsign
     atomic_signal_fence(memory_order_seq_cst);
     struct rl_lane_ref ref;
     int lent = 0, rc;
-    const struct rl_tls_slot *ts = &rl_tls.slot[d < RL_NEST ? d : 0][0];
+    struct rl_tls_slot *ts = &rl_tls.slot[d < RL_NEST ? d : 0][0];
     if (RL_LIKELY(d < RL_NEST && ts->tag == log->tag)) {
         ref.lane = ts->lane;
         ref.tid = rl_tls.tid;
+        ref.pos = &ts->pos;
     } else if (rl_lane_get(log, d, &ref, &lent) != 0) {
         /* No lane: lost, counted where every reader sees it. */
         atomic_fetch_add_explicit(&g->hdr->nolane, 1, memory_order_relaxed);
         rc = RINGLOG_DROPPED;
         goto out;
     }
-    rc = lane_put(g, ref.lane, log->owner, ref.tid, level, type, remarks, flags, data, len);
+    rc = lane_put(g, ref.lane, ref.pos, log->owner, ref.tid, level, type, remarks, flags, data,
+                  len);
     /* After head and seq (program order of release stores). */
     atomic_store_explicit(&ref.lane->inflight, 0, memory_order_release);
     if (lent)

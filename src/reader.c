@@ -691,7 +691,15 @@ int ringlog_read(ringlog_reader *r, const struct ringlog_handler *h, int timeout
         return rl_fail(RINGLOG_EINVAL, "reader is NULL");
     uint64_t start = rl_plat_mono_ns();
     uint64_t sleep_ns = IDLE_SLEEP_MIN_NS;
-    uint64_t hold_ns = INFLIGHT_MAX_NS;
+    /* How long held-back entries may keep a timeout-0 read waiting (a
+     * call in progress holds the cut for at most this long), and how long
+     * to nap while they wait: the hold, not less (a reader polling right
+     * behind the writers takes the lines they are writing). */
+    const uint64_t held_max_ns = INFLIGHT_MAX_NS;
+    uint64_t hold_ns = r->hold_ticks * 1000000000u /
+                       (r->g.fixed.clock_hz ? r->g.fixed.clock_hz : 1000000000u);
+    if (hold_ns < IDLE_SLEEP_MIN_NS)
+        hold_ns = IDLE_SLEEP_MIN_NS;
     for (;;) {
         int n = 0;
         int rc = round_of(r, h, &n);
@@ -700,12 +708,13 @@ int ringlog_read(ringlog_reader *r, const struct ringlog_handler *h, int timeout
         if (n > 0 || rc > 0)
             return n;
         uint64_t now = rl_plat_mono_ns();
+        int waiting = held(r);
         uint64_t budget = timeout_ms > 0 ? (uint64_t)timeout_ms * 1000000u : ZERO_TIMEOUT_BUDGET_NS;
-        if (r->dirty && (timeout_ms < 0 || now - start < budget))
+        /* Claimed and nothing held back: more may be ready at once. */
+        if (r->dirty && !waiting && (timeout_ms < 0 || now - start < budget))
             continue;
         /* Entries held back by the hold come within it, even for timeout 0. */
-        int waiting = held(r);
-        if (timeout_ms == 0 && !(waiting && now - start < hold_ns + 1000000u))
+        if (timeout_ms == 0 && !(waiting && now - start < held_max_ns))
             return n;
         if (timeout_ms > 0 && now - start >= (uint64_t)timeout_ms * 1000000u)
             return 0;
@@ -713,10 +722,10 @@ int ringlog_read(ringlog_reader *r, const struct ringlog_handler *h, int timeout
          * their path), so back off from 50 us to 10 ms. */
         uint64_t left = timeout_ms > 0 ? (uint64_t)timeout_ms * 1000000u - (now - start) : sleep_ns;
         uint64_t nap = sleep_ns < left ? sleep_ns : left;
-        if (waiting && nap > hold_ns / 2 + 1)
-            nap = hold_ns / 2 + 1;
+        if (waiting)
+            nap = hold_ns < left ? hold_ns : left;
         rl_plat_sleep_ns(nap);
-        if (sleep_ns < IDLE_SLEEP_MAX_NS)
+        if (!waiting && sleep_ns < IDLE_SLEEP_MAX_NS)
             sleep_ns *= 2;
     }
 }

@@ -49,7 +49,7 @@ struct ringlog_recorder {
     _Atomic uint64_t snapshots;
     uint32_t seen0; /* trigger count when start returned */
     uint32_t named; /* highest trigger number a file has named */
-    struct rl_region g; /* the region, read-only: trigger word, registry */
+    struct rl_region g; /* the region (writable when we may: the freeze), mapped once */
     /* Per registry slot, the pid and generation of the last holder whose
      * death was handled. */
     uint64_t *reported;

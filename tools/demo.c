@@ -578,7 +578,8 @@ int cmd_demo(int argc, char **argv)
 
     /* Each check is a promise of the library; any failure is a bug. */
     int bad = 0;
-    int balanced = total.written == total.read + total.lost + total.overwritten + total.buffered;
+    int balanced = total.written ==
+                   total.read + total.lost + total.overwritten + total.buffered + total.abandoned;
     printf("checks:\n");
     bad += check_line(calls == total.written, "log calls made (%llu) == written (%llu)",
                       (unsigned long long)calls, (unsigned long long)total.written);
@@ -590,12 +591,12 @@ int cmd_demo(int argc, char **argv)
                       failed ? ringlog_strerror(first_error) : "");
     for (int i = 0; i < nrings; i++) {
         const struct ringlog_stats *s = &per[i];
-        if (s->written != s->read + s->lost + s->overwritten + s->buffered)
-            bad += check_line(0, "ring %d does not balance: written %llu, read+lost+"
-                                 "overwritten+buffered %llu",
+        if (s->written != s->read + s->lost + s->overwritten + s->buffered + s->abandoned)
+            bad += check_line(0, "lane %d does not balance: written %llu, read+lost+"
+                                 "overwritten+buffered+abandoned %llu",
                               i, (unsigned long long)s->written,
                               (unsigned long long)(s->read + s->lost + s->overwritten +
-                                                   s->buffered));
+                                                   s->buffered + s->abandoned));
     }
     if (c.r) {
         uint64_t end = have_info ? info.next_index : c.next_index;

@@ -833,20 +833,21 @@ int cmd_dump(int argc, char **argv)
 static const char stats_help[] =
     "Usage: ringlog stats NAME|FILE [--json]\n"
     "\n"
-    "Print the region's facts (layout version, rings, ring size, policy, clock,\n"
-    "next index, creation time, creator pid) and its counters per ring and in\n"
-    "total, through a peeking reader (nothing changes):\n"
-    "  written      log calls that completed on the ring\n"
+    "Print the region's facts (layout version, lanes (\"rings\"), bytes per lane,\n"
+    "policy, clock, calls made, creation time, creator pid) and its counters per\n"
+    "lane and in total, through a peeking reader (nothing changes):\n"
+    "  written      log calls made on the lane\n"
     "  read         entries claimed by a consuming reader\n"
-    "  lost         entries refused: ring full (drop policy), too big, or a\n"
-    "               reservation stolen\n"
-    "  overwritten  unread entries reclaimed by the overwrite policy\n"
-    "  too_big      entries larger than a ring (also counted in lost)\n"
-    "  wraps        times the ring's write position wrapped\n"
-    "  bytes        ring bytes used so far (headers and padding included)\n"
-    "  abandoned    reservations reclaimed from dead or stalled producers\n"
-    "  buffered     committed entries still in the ring, unread\n"
-    "and whether written == read + lost + overwritten + buffered holds\n"
+    "  lost         calls refused: lane full (drop policy), too big, frozen by a\n"
+    "               snapshot, or no lane free (total only)\n"
+    "  overwritten  unread entries evicted by the overwrite policy\n"
+    "  too_big      entries larger than a sub-buffer (also counted in lost)\n"
+    "  wraps        times the lane's write position wrapped\n"
+    "  bytes        lane bytes used so far (headers and padding included)\n"
+    "  abandoned    calls cut short by a writer's death (found when its lane\n"
+    "               was taken over)\n"
+    "  buffered     entries still in the lane, unread\n"
+    "and whether written == read + lost + overwritten + buffered + abandoned holds\n"
     "(\"balanced: yes\"); it holds whenever no log call is in progress (the\n"
     "counters are read one after the other, so while entries are being logged\n"
     "they need not agree, and stats says so).\n"
@@ -878,7 +879,7 @@ static void stat_values(const struct ringlog_stats *s, uint64_t out[NSTAT])
 
 static int stats_balanced(const struct ringlog_stats *s)
 {
-    return s->written == s->read + s->lost + s->overwritten + s->buffered;
+    return s->written == s->read + s->lost + s->overwritten + s->buffered + s->abandoned;
 }
 
 static int ndigits(uint64_t v)
@@ -926,11 +927,13 @@ void print_balance_line(FILE *out, const struct ringlog_stats *t, int busy)
     int ok = stats_balanced(t);
     fprintf(out,
             "balanced: %s (written %llu %s read %llu + lost %llu + overwritten %llu + "
-            "buffered %llu = %llu)%s\n",
+            "buffered %llu + abandoned %llu = %llu)%s\n",
             ok ? "yes" : "no", (unsigned long long)t->written, ok ? "==" : "!=",
             (unsigned long long)t->read, (unsigned long long)t->lost,
             (unsigned long long)t->overwritten, (unsigned long long)t->buffered,
-            (unsigned long long)(t->read + t->lost + t->overwritten + t->buffered),
+            (unsigned long long)t->abandoned,
+            (unsigned long long)(t->read + t->lost + t->overwritten + t->buffered +
+                                 t->abandoned),
             !ok && busy ? "; entries were being logged while the counters were read" : "");
 }
 
