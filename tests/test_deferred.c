@@ -96,7 +96,10 @@ static int contains(const char *hay, const char *needle)
 static void open_pair(const char *name, size_t dict_size)
 {
     ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 1 << 20, .nrings = 2, .flags = RINGLOG_OPEN_EXCL,
+    /* Lanes for the main thread, 4 racing threads and spares: with fewer,
+     * racers would find none free and lose calls (counted, but this test
+     * counts entries). */
+    struct ringlog_options o = {.ring_size = 1 << 20, .nrings = 10, .flags = RINGLOG_OPEN_EXCL,
                                 .dict_size = dict_size};
     CHECK_EQ(ringlog_open(name, &o, &g_log), 0);
     CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &g_rd), 0);
