@@ -42,6 +42,26 @@ fi
 make -s build/libringlog.a
 CFLAGS="-std=c11 -O2 -g -D_GNU_SOURCE -Wall -Wextra -Iinclude -Ibench"
 cc $CFLAGS bench/bench_ringlog.c build/libringlog.a -lpthread -o $B/bench_ringlog
+# The same calls with the fenced TSC forced (RINGLOG_CLOCK=tsc), and the
+# previous layout (per-CPU rings, commit c66102a) built from git history,
+# so that every figure has its comparison in the same run.
+OLD_COMMIT=${RINGLOG_BENCH_OLD:-c66102a}
+HAVE_OLD=0
+if [ "$OLD_COMMIT" != none ] && git rev-parse -q --verify "$OLD_COMMIT^{commit}" >/dev/null 2>&1; then
+    rm -rf "$B/layout3"
+    mkdir -p "$B/layout3"
+    if git archive "$OLD_COMMIT" | tar -x -C "$B/layout3" &&
+        make -s -C "$B/layout3" build/libringlog.a >"$B/layout3-build.log" 2>&1 &&
+        cc -std=c11 -O2 -g -D_GNU_SOURCE -I"$B/layout3/include" -I"$B/layout3/bench" \
+            "$B/layout3/bench/bench_ringlog.c" "$B/layout3/build/libringlog.a" \
+            -lpthread -o $B/bench_layout3 2>>"$B/layout3-build.log"; then
+        HAVE_OLD=1
+    else
+        printf 'N\tlayout3\tcommit %s did not build (%s)\n' "$OLD_COMMIT" "$B/layout3-build.log" >>"$RAW"
+    fi
+else
+    printf 'N\tlayout3\tcommit %s not in this clone: layout 3 not measured\n' "$OLD_COMMIT" >>"$RAW"
+fi
 HAVE_SPDLOG=0
 if pkg-config --exists spdlog 2>/dev/null &&
     c++ -std=c++17 -O2 -g -Wall -Wextra -Ibench $(pkg-config --cflags spdlog) bench/bench_spdlog.cc \
@@ -90,6 +110,12 @@ lttng_done() { # $1 logger name, $2 scenario: discarded events of the session
 for run in $(seq 1 "$RUNS"); do
     echo "bench: run $run of $RUNS" >&2
     $B/bench_ringlog $ARGS >>"$RAW"
+    for l in deferred write; do
+        RINGLOG_CLOCK=tsc $B/bench_ringlog ringlog-$l $ARGS | sed "s/\tringlog-$l\t/\tringlog-$l-tsc\t/" >>"$RAW"
+        [ "$HAVE_OLD" = 1 ] && $B/bench_layout3 ringlog-$l $ARGS | sed "s/\tringlog-$l\t/\tlayout3-$l\t/" >>"$RAW"
+    done
+    [ "$HAVE_OLD" = 1 ] && $B/bench_layout3 reader $ARGS | grep 'ringlog-reader' |
+        sed "s/\tringlog-reader\t/\tlayout3-reader\t/" >>"$RAW"
     [ "$HAVE_SPDLOG" = 1 ] && $B/bench_spdlog $ARGS >>"$RAW"
     if [ "$HAVE_LTTNG" = 1 ]; then
         lttng_session rlbench discard 1M 8

@@ -25,8 +25,8 @@
 #define IDLE_SLEEP_MAX_NS 10000000u  /* 10 ms */
 #define ZERO_TIMEOUT_BUDGET_NS 100000000u /* timeout 0: at most 100 ms of claiming */
 #define DEFAULT_HOLD_NS 100000u      /* 100 us */
-#define INFLIGHT_MAX_NS 100000000u   /* a call in progress longer holds no one back */
-#define STAGE_MAX_LANES 4u           /* stop copying a lane with this many lanes' worth staged */
+#define INFLIGHT_MAX_NS 20000000u    /* a call in progress longer holds no one back */
+#define CHUNK_BYTES (64u * 1024)     /* copied per lane and round: staging stays small and hot */
 
 /* A staged record: where it was, its full sequence number, then the entry
  * header and payload as copied (padded to 8). */
@@ -36,6 +36,11 @@ struct staged {
     struct rl_entry_hdr h;
 };
 
+struct hkey {
+    uint64_t ts;
+    uint32_t lane;
+};
+
 struct lane_rs {
     uint64_t pos;      /* next position to copy */
     uint64_t next_seq; /* next sequence number to deliver */
@@ -43,6 +48,7 @@ struct lane_rs {
     uint64_t safe;     /* h1: positions below are safe to deliver */
     uint64_t copied_to; /* h2 of the last copy */
     uint64_t inflight; /* the lane's call in progress, read in pass 1 */
+    uint32_t pid_owner, pid; /* the last writer id seen, and its pid */
     int known;         /* next_seq is meaningful */
     unsigned char *buf; /* staged records in [rd, len) */
     size_t rd, len, cap;
@@ -56,8 +62,12 @@ struct ringlog_reader {
     uint64_t hold_ticks, inflight_max;
     uint32_t nlanes;
     struct lane_rs *ls;
-    uint32_t *heap;
+    struct hkey *heap; /* lanes with staged entries, by their front's (timestamp, lane) */
     size_t nheap;
+    /* Clock to wall time without a division per entry: an exact anchor,
+     * and a 32.32 fixed-point rate for ticks within 2^31 of it. */
+    uint64_t anchor_ticks, anchor_ns, ns_per_tick32;
+    int anchored;
     uint64_t ordinal;    /* next delivery index */
     uint64_t last_ts;    /* timestamp of the last entry delivered */
     uint64_t late, corrupt;
@@ -93,6 +103,16 @@ static uint32_t entry_pid(const struct ringlog_reader *r, uint32_t owner)
     if (!pid && r->have_g2)
         pid = rl_reg_pid(atomic_load_explicit(&r->g2.registry[owner].word, memory_order_relaxed));
     return pid;
+}
+
+/* A lane's entries mostly come from one writer: remember its pid. */
+static uint32_t lane_pid(const struct ringlog_reader *r, struct lane_rs *s, uint32_t owner)
+{
+    if (owner != s->pid_owner || !s->pid) {
+        s->pid_owner = owner;
+        s->pid = entry_pid(r, owner);
+    }
+    return s->pid;
 }
 
 /* Counters and region facts: of a snapshot's last image, which accounts
@@ -351,9 +371,11 @@ static int stage_reserve(struct lane_rs *s, size_t more)
     return 0;
 }
 
-/* Copies the entries of [from, to) into the lane's staging buffer. */
+/* Copies the entries of [from, to) into the lane's staging buffer; *end
+ * is where the walk stopped: an entry boundary, beyond `to` when a pad or a
+ * sub-buffer's tail runs past it, never beyond `head`. */
 static int copy_lane(struct ringlog_reader *r, const struct rl_region *g, uint32_t i,
-                     uint64_t from, uint64_t to)
+                     uint64_t from, uint64_t to, uint64_t head, uint64_t *end, uint64_t *count)
 {
     struct lane_rs *s = &r->ls[i];
     struct rl_lane *l = rl_lane_at(g, i);
@@ -361,7 +383,7 @@ static int copy_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
     rl_walk_init(&w, g, l, from, to);
     uint64_t pos, len;
     int k;
-    uint64_t ref = s->known ? s->next_seq : s->pub_seq;
+    uint64_t ref = s->known ? s->next_seq : s->pub_seq, n = 0;
     while ((k = rl_walk_next(&w, &pos, &len)) != RL_WALK_END) {
         if (k == RL_WALK_CORRUPT)
             r->corrupt++;
@@ -370,16 +392,25 @@ static int copy_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
         struct staged *st = stage_at(s, s->len);
         _Atomic uint64_t *src = rl_lane_word(g, l, pos);
         uint64_t *dst = (uint64_t *)(void *)&st->h;
-        size_t words = (size_t)(RL_EHDR + ((len + 7) & ~(uint64_t)7)) / 8;
-        for (size_t j = 0; j < words; j++)
-            dst[j] = atomic_load_explicit(&src[j], memory_order_relaxed);
+        /* The header's four words, then the payload's (the lane is
+         * contiguous within a sub-buffer, which the entry never leaves). */
+        dst[0] = atomic_load_explicit(&src[0], memory_order_relaxed);
+        dst[1] = atomic_load_explicit(&src[1], memory_order_relaxed);
+        dst[2] = atomic_load_explicit(&src[2], memory_order_relaxed);
+        dst[3] = atomic_load_explicit(&src[3], memory_order_relaxed);
+        size_t pw = (size_t)((len + 7) >> 3);
+        for (size_t j = 0; j < pw; j++)
+            dst[4 + j] = atomic_load_explicit(&src[4 + j], memory_order_relaxed);
         /* Trust the length the walker bounded, not a newer one copied. */
         st->h.length = (uint32_t)len;
         st->pos = pos;
         st->seq = rl_seq_extend(st->h.seqown & RL_SEQ_MASK, ref);
         ref = st->seq + 1;
-        s->len += staged_size(st);
+        s->len += sizeof *st + pw * 8;
+        n++;
     }
+    *end = w.pos < head ? w.pos : head;
+    *count = n;
     return 0;
 }
 
@@ -390,8 +421,8 @@ static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
 {
     struct lane_rs *s = &r->ls[i];
     struct rl_lane *l = rl_lane_at(g, i);
-    if (s->len - s->rd > (size_t)g->size * STAGE_MAX_LANES)
-        return 0; /* the callback is not keeping up: leave it in the lane */
+    if (s->len - s->rd >= CHUNK_BYTES)
+        return 0; /* enough staged: take more when the merge has used it */
     uint64_t t = atomic_load_explicit(&l->tail, memory_order_acquire);
     uint64_t h = atomic_load_explicit(&l->head, memory_order_acquire);
     if (h < t || h - t > g->size) {
@@ -402,14 +433,27 @@ static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
         s->pos = t; /* evicted before we came to it: the writer counted it */
     if (h <= s->pos)
         return 0;
+    uint64_t head = h;
     for (int tries = 0; tries < 64; tries++) {
+        /* A chunk at a time: the rest comes next round (merge() stops at a
+         * lane whose copy was cut short). */
+        uint64_t chunk = g->sub > CHUNK_BYTES ? g->sub : CHUNK_BYTES; /* an entry fits */
+        uint64_t want = head - s->pos > chunk ? s->pos + chunk : head;
         /* Room first: compaction moves the staged records. */
-        int rc = stage_reserve(s, (size_t)(h - s->pos) +
-                                      sizeof(struct staged) * ((h - s->pos) / RL_EHDR + 1));
+        int rc = stage_reserve(s, (size_t)(want - s->pos) +
+                                      sizeof(struct staged) * ((want - s->pos) / RL_EHDR + 1));
         if (rc)
             return rc;
         size_t mark = s->len;
-        rc = copy_lane(r, g, i, s->pos, h);
+        uint64_t copied = 0;
+        rc = copy_lane(r, g, i, s->pos, want, head, &h, &copied);
+        if (h == s->pos) {
+            /* Not one whole entry below `want`, though a chunk holds the
+             * largest: a length that claims more than the head holds.
+             * Skip what is left (counted). */
+            r->corrupt++;
+            h = head;
+        }
         if (rc)
             return rc;
         uint64_t nt;
@@ -419,11 +463,8 @@ static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
             nt = s->pos;
             if (atomic_compare_exchange_strong_explicit(&l->tail, &nt, h, memory_order_acq_rel,
                                                         memory_order_acquire)) {
-                uint64_t n = 0;
-                for (size_t off = mark; off < s->len; off += staged_size(stage_at(s, off)))
-                    n++;
-                if (n)
-                    atomic_fetch_add_explicit(&l->read, n, memory_order_relaxed);
+                if (copied)
+                    atomic_fetch_add_explicit(&l->read, copied, memory_order_relaxed);
                 s->pos = h;
                 s->copied_to = h;
                 r->dirty = 1;
@@ -438,7 +479,7 @@ static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
             if (nt <= s->pos) {
                 s->pos = h;
                 s->copied_to = h;
-                if (s->len != mark)
+                if (s->len != mark || h < head)
                     r->dirty = 1;
                 return 0;
             }
@@ -446,11 +487,9 @@ static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
         /* Evicted under us: copy again from the new tail (the writer
          * counted what it evicted as overwritten). */
         s->len = mark;
-        if (nt >= h) {
-            s->pos = nt;
-            return 0;
-        }
         s->pos = nt;
+        if (nt >= head)
+            return 0;
     }
     return 0;
 }
@@ -463,20 +502,25 @@ static const struct staged *front(const struct ringlog_reader *r, uint32_t i)
     return s->rd < s->len ? (const struct staged *)(const void *)(s->buf + s->rd) : NULL;
 }
 
-static int before(const struct ringlog_reader *r, uint32_t a, uint32_t b)
+static int before(struct hkey a, struct hkey b)
 {
-    const struct staged *x = front(r, a), *y = front(r, b);
-    if (x->h.timestamp != y->h.timestamp)
-        return (int64_t)(x->h.timestamp - y->h.timestamp) < 0;
-    return a < b;
+    if (a.ts != b.ts)
+        return (int64_t)(a.ts - b.ts) < 0;
+    return a.lane < b.lane;
+}
+
+static struct hkey key_of(const struct ringlog_reader *r, uint32_t i)
+{
+    struct hkey k = {front(r, i)->h.timestamp, i};
+    return k;
 }
 
 static void heap_up(struct ringlog_reader *r, size_t i)
 {
-    uint32_t v = r->heap[i];
+    struct hkey v = r->heap[i];
     while (i > 0) {
         size_t up = (i - 1) / 2;
-        if (!before(r, v, r->heap[up]))
+        if (!before(v, r->heap[up]))
             break;
         r->heap[i] = r->heap[up];
         i = up;
@@ -486,20 +530,37 @@ static void heap_up(struct ringlog_reader *r, size_t i)
 
 static void heap_down(struct ringlog_reader *r, size_t i)
 {
-    uint32_t v = r->heap[i];
+    struct hkey v = r->heap[i];
     size_t n = r->nheap;
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && before(r, r->heap[c + 1], r->heap[c]))
+        if (c + 1 < n && before(r->heap[c + 1], r->heap[c]))
             c++;
-        if (!before(r, r->heap[c], v))
+        if (!before(r->heap[c], v))
             break;
         r->heap[i] = r->heap[c];
         i = c;
     }
     r->heap[i] = v;
+}
+
+/* Wall-clock ns of a timestamp: exact at the anchor (one division), and
+ * within half a nanosecond for ticks less than 2^31 away from it. */
+static uint64_t wall_ns(struct ringlog_reader *r, uint64_t ticks)
+{
+    int64_t d = (int64_t)(ticks - r->anchor_ticks);
+    if (!r->anchored || d < -(INT64_C(1) << 31) || d > (INT64_C(1) << 31)) {
+        const struct rl_header_fixed *f = &r->g.fixed;
+        uint64_t hz = f->clock_hz ? f->clock_hz : 1000000000u;
+        r->anchor_ticks = ticks;
+        r->anchor_ns = rl_ticks_to_real_ns(&r->g, ticks);
+        r->ns_per_tick32 = (uint64_t)(((unsigned __int128)1000000000u << 32) / hz);
+        r->anchored = 1;
+        return r->anchor_ns;
+    }
+    return r->anchor_ns + (uint64_t)(((__int128)d * (__int128)r->ns_per_tick32) >> 32);
 }
 
 static int emit_gap(struct ringlog_reader *r, const struct ringlog_handler *h, uint32_t lane,
@@ -530,13 +591,13 @@ static int deliver_one(struct ringlog_reader *r, const struct ringlog_handler *h
     struct ringlog_entry e = {
         .index = r->ordinal++,
         .timestamp = st->h.timestamp,
-        .time_ns = rl_ticks_to_real_ns(&r->g, st->h.timestamp),
+        .time_ns = wall_ns(r, st->h.timestamp),
         .cpu = i,
         .level = st->h.level,
         .type = st->h.type,
         .remarks = st->h.remarks,
         .flags = st->h.flags,
-        .pid = entry_pid(r, (uint32_t)(st->h.seqown >> RL_SEQ_BITS)),
+        .pid = lane_pid(r, s, (uint32_t)(st->h.seqown >> RL_SEQ_BITS)),
         .length = st->h.length,
         .data = (const unsigned char *)(st + 1),
         .lane = i,
@@ -564,24 +625,40 @@ static int merge(struct ringlog_reader *r, const struct ringlog_handler *h, uint
     r->nheap = 0;
     for (uint32_t i = 0; i < r->nlanes; i++)
         if (front(r, i)) {
-            r->heap[r->nheap++] = i;
+            r->heap[r->nheap++] = key_of(r, i);
             heap_up(r, r->nheap - 1);
         }
     while (r->nheap) {
-        uint32_t i = r->heap[0];
-        const struct staged *st = front(r, i);
-        /* The first entry in order that may still have an unseen cause, or
-         * is too recent: everything after it waits too. */
-        if (!all && (st->pos >= r->ls[i].safe || (int64_t)(st->h.timestamp - cut) > 0))
-            return 0;
-        if (deliver_one(r, h, i, n))
-            return 1;
-        if (front(r, i)) {
-            heap_down(r, 0);
-        } else {
-            r->heap[0] = r->heap[--r->nheap];
-            if (r->nheap)
+        uint32_t i = r->heap[0].lane;
+        /* The next lane in order: until this lane's front passes it, its
+         * entries come one after the other without touching the heap. */
+        struct hkey next = {UINT64_MAX, UINT32_MAX};
+        if (r->nheap > 1)
+            next = r->nheap > 2 && before(r->heap[2], r->heap[1]) ? r->heap[2] : r->heap[1];
+        for (;;) {
+            const struct staged *st = front(r, i);
+            /* The first entry in order that may still have an unseen cause,
+             * or is too recent: everything after it waits too. */
+            if (!all && (st->pos >= r->ls[i].safe || (int64_t)(st->h.timestamp - cut) > 0))
+                return 0;
+            if (deliver_one(r, h, i, n))
+                return 1;
+            if (!front(r, i)) {
+                /* Dry, but the lane holds more than we copied this round:
+                 * its next entry may come before anything else staged. */
+                if (r->ls[i].copied_to < r->ls[i].safe)
+                    return 0;
+                r->heap[0] = r->heap[--r->nheap];
+                if (r->nheap)
+                    heap_down(r, 0);
+                break;
+            }
+            struct hkey k = key_of(r, i);
+            if (r->nheap > 1 && !before(k, next)) {
+                r->heap[0] = k;
                 heap_down(r, 0);
+                break;
+            }
         }
     }
     return 0;
