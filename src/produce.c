@@ -72,29 +72,15 @@ static int evict(struct rl_region *g, struct rl_lane *l, uint64_t p, uint64_t no
      * and it never passes our head.  The bound only matters for corrupt
      * words. */
     for (unsigned pass = 0; pass < 1024 && t < floor; pass++) {
-        uint64_t n = 0, q = t < floor - g->sub ? floor - g->sub : t;
-        /* Count entries in [q, floor): our own earlier writes.  Every
-         * length is checked (the region is shared, so it may be corrupt):
-         * a bad one ends the count at the sub-buffer's end. */
-        for (unsigned steps = 0; q < floor && steps < g->sub / RL_EHDR; steps++) {
-            uint64_t in = q & (g->sub - 1), rest = g->sub - in;
-            if (rest < RL_EHDR) {
-                q += rest;
-                continue;
-            }
-            uint32_t len = (uint32_t)ld(rl_lane_word(g, l, q + 16));
-            if (len & RL_LEN_PAD) {
-                q += rest;
-                continue;
-            }
-            uint64_t k = rl_entry_bytes(len);
-            if (k > rest) {
-                q += rest;
-                continue;
-            }
-            n++;
-            q += k;
-        }
+        uint64_t n = 0, q = t < floor - g->sub ? floor - g->sub : t, pos, len;
+        /* Count entries in [q, floor): our own earlier writes, walked with
+         * the one walker and its rule for a corrupt length (the region is
+         * shared, so it may be corrupt). */
+        struct rl_walk w;
+        int k;
+        rl_walk_init(&w, g, l, q, floor);
+        while ((k = rl_walk_next(&w, &pos, &len)) != RL_WALK_END)
+            n += k == RL_WALK_ENTRY;
         if (atomic_compare_exchange_strong_explicit(&l->tail, &t, floor, memory_order_acq_rel,
                                                     memory_order_acquire)) {
             atomic_store_explicit(&l->overwritten, ld(&l->overwritten) + n, memory_order_relaxed);

@@ -46,7 +46,8 @@ struct lane_rs {
     uint64_t next_seq; /* next sequence number to deliver */
     uint64_t pub_seq;  /* seq published, read in pass 1 */
     uint64_t safe;     /* h1: positions below are safe to deliver */
-    uint64_t copied_to; /* h2 of the last copy */
+    uint64_t copied_to; /* where the last copy ended */
+    uint64_t h2;       /* the head loaded when copying (pass 2) */
     uint64_t inflight; /* the lane's call in progress, read in pass 1 */
     uint32_t pid_owner, pid; /* the last writer id seen, and its pid */
     int known;         /* next_seq is meaningful */
@@ -421,23 +422,31 @@ static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
 {
     struct lane_rs *s = &r->ls[i];
     struct rl_lane *l = rl_lane_at(g, i);
-    if (s->len - s->rd >= CHUNK_BYTES)
-        return 0; /* enough staged: take more when the merge has used it */
     uint64_t t = atomic_load_explicit(&l->tail, memory_order_acquire);
     uint64_t h = atomic_load_explicit(&l->head, memory_order_acquire);
+    /* Pass 2's head: a lane that holds more than we copied stops the
+     * merge when its staged entries run out (merge, INV-R1). */
+    s->h2 = h;
     if (h < t || h - t > g->size) {
         r->corrupt++;
-        return 0; /* a head we cannot believe: nothing here is provable */
+        s->h2 = s->copied_to; /* nothing here is provable: it blocks no one */
+        return 0;
     }
+    if (s->len - s->rd >= CHUNK_BYTES && !r->snapfile)
+        return 0; /* enough staged: take more when the merge has used it */
     if (t > s->pos)
         s->pos = t; /* evicted before we came to it: the writer counted it */
-    if (h <= s->pos)
+    if (h <= s->pos) {
+        s->copied_to = s->pos;
         return 0;
+    }
     uint64_t head = h;
     for (int tries = 0; tries < 64; tries++) {
         /* A chunk at a time: the rest comes next round (merge() stops at a
          * lane whose copy was cut short). */
         uint64_t chunk = g->sub > CHUNK_BYTES ? g->sub : CHUNK_BYTES; /* an entry fits */
+        if (r->snapfile)
+            chunk = g->size; /* a file: each image whole, the first before the second */
         uint64_t want = head - s->pos > chunk ? s->pos + chunk : head;
         /* Room first: compaction moves the staged records. */
         int rc = stage_reserve(s, (size_t)(want - s->pos) +
@@ -488,8 +497,10 @@ static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
          * counted what it evicted as overwritten). */
         s->len = mark;
         s->pos = nt;
-        if (nt >= head)
+        if (nt >= head) {
+            s->copied_to = nt;
             return 0;
+        }
     }
     return 0;
 }
@@ -644,9 +655,10 @@ static int merge(struct ringlog_reader *r, const struct ringlog_handler *h, uint
             if (deliver_one(r, h, i, n))
                 return 1;
             if (!front(r, i)) {
-                /* Dry, but the lane holds more than we copied this round:
-                 * its next entry may come before anything else staged. */
-                if (r->ls[i].copied_to < r->ls[i].safe)
+                /* Dry, but the lane held more than we copied this round
+                 * (cut short, or skipped): its next entry may come before
+                 * anything else staged, even be the cause of one (INV-R1). */
+                if (r->ls[i].copied_to < r->ls[i].h2)
                     return 0;
                 r->heap[0] = r->heap[--r->nheap];
                 if (r->nheap)
@@ -802,8 +814,8 @@ int ringlog_read(ringlog_reader *r, const struct ringlog_handler *h, int timeout
         if (waiting)
             nap = hold_ns < left ? hold_ns : left;
         rl_plat_sleep_ns(nap);
-        if (!waiting && sleep_ns < IDLE_SLEEP_MAX_NS)
-            sleep_ns *= 2;
+        if (!waiting && (sleep_ns *= 2) > IDLE_SLEEP_MAX_NS)
+            sleep_ns = IDLE_SLEEP_MAX_NS;
     }
 }
 
