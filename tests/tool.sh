@@ -53,6 +53,22 @@ cat "$TMP/out" | sed -n '1,40p' | grep -E "entries/s|balanced" | sed 's/^/demo: 
 expect "demo (drop, tiny ring)" "$RL" demo --seconds 1 --threads 3 --policy drop --ring-size 4096
 grep -q "balanced: yes" "$TMP/out" && ok "drop demo balanced" || bad "drop demo balanced"
 
+# Many threads start behind a gate and the run takes what was asked, not
+# seconds more; a SIGTERM while they start stops it at once (issue 11).
+t0=$(date +%s%N)
+expect "demo with 1024 threads" timeout 60 "$RL" demo --threads 1024 --seconds 0.05
+t1=$(date +%s%N)
+grep -q "balanced: yes" "$TMP/out" && ok "1024-thread demo balanced" || bad "1024-thread demo balanced"
+check "1024-thread demo of 0.05 s took under 20 s ($(((t1 - t0) / 1000000)) ms)" [ $(((t1 - t0) / 1000000)) -lt 20000 ]
+"$RL" demo --threads 4096 --seconds 30 >"$TMP/out" 2>&1 &
+dpid=$!
+sleep 0.3
+t0=$(date +%s%N)
+kill -TERM "$dpid"
+wait "$dpid"
+t1=$(date +%s%N)
+check "SIGTERM during a 4096-thread start stops the demo within 20 s ($(((t1 - t0) / 1000000)) ms)" [ $(((t1 - t0) / 1000000)) -lt 20000 ]
+
 # A kept region: dump, stats, ls, rm.
 expect "demo --keep --no-reader" "$RL" demo --seconds 0.3 --threads 2 --name "$NAME" --keep --no-reader --ring-size 65536
 expect "ls lists it" "$RL" ls

@@ -79,6 +79,20 @@ static uint64_t now_ns(int clock)
 }
 
 static atomic_int stop_producers;
+/* Producers wait here until every one is created: a producer that logs at
+ * once starves the thread still creating the others (hundreds of threads
+ * then take seconds to start and the run overshoots). */
+static atomic_int start_gate;
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+
+static void open_gate(void)
+{
+    pthread_mutex_lock(&gate_lock);
+    atomic_store_explicit(&start_gate, 1, memory_order_release);
+    pthread_cond_broadcast(&gate_cond);
+    pthread_mutex_unlock(&gate_lock);
+}
 static atomic_int producers_done;
 static volatile sig_atomic_t interrupted;
 
@@ -104,6 +118,10 @@ static void *producer_main(void *arg)
     struct producer *p = arg;
     uint64_t seq = 0, stored = 0, dropped = 0, too_big = 0, failed = 0;
     struct demo_raw raw = {DEMO_MAGIC, p->id, 0};
+    pthread_mutex_lock(&gate_lock);
+    while (!atomic_load_explicit(&start_gate, memory_order_acquire))
+        pthread_cond_wait(&gate_cond, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
     while (!atomic_load_explicit(&stop_producers, memory_order_relaxed)) {
         int rc;
         unsigned level = level_for(seq);
@@ -449,6 +467,12 @@ int cmd_demo(int argc, char **argv)
         status = EXIT_RUNTIME;
         goto out_region;
     }
+    int nlanes = ringlog_stats(log, NULL, NULL, 0);
+    if (nlanes > 0 && d.threads > (unsigned)nlanes - (nlanes >= 16 ? nlanes / 8 : 1))
+        warnx_("note: %u threads, %d lanes: threads without a lane of their own borrow the "
+               "pool's for each call and lose the call when none is free (counted, never "
+               "waiting)",
+               d.threads, nlanes);
     /* The reader attaches before the first entry so that it starts at
      * index 0 and sees the whole run. */
     if (!d.no_reader) {
@@ -480,7 +504,7 @@ int cmd_demo(int argc, char **argv)
         reader_started = 1;
     }
     unsigned started = 0;
-    for (; started < d.threads; started++) {
+    for (; started < d.threads && !interrupted; started++) {
         prod[started].log = log;
         prod[started].id = started;
         rc = pthread_create(&prod[started].tid, NULL, producer_main, &prod[started]);
@@ -490,6 +514,9 @@ int cmd_demo(int argc, char **argv)
             break;
         }
     }
+    /* The run starts when everyone is ready. */
+    t0 = now_ns(CLOCK_MONOTONIC);
+    open_gate();
     if (status == 0) {
         uint64_t run_ns = (uint64_t)(d.seconds * 1e9);
         while (!interrupted) {
@@ -552,7 +579,7 @@ int cmd_demo(int argc, char **argv)
     fmt_size(size, sizeof size, have_info ? info.ring_size : d.ring_size);
     printf("ringlog demo: %u producer threads for %.2f s into region %s\n", started, run_s,
            d.name);
-    printf("region: %d rings x %s, policy %s, clock %s, layout version %u\n", nrings, size,
+    printf("region: %d lanes x %s, policy %s, clock %s, layout version %u\n", nrings, size,
            policy_name(d.policy), have_info ? info.clock : "?", have_info ? info.version : 0);
     putchar('\n');
     fmt_rate(rate, sizeof rate, run_s > 0 ? (double)total.written / run_s : 0);
