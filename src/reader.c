@@ -50,6 +50,7 @@ struct lane_rs {
     uint64_t h2;       /* the head loaded when copying (pass 2) */
     uint64_t inflight; /* the lane's call in progress, read in pass 1 */
     uint32_t pid_owner, pid; /* the last writer id seen, and its pid */
+    uint64_t checked_own; /* owner word last checked for a death (peek) */
     int known;         /* next_seq is meaningful */
     unsigned char *buf; /* staged records in [rd, len) */
     size_t rd, len, cap;
@@ -60,6 +61,7 @@ struct ringlog_reader {
     unsigned flags;
     uint32_t pid;
     int have_claim;
+    int live;            /* a region mapped from its name (not a file image or bytes) */
     uint64_t hold_ticks, inflight_max;
     uint32_t nlanes;
     struct lane_rs *ls;
@@ -252,6 +254,7 @@ int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
             free(r);
             return rc;
         }
+        r->live = 1;
     }
     if ((rc = init_lanes(r)) != 0) {
         ringlog_reader_close(r);
@@ -678,6 +681,36 @@ static int merge(struct ringlog_reader *r, const struct ringlog_handler *h, uint
 
 /* Calls that will never come and have no entry after them in their lane:
  * each lane's published seq says how many calls were made. */
+/* A peeking reader cannot wait for a writer to reclaim the lane of one
+ * that died in the middle of a call (and after a crash nobody may): when
+ * the holder's process is gone and the header at the head names the next
+ * number, that call will never come; report it.  Checked once per owner
+ * word (a liveness check reads /proc). */
+static int dead_holder_call(struct ringlog_reader *r, uint32_t i)
+{
+    struct lane_rs *s = &r->ls[i];
+    const struct rl_region *g = &r->g;
+    struct rl_lane *l = rl_lane_at(g, i);
+    uint64_t own = ld(&l->owner);
+    if (own == s->checked_own || rl_own_state(own) == RL_LANE_FREE)
+        return 0;
+    s->checked_own = own;
+    uint32_t reg = rl_own_reg(own);
+    if (reg == 0 || reg >= RL_REGISTRY_COUNT)
+        return 0;
+    uint64_t w = atomic_load_explicit(&g->registry[reg].word, memory_order_acquire);
+    int dead = rl_reg_state(w) == RL_REG_DEAD ||
+               (rl_reg_state(w) == RL_REG_LIVE &&
+                !rl_plat_proc_alive(rl_reg_pid(w), g->registry[reg].start_time));
+    if (!dead)
+        return 0;
+    uint64_t hd = ld(&l->head);
+    if ((hd & (g->sub - 1)) + RL_EHDR > g->sub)
+        return 0;
+    uint64_t so = ld(rl_lane_word(g, l, hd + 8));
+    return (so & RL_SEQ_MASK) == (s->pub_seq & RL_SEQ_MASK) && (uint32_t)(so >> RL_SEQ_BITS) == reg;
+}
+
 static int trailing_gaps(struct ringlog_reader *r, const struct ringlog_handler *h, int *n)
 {
     for (uint32_t i = 0; i < r->nlanes; i++) {
@@ -693,6 +726,12 @@ static int trailing_gaps(struct ringlog_reader *r, const struct ringlog_handler 
             uint64_t first = s->next_seq;
             s->next_seq = s->pub_seq;
             if (emit_gap(r, h, i, first, s->pub_seq - first, n))
+                return 1;
+        }
+        if ((r->flags & RINGLOG_READER_PEEK) && r->live && s->next_seq == s->pub_seq &&
+            dead_holder_call(r, i)) {
+            s->next_seq = s->pub_seq + 1;
+            if (emit_gap(r, h, i, s->pub_seq, 1, n))
                 return 1;
         }
     }

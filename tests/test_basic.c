@@ -333,6 +333,17 @@ static void test_dead_holder(void)
     int st;
     waitpid(k, &st, 0);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* Post mortem, before anyone reclaims the lane: a peeking reader
+     * reports the call the dead writer never finished (issue 11, item 6). */
+    ringlog_reader *pk;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_PEEK, &pk), 0);
+    struct collect pc = {.order_ok = 1};
+    struct ringlog_handler ph = {on_entry, on_gap, &pc};
+    while (ringlog_read(pk, &ph, 0) > 0) {
+    }
+    CHECK_EQ(pc.n, 1);
+    CHECK_EQ(pc.gap_count, 1);
+    ringlog_reader_close(pk);
     CHECK_EQ(ringlog_printf(log, 2, "after"), 0); /* one lane: ours only by reclaim */
     struct ringlog_stats t;
     ringlog_stats(log, &t, NULL, 0);

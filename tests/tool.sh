@@ -69,6 +69,19 @@ wait "$dpid"
 t1=$(date +%s%N)
 check "SIGTERM during a 4096-thread start stops the demo within 20 s ($(((t1 - t0) / 1000000)) ms)" [ $(((t1 - t0) / 1000000)) -lt 20000 ]
 
+# A corrupt head word: dump says so and exits non-zero (issue 11).
+CR="$TMP/corrupt.rlog"
+"$RL" demo --seconds 0.1 --threads 1 --ring-size 4096 --keep --no-reader --name "$CR" >/dev/null 2>&1
+off=$(od -An -t u8 -j 40 -N 8 "$CR" | tr -d ' ')      # lanes_offset; lane 0's head is its first word
+printf '\377' | dd of="$CR" bs=1 seek=$((off + 5)) conv=notrunc 2>/dev/null
+if "$RL" dump "$CR" >"$TMP/out" 2>"$TMP/err"; then
+    bad "dump of a region with a corrupt head exits non-zero"
+else
+    grep -q "corrupt" "$TMP/err" && ok "dump of a corrupt head warns and exits non-zero" ||
+        bad "dump of a corrupt head names the corruption"
+fi
+rm -f "$CR"
+
 # A kept region: dump, stats, ls, rm.
 expect "demo --keep --no-reader" "$RL" demo --seconds 0.3 --threads 2 --name "$NAME" --keep --no-reader --ring-size 65536
 expect "ls lists it" "$RL" ls

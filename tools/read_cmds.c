@@ -822,6 +822,15 @@ int cmd_dump(int argc, char **argv)
     } else if (!v.write_error) {
         flush_pending_gap(&v);
     }
+    /* What could not be read is said, and the exit status says it too
+     * (issue 11): a corrupt head or length hides entries behind it. */
+    struct ringlog_info after;
+    if (status == 0 && ringlog_reader_info(r, &after) == 0 && after.read_corrupt) {
+        warnx_("%s: %llu corrupt span%s skipped (impossible head or entry length): entries "
+               "there could not be read",
+               name, (unsigned long long)after.read_corrupt, after.read_corrupt > 1 ? "s" : "");
+        status = EXIT_RUNTIME;
+    }
     ringlog_reader_close(r);
     int out = finish_output(&v);
     view_free(&v);
