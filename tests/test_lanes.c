@@ -84,6 +84,17 @@ static void *writer(void *arg)
     return NULL;
 }
 
+/* A fresh drop-policy region in `lg` and a consuming reader in v->r. */
+static void open_pair(const char *name, size_t lane, unsigned nlanes, struct verify *v)
+{
+    ringlog_unlink(name);
+    struct ringlog_options o = {.ring_size = lane, .nrings = nlanes, .policy = RINGLOG_DROP,
+                                .flags = RINGLOG_OPEN_EXCL};
+    CHECK_EQ(ringlog_open(name, &o, &lg), 0);
+    memset(v, 0, sizeof *v);
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &v->r), 0);
+}
+
 static void drain(ringlog_reader *r, struct verify *v)
 {
     struct ringlog_handler h = {v_entry, v_gap, v};
@@ -95,13 +106,8 @@ static void drain(ringlog_reader *r, struct verify *v)
 static void threads_come_and_go(unsigned total, unsigned wave, unsigned per, unsigned nlanes)
 {
     const char *name = test_region_name("lanes");
-    ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 1 << 20, .nrings = nlanes, .policy = RINGLOG_DROP,
-                                .flags = RINGLOG_OPEN_EXCL};
-    CHECK_EQ(ringlog_open(name, &o, &lg), 0);
     static struct verify v;
-    memset(&v, 0, sizeof v);
-    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &v.r), 0);
+    open_pair(name, 1 << 20, nlanes, &v);
     struct ringlog_handler h = {v_entry, v_gap, &v};
     _Atomic uint64_t stored = 0, refused = 0;
     static struct wargs a[MAXW];
@@ -159,13 +165,8 @@ static void *busy_writer(void *arg)
 static void fork_while_logging(void)
 {
     const char *name = test_region_name("forks");
-    ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 4 << 20, .nrings = 32, .policy = RINGLOG_DROP,
-                                .flags = RINGLOG_OPEN_EXCL};
-    CHECK_EQ(ringlog_open(name, &o, &lg), 0);
     static struct verify v;
-    memset(&v, 0, sizeof v);
-    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &v.r), 0);
+    open_pair(name, 4 << 20, 32, &v);
     struct ringlog_handler h = {v_entry, v_gap, &v};
     _Atomic uint64_t stored = 0;
     struct wargs a[2] = {{1, 0, &stored, NULL}, {2, 0, &stored, NULL}};

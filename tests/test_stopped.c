@@ -90,15 +90,21 @@ static void consume_until(ringlog_reader *r, struct seen *s, pid_t writer)
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* A fresh region of 1 MiB lanes and its consuming reader. */
+static void open_pair(const char *name, int policy, ringlog **log, ringlog_reader **r)
+{
+    ringlog_unlink(name);
+    struct ringlog_options o = {.ring_size = 1 << 20, .policy = policy, .flags = RINGLOG_OPEN_EXCL};
+    CHECK_EQ(ringlog_open(name, &o, log), 0);
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, r), 0);
+}
+
 static void processes(int policy, unsigned seed)
 {
     const char *name = test_region_name(policy == RINGLOG_DROP ? "stopd" : "stopo");
-    ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 1 << 20, .policy = policy, .flags = RINGLOG_OPEN_EXCL};
     ringlog *log;
-    CHECK_EQ(ringlog_open(name, &o, &log), 0);
     ringlog_reader *r;
-    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &r), 0);
+    open_pair(name, policy, &log, &r);
     pid_t a = fork();
     if (a == 0) {
         pin_cpu0();
@@ -165,12 +171,9 @@ static void *thread_b(void *arg)
 static void threads(int policy, unsigned seed)
 {
     const char *name = test_region_name(policy == RINGLOG_DROP ? "stoptd" : "stopto");
-    ringlog_unlink(name);
-    struct ringlog_options o = {.ring_size = 1 << 20, .policy = policy, .flags = RINGLOG_OPEN_EXCL};
     ringlog *log;
-    CHECK_EQ(ringlog_open(name, &o, &log), 0);
     ringlog_reader *r;
-    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &r), 0);
+    open_pair(name, policy, &log, &r);
     sem_init(&held, 0, 0);
     sem_init(&release_a, 0, 0);
     struct sigaction sa = {0};
