@@ -429,6 +429,83 @@ static void reader_merge_rate(void)
     }
 }
 
+/* How long an idle consuming reader takes to deliver a new entry, with
+ * 2, 64 and 1024 lanes: a reader in ringlog_read(r, h, -1) sleeps with a
+ * back-off while nothing comes (producers never wake it); the median over
+ * 21 entries written at random moments of its back-off. */
+struct wake_arg {
+    ringlog_reader *r;
+    _Atomic uint64_t written_ns, seen_ns;
+    _Atomic int stop;
+};
+static int wake_entry(void *arg, const struct ringlog_entry *e)
+{
+    (void)e;
+    struct wake_arg *w = arg;
+    atomic_store(&w->seen_ns, bench_now_ns());
+    return 0;
+}
+static void *wake_reader(void *arg)
+{
+    struct wake_arg *w = arg;
+    bench_pin(1);
+    struct ringlog_handler h = {wake_entry, NULL, w};
+    while (!atomic_load(&w->stop))
+        ringlog_read(w->r, &h, 100);
+    return NULL;
+}
+static int cmp_u64(const void *a, const void *b);
+static void reader_wake_latency(void)
+{
+    static const unsigned lanes[] = {2, 64, 1024};
+    for (unsigned k = 0; k < sizeof lanes / sizeof lanes[0]; k++) {
+        snprintf(rname, sizeof rname, "ringlog-bench-wk-%d", (int)getpid());
+        ringlog_unlink(rname);
+        struct ringlog_options o = {.ring_size = 64 * 1024, .nrings = lanes[k] + lanes[k] / 7 + 2};
+        if (ringlog_open(rname, &o, &lg) != 0)
+            continue;
+        struct wake_arg w;
+        memset(&w, 0, sizeof w);
+        ringlog_reader_open(rname, RINGLOG_READER_CONSUME, &w.r);
+        pthread_t t;
+        pthread_create(&t, NULL, wake_reader, &w);
+        bench_pin(0);
+        enum { N = 21 };
+        uint64_t lat[N];
+        srand(7);
+        for (int i = 0; i < N; i++) {
+            /* Idle long enough for the back-off to reach its longest nap. */
+            struct timespec idle = {0, (long)(30 + rand() % 20) * 1000 * 1000};
+            nanosleep(&idle, NULL);
+            atomic_store(&w.seen_ns, 0);
+            uint64_t t0 = bench_now_ns();
+            ringlog_write(lg, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, 0, &i, sizeof i);
+            while (atomic_load(&w.seen_ns) == 0 && bench_now_ns() - t0 < 1000000000u) {
+                struct timespec p = {0, 20000};
+                nanosleep(&p, NULL);
+            }
+            uint64_t seen = atomic_load(&w.seen_ns);
+            lat[i] = seen > t0 ? seen - t0 : 0;
+        }
+        atomic_store(&w.stop, 1);
+        pthread_join(t, NULL);
+        qsort(lat, N, sizeof lat[0], cmp_u64);
+        char scen[32];
+        snprintf(scen, sizeof scen, "wake_%u", lanes[k]);
+        bench_out("ringlog-reader", "ints", scen, "ms_p50", (double)lat[N / 2] / 1e6);
+        bench_out("ringlog-reader", "ints", scen, "ms_max", (double)lat[N - 1] / 1e6);
+        ringlog_reader_close(w.r);
+        ringlog_close(lg);
+        ringlog_unlink(rname);
+    }
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -524,6 +601,7 @@ int main(int argc, char **argv)
         bench_calibrate();
         reader_rate();
         reader_merge_rate();
+        reader_wake_latency();
         queue_popall_rate();
     }
     return rc;

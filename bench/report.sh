@@ -106,6 +106,8 @@ END {
     split("2 64 1024", NL, " ")
     for (k = 1; k <= 3; k++)
         if (has("ringlog-reader", "ints", "merge_" NL[k], "entries_per_s")) printf "| ringlog consuming reader merging %s lanes, raw | %s |\n", NL[k], big(v("ringlog-reader", "ints", "merge_" NL[k], "entries_per_s"))
+    for (k = 1; k <= 3; k++)
+        if (has("ringlog-reader", "ints", "wake_" NL[k], "ms_p50")) printf "| an idle consuming reader over %s lanes notices a new entry after (ms, median [max] of 21) | %.1f [%.1f] |\n", NL[k], v("ringlog-reader", "ints", "wake_" NL[k], "ms_p50"), v("ringlog-reader", "ints", "wake_" NL[k], "ms_max")
     if (has("layout3-reader", "ints", "reader_raw", "entries_per_s")) printf "| layout 3 (per-CPU rings) consuming reader, raw | %s |\n", big(v("layout3-reader", "ints", "reader_raw", "entries_per_s"))
     if (has("layout3-reader", "ints", "reader_text", "entries_per_s")) printf "| layout 3 consuming reader + ringlog_entry_text | %s |\n", big(v("layout3-reader", "ints", "reader_text", "entries_per_s"))
     if (has("ringlog-queue", "ints", "popall", "ns_per_item")) {
