@@ -98,9 +98,11 @@ static void *reader_main(void *arg)
     atomic_store(&reader_ready, 1);
     uint64_t n = 0;
     struct ringlog_handler h = {count_entry, NULL, &n};
-    /* Stay 16 KiB behind the producers, as `ringlog tail` does. */
-    const char *lag = getenv("RINGLOG_BENCH_LAG");
-    ringlog_reader_set_lag(r, lag ? (size_t)atol(lag) : 16384, 5);
+    /* The reader's own hold unless told (RINGLOG_BENCH_HOLD_MS), as
+     * `ringlog tail` uses it. */
+    const char *hold = getenv("RINGLOG_BENCH_HOLD_MS");
+    if (hold)
+        ringlog_reader_set_lag(r, 0, (unsigned)atoi(hold));
     const char *e = getenv("RINGLOG_BENCH_POLL_US");
     long poll_us = e ? atol(e) : -1;
     while (!atomic_load(&reader_stop)) {

@@ -482,8 +482,6 @@ int cmd_demo(int argc, char **argv)
             status = EXIT_RUNTIME;
             goto out_region;
         }
-        /* Stay out of the producers' cache lines (bench/README.md). */
-        ringlog_reader_set_lag(c.r, 16384, 5);
     }
 
     uint64_t wall0 = now_ns(CLOCK_REALTIME);

@@ -669,9 +669,9 @@ int cmd_tail(int argc, char **argv)
     struct tail_capture c;
     memset(&c, 0, sizeof c);
     c.r = open_reader_or_die(name, RINGLOG_READER_CONSUME);
-    /* A live follower stays 16 KiB behind busy producers so that it does
-     * not slow them down; a quiet ring is shown within 10 ms. */
-    ringlog_reader_set_lag(c.r, 16384, 10);
+    /* The reader's default hold keeps it a little behind busy writers (it
+     * naps rather than polling their lines); new entries show within its
+     * idle back-off, 10 ms at most. */
     /* The printer formats deferred entries through a reader of its own:
      * the capture thread owns the consuming one. */
     v.rd = open_reader_or_die(name, RINGLOG_READER_PEEK);
