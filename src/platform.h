@@ -20,6 +20,10 @@ uint64_t rl_plat_tsc(void);
 uint64_t rl_plat_mono_ns(void);
 uint64_t rl_plat_real_ns(void);
 
+/* HOT: take the cache line at `p` for writing ahead of time (the writer's
+ * next entry), where the CPU can (prefetchw); otherwise a read prefetch. */
+void rl_plat_prefetch_write(const void *p);
+
 /* True when the TSC is invariant (constant and non-stop) on this machine. */
 int rl_plat_tsc_usable(void);
 /* Measured TSC frequency in Hz (takes about 20 ms), 0 if unusable. */

@@ -33,6 +33,34 @@ unsigned rl_plat_cpu(void)
     return c < 0 ? 0u : (unsigned)c;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+/* PREFETCHW exists where CPUID says 3DNowPrefetch (all AMD64 AMD parts,
+ * Intel since Broadwell); elsewhere its opcode may fault. */
+static int have_prefetchw(void)
+{
+    static _Atomic int known; /* 0 unknown, 1 no, 2 yes: racing first calls agree */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (RL_UNLIKELY(k == 0)) {
+        unsigned a, b, c, d;
+        k = __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & (1u << 8)) ? 2 : 1;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k == 2;
+}
+#endif
+
+void rl_plat_prefetch_write(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (have_prefetchw()) {
+        __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+        return;
+    }
+#endif
+    __builtin_prefetch(p, 1, 3);
+}
+
 uint64_t rl_plat_tsc(void)
 {
 #if RL_HAVE_TSC

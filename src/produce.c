@@ -211,9 +211,11 @@ static int lane_put(struct rl_region *g, struct rl_lane *l, struct rl_wpos *wp, 
     wp->seq = s + 1;
     atomic_store_explicit(&l->head, h + need, memory_order_release);
     atomic_store_explicit(&l->seq, s + 1, memory_order_release);
-    /* Warm the next entry's line for the next call (a burst's calls then
-     * find it in cache; it is ours to write, nobody else's). */
-    __builtin_prefetch(rl_lane_word(g, l, h + need), 1, 3);
+    /* Take the next entries' lines for writing now (a burst's next calls
+     * then find them ours: the reader may still hold copies from the last
+     * lap, and taking them back is what a store would otherwise wait for). */
+    rl_plat_prefetch_write(rl_lane_word(g, l, h + need + 64));
+    rl_plat_prefetch_write(rl_lane_word(g, l, h + need + 128));
     return 0;
 }
 
