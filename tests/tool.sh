@@ -80,6 +80,12 @@ else
     grep -q "corrupt" "$TMP/err" && ok "dump of a corrupt head warns and exits non-zero" ||
         bad "dump of a corrupt head names the corruption"
 fi
+if "$RL" stats "$CR" >"$TMP/out" 2>"$TMP/err"; then
+    bad "stats of a region with a corrupt head exits non-zero"
+else
+    grep -q "corrupt" "$TMP/err" && ok "stats of a corrupt head warns and exits non-zero" ||
+        bad "stats of a corrupt head names the corruption"
+fi
 rm -f "$CR"
 
 # A kept region: dump, stats, ls, rm.
