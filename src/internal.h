@@ -141,8 +141,9 @@ static inline int rl_level_on(const ringlog *log, unsigned level)
     return level >= atomic_load_explicit(&log->g.hdr->min_level, memory_order_relaxed);
 }
 
-/* Bumped in every forked child: a handle whose fork_gen differs belongs to
- * the parent's registry slot and must claim its own before logging. */
+/* lane.c: bumped in every forked child; a handle whose fork_gen differs
+ * belongs to the parent's registry slot and must claim its own before
+ * logging (rl_current_owner). */
 extern _Atomic uint32_t rl_fork_gen;
 
 /* region.c */
@@ -189,7 +190,8 @@ struct rl_tls {
     struct rl_tls_slot slot[RL_NEST][RL_TLS_REGIONS];
 };
 extern __thread struct rl_tls rl_tls __attribute__((tls_model("initial-exec")));
-void rl_tls_fork_child(void);
+/* The atfork child handler (handle.c installs it). */
+void rl_lanes_fork_child(void);
 /* lane.c: lanes of the calling thread (claim at first use, release at
  * thread exit or ringlog_close, reclaim from dead processes). */
 struct rl_lane_ref {
@@ -244,8 +246,12 @@ int rl_reader_open_memory(void *base, size_t size, unsigned flags, ringlog_reade
  * logs to detaches it (the crash handler is uninstalled). */
 void rl_crash_forget(ringlog *log);
 
-/* snapshot.c */
+/* snapfile.c: the file format, shared by the writer and the reader. */
 uint32_t rl_crc32(const void *p, size_t n);
+int rl_snapshot_parse(unsigned char *buf, size_t size, struct rl_region img[2], unsigned *nimg,
+                      const struct rl_snap_header **hdr);
+
+/* snapshot.c: taking snapshots */
 /* A snapshot in steps, for the recorder: begin copies the region (image 1),
  * again (re)takes the post-trigger image 2, finish writes the file and
  * frees (first != 0: the file covers triggers first..covered by count, and
@@ -271,8 +277,7 @@ int rl_snap_again(struct rl_snap_job *j);
 int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, uint32_t first,
                    uint32_t *named);
 void rl_snap_abort(struct rl_snap_job *j);
-int rl_snapshot_parse(unsigned char *buf, size_t size, struct rl_region img[2], unsigned *nimg,
-                      const struct rl_snap_header **hdr);
+
 
 /* error.c */
 int rl_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 __thread struct rl_tls rl_tls __attribute__((tls_model("initial-exec")));
+_Atomic uint32_t rl_fork_gen;
 
 /* Open handles by tag, for the thread-exit destructor: a thread's cache
  * may name a handle that was closed (and its region unmapped) since. */
@@ -114,11 +115,30 @@ static uint32_t my_tid(void)
     return rl_tls.tid;
 }
 
-void rl_tls_fork_child(void)
+void rl_lanes_fork_child(void)
 {
-    /* The child's only thread: the parent's lanes are not ours. */
+    /* Handles inherited from the parent claim registry slots of their own
+     * (rl_current_owner); the child's only thread drops the parent's lanes
+     * from its cache. */
+    atomic_fetch_add_explicit(&rl_fork_gen, 1, memory_order_relaxed);
     memset(rl_tls.slot, 0, sizeof rl_tls.slot);
     rl_tls.tid = 0;
+}
+
+uint32_t rl_current_owner(ringlog *log)
+{
+    uint32_t gen = atomic_load_explicit(&rl_fork_gen, memory_order_relaxed);
+    if (RL_LIKELY(gen == log->fork_gen))
+        return log->owner;
+    /* First lane claim in a forked child: the inherited registry id names
+     * the parent, whose death would let others reclaim our lanes.  Claim
+     * our own (a few system calls, once per fork). */
+    uint32_t owner;
+    if (rl_registry_claim(&log->g, &owner) != 0)
+        return 0;
+    log->owner = owner;
+    log->fork_gen = gen;
+    return owner;
 }
 
 /* Give a lane back if it is still ours.  Release: everything we wrote to

@@ -20,8 +20,9 @@ uint64_t rl_plat_tsc(void);
 uint64_t rl_plat_mono_ns(void);
 uint64_t rl_plat_real_ns(void);
 
-/* HOT: take the cache line at `p` for writing ahead of time (the writer's
- * next entry), where the CPU can (prefetchw); otherwise a read prefetch. */
+/* HOT: take the two cache lines from `p` on for writing ahead of time (the
+ * writer's next entries), where the CPU can (prefetchw), otherwise a read
+ * prefetch.  A prefetch never faults, so `p` + 64 may lie past a mapping. */
 void rl_plat_prefetch_write(const void *p);
 
 /* True when the TSC is invariant (constant and non-stop) on this machine. */

@@ -54,11 +54,13 @@ void rl_plat_prefetch_write(const void *p)
 {
 #if defined(__x86_64__) || defined(__i386__)
     if (have_prefetchw()) {
-        __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+        const char *c = (const char *)p;
+        __asm__ volatile("prefetchw %0\n\tprefetchw %1" : : "m"(c[0]), "m"(c[64]));
         return;
     }
 #endif
     __builtin_prefetch(p, 1, 3);
+    __builtin_prefetch((const char *)p + 64, 1, 3);
 }
 
 uint64_t rl_plat_tsc(void)

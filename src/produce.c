@@ -16,22 +16,6 @@
 
 #include <string.h>
 
-uint32_t rl_current_owner(ringlog *log)
-{
-    uint32_t gen = atomic_load_explicit(&rl_fork_gen, memory_order_relaxed);
-    if (RL_LIKELY(gen == log->fork_gen))
-        return log->owner;
-    /* First lane claim in a forked child: the inherited registry id names
-     * the parent, whose death would let others reclaim our lanes.  Claim
-     * our own (a few system calls, once per fork). */
-    uint32_t owner;
-    if (rl_registry_claim(&log->g, &owner) != 0)
-        return 0;
-    log->owner = owner;
-    log->fork_gen = gen;
-    return owner;
-}
-
 static inline uint64_t ld(_Atomic uint64_t *p)
 {
     return atomic_load_explicit(p, memory_order_relaxed);
@@ -215,7 +199,6 @@ static int lane_put(struct rl_region *g, struct rl_lane *l, struct rl_wpos *wp, 
      * then find them ours: the reader may still hold copies from the last
      * lap, and taking them back is what a store would otherwise wait for). */
     rl_plat_prefetch_write(rl_lane_word(g, l, h + need + 64));
-    rl_plat_prefetch_write(rl_lane_word(g, l, h + need + 128));
     return 0;
 }
 

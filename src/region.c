@@ -1,30 +1,16 @@
 /*
  * Regions: create, attach, validate (the bytes are untrusted), the producer
- * registry, clock conversion and statistics.
+ * registry, clock conversion and statistics.  The handles built on them
+ * (ringlog_open/close) are handle.c's.
  */
 #include "internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define RL_DEFAULT_LANE_SIZE (256u << 10)
 #define RL_INIT_WAIT_NS (2ull * 1000 * 1000 * 1000)
-
-_Atomic uint32_t rl_fork_gen;
-
-static void on_fork_child(void)
-{
-    atomic_fetch_add_explicit(&rl_fork_gen, 1, memory_order_relaxed);
-    rl_tls_fork_child();
-}
-
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-static void install_fork_handler(void)
-{
-    pthread_atfork(NULL, NULL, on_fork_child);
-}
 
 uint64_t rl_ticks(int clock)
 {
@@ -481,60 +467,6 @@ int rl_stats(const struct rl_region *g, struct ringlog_stats *total,
 }
 
 /* ------------------------------------------------------------- public API */
-
-int ringlog_open(const char *name, const struct ringlog_options *opts, ringlog **out)
-{
-    if (!out)
-        return rl_fail(RINGLOG_EINVAL, "out is NULL");
-    *out = NULL;
-    pthread_once(&fork_once, install_fork_handler);
-    ringlog *log = calloc(1, sizeof *log);
-    if (!log)
-        return rl_fail(RINGLOG_ENOMEM, "out of memory");
-    int rc = rl_region_open(&log->g, name, opts, 1, 1);
-    if (rc) {
-        free(log);
-        return rc;
-    }
-    /* Mark processes that died holding registry slots, so that overwriting
-     * producers may reclaim what they left half-written. */
-    for (uint32_t i = 1; i < RL_REGISTRY_COUNT; i++)
-        if (rl_reg_state(atomic_load_explicit(&log->g.registry[i].word, memory_order_relaxed)) ==
-            RL_REG_LIVE)
-            rl_registry_check_dead(&log->g, i);
-    log->fork_gen = atomic_load_explicit(&rl_fork_gen, memory_order_relaxed);
-    /* Never 0 (a site's "not registered"); 2^32 opens before a repeat. */
-    static _Atomic uint32_t next_tag;
-    do
-        log->tag = atomic_fetch_add_explicit(&next_tag, 1, memory_order_relaxed) + 1;
-    while (log->tag == 0);
-    rc = rl_registry_claim(&log->g, &log->owner);
-    if (rc == 0 && (rc = rl_handles_add(log)) != 0)
-        rl_registry_release(&log->g, log->owner);
-    if (rc) {
-        rl_region_close(&log->g);
-        free(log);
-        return rc;
-    }
-    log->name = strdup(name);
-    *out = log;
-    return 0;
-}
-
-void ringlog_close(ringlog *log)
-{
-    if (!log)
-        return;
-    rl_crash_forget(log); /* no signal handler may log into freed memory */
-    rl_handles_remove(log);
-    if (log->fork_gen == atomic_load_explicit(&rl_fork_gen, memory_order_relaxed)) {
-        rl_lanes_release_all(log);
-        rl_registry_release(&log->g, log->owner);
-    }
-    rl_region_close(&log->g);
-    free(log->name);
-    free(log);
-}
 
 int ringlog_unlink(const char *name)
 {

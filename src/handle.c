@@ -1,0 +1,65 @@
+/*
+ * Producer handles: ringlog_open and ringlog_close.  The top of the
+ * producer side: a handle is a region (region.c), a registry slot, lanes
+ * (lane.c) and possibly the crash handler (crash.c); nothing below calls
+ * back up here.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static void install_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, rl_lanes_fork_child);
+}
+
+int ringlog_open(const char *name, const struct ringlog_options *opts, ringlog **out)
+{
+    if (!out)
+        return rl_fail(RINGLOG_EINVAL, "out is NULL");
+    *out = NULL;
+    pthread_once(&fork_once, install_fork_handler);
+    ringlog *log = calloc(1, sizeof *log);
+    if (!log)
+        return rl_fail(RINGLOG_ENOMEM, "out of memory");
+    int rc = rl_region_open(&log->g, name, opts, 1, 1);
+    if (rc) {
+        free(log);
+        return rc;
+    }
+    log->fork_gen = atomic_load_explicit(&rl_fork_gen, memory_order_relaxed);
+    /* Never 0 (a site's "not registered"); 2^32 opens before a repeat. */
+    static _Atomic uint32_t next_tag;
+    do
+        log->tag = atomic_fetch_add_explicit(&next_tag, 1, memory_order_relaxed) + 1;
+    while (log->tag == 0);
+    rc = rl_registry_claim(&log->g, &log->owner);
+    if (rc == 0 && (rc = rl_handles_add(log)) != 0)
+        rl_registry_release(&log->g, log->owner);
+    if (rc) {
+        rl_region_close(&log->g);
+        free(log);
+        return rc;
+    }
+    log->name = strdup(name);
+    *out = log;
+    return 0;
+}
+
+void ringlog_close(ringlog *log)
+{
+    if (!log)
+        return;
+    rl_crash_forget(log); /* no signal handler may log into freed memory */
+    rl_handles_remove(log);
+    if (log->fork_gen == atomic_load_explicit(&rl_fork_gen, memory_order_relaxed)) {
+        rl_lanes_release_all(log);
+        rl_registry_release(&log->g, log->owner);
+    }
+    rl_region_close(&log->g);
+    free(log->name);
+    free(log);
+}
