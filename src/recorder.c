@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -362,14 +363,45 @@ static void *recorder_main(void *arg)
     return NULL;
 }
 
+/* A recorder that cannot save must say so when it starts, not when the
+ * first trigger comes: create the directory if missing, then create and
+ * remove a file in it, the way a snapshot will. */
+static int probe_dir(const char *dir)
+{
+    if (!*dir)
+        return rl_fail(RINGLOG_EINVAL, "the snapshot directory is an empty string");
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return rl_fail(errno == EACCES ? RINGLOG_EACCES : RINGLOG_EIO, "%s: cannot create: %s",
+                       dir, strerror(errno));
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return rl_fail(RINGLOG_EIO, "%s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return rl_fail(RINGLOG_EINVAL, "%s: not a directory", dir);
+    char probe[4096];
+    if ((size_t)snprintf(probe, sizeof probe, "%s/.ringlog-probe.%u", dir, rl_plat_pid()) >=
+        sizeof probe)
+        return rl_fail(RINGLOG_EINVAL, "%s: path too long", dir);
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int e = errno;
+        return rl_fail(e == EACCES || e == EPERM || e == EROFS ? RINGLOG_EACCES : RINGLOG_EIO,
+                       "%s: cannot write snapshots here: %s", dir, strerror(e));
+    }
+    close(fd);
+    unlink(probe);
+    return 0;
+}
+
 int ringlog_recorder_start(const char *name, const struct ringlog_recorder_options *opts,
                            ringlog_recorder **out)
 {
     if (!name || !opts || !opts->dir || !out)
         return rl_fail(RINGLOG_EINVAL, "name, options, options->dir and out are required");
     *out = NULL;
-    if (mkdir(opts->dir, 0700) != 0 && errno != EEXIST)
-        return rl_fail(RINGLOG_EIO, "%s: cannot create: %s", opts->dir, strerror(errno));
+    int rc = probe_dir(opts->dir);
+    if (rc)
+        return rc;
     struct ringlog_recorder *rec = calloc(1, sizeof *rec);
     if (!rec)
         return rl_fail(RINGLOG_ENOMEM, "out of memory");
@@ -377,7 +409,7 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
     struct ringlog_options ro = {.flags = RINGLOG_OPEN_EXISTING};
     /* Writable when we may: triggers then freeze the history until we
      * have copied it (DESIGN.md, "Snapshots"). */
-    int rc = rl_region_open(&rec->g, name, &ro, 1, 0);
+    rc = rl_region_open(&rec->g, name, &ro, 1, 0);
     if (rc == RINGLOG_EACCES)
         rc = rl_region_open(&rec->g, name, &ro, 0, 0);
     if (rc) {

@@ -150,6 +150,25 @@ wait "$recpid"
 recrc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$recrc" -eq 0 ] && [ "$ms" -lt 1500 ] && ok "record stops on SIGTERM (${ms} ms)" || bad "record stops on SIGTERM (exit $recrc, ${ms} ms)"
+# A recorder that cannot save says so at start, with the path and the
+# reason (issue 11, item 3); a full disk names the file and errno's text.
+expect_fail "record --dir on a file fails at start" "/etc/passwd: not a directory" "$RL" record "$NAME" --dir /etc/passwd
+expect_fail "record --dir '' fails at start" "empty string" "$RL" record "$NAME" --dir ''
+expect_fail "record --dir under a file fails at start" "/etc/passwd/x: cannot create" "$RL" record "$NAME" --dir /etc/passwd/x
+if [ "$(id -u)" -eq 0 ] && mkdir "$TMP/full" && mount -t tmpfs -o size=16k tmpfs "$TMP/full" 2>/dev/null; then
+    "$RL" record "$NAME" --dir "$TMP/full" --once >/dev/null 2>"$TMP/recerr" &
+    recpid=$!
+    sleep 0.3
+    "$RL" trigger "$NAME" "disk full test" >/dev/null 2>&1
+    wait $recpid
+    recrc=$?
+    umount "$TMP/full"
+    check "record on a full disk exits non-zero" [ "$recrc" -ne 0 ]
+    grep -q "$TMP/full/.*No space left on device" "$TMP/recerr" && ok "record on a full disk names the file and the reason" ||
+        { bad "record on a full disk names the file and the reason"; sed 's/^/    /' "$TMP/recerr"; }
+else
+    ok "# skip record on a full disk (needs root to mount a tmpfs)"
+fi
 expect "rm" "$RL" rm "$NAME"
 expect_fail "rm again fails" "$NAME" "$RL" rm "$NAME"
 

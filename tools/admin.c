@@ -144,7 +144,7 @@ int cmd_ls(int argc, char **argv)
     struct region_list l = {0};
     int rc = ringlog_list(collect_region, &l);
     if (rc < 0)
-        die(EXIT_RUNTIME, "listing regions: %s", rl_describe(rc, NULL));
+        die(EXIT_RUNTIME, "listing regions: %s", tool_describe(rc, NULL));
     collect_unreadable(&l);
     if (l.oom)
         die(EXIT_RUNTIME, "out of memory");
@@ -188,7 +188,7 @@ int cmd_ls(int argc, char **argv)
         } else {
             for (int c = 2; c < 7; c++)
                 strcpy(row->col[c], "-");
-            notes[i] = strdup(rl_describe(orc, l.v[i].name));
+            notes[i] = strdup(tool_describe(orc, l.v[i].name));
         }
         if (r)
             ringlog_reader_close(r);
@@ -398,7 +398,7 @@ int cmd_rm(int argc, char **argv)
         if (rc == RINGLOG_ENOENT && force)
             continue;
         if (rc != 0) {
-            warnx_("%s: %s", st.value, rl_describe(rc, st.value));
+            warnx_("%s: %s", st.value, tool_describe(rc, st.value));
             status = EXIT_RUNTIME;
         }
     }
@@ -469,7 +469,7 @@ int cmd_write(int argc, char **argv)
     ringlog *log = NULL;
     int rc = ringlog_open(name, &o, &log);
     if (rc != 0)
-        die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
+        die(EXIT_RUNTIME, "%s: %s", name, tool_describe(rc, name));
     int status = 0;
     if (nwords) {
         status = log_one(log, level, msg.p, name);
@@ -540,7 +540,7 @@ static ringlog *open_existing_or_die(const char *name)
     ringlog *log = NULL;
     int rc = ringlog_open(name, &o, &log);
     if (rc != 0)
-        die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
+        die(EXIT_RUNTIME, "%s: %s", name, tool_describe(rc, name));
     return log;
 }
 
@@ -602,7 +602,7 @@ int cmd_level(int argc, char **argv)
         rc = ringlog_set_level(log, (unsigned)want);
     ringlog_close(log);
     if (rc != 0)
-        die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
+        die(EXIT_RUNTIME, "%s: %s", name, tool_describe(rc, name));
     const char *on = old <= RINGLOG_LEVEL_CRITICAL ? ringlog_level_name((unsigned)old) : "(number)";
     if (want < 0)
         printf("%s: level %s (%d)\n", name, on, old);

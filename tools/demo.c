@@ -314,7 +314,7 @@ static void *reader_main(void *arg)
         int n = ringlog_read(c->r, &h, 100);
         if (n < 0) {
             c->error = n;
-            snprintf(c->error_msg, sizeof c->error_msg, "%s", rl_describe(n, NULL));
+            snprintf(c->error_msg, sizeof c->error_msg, "%s", tool_describe(n, NULL));
             return NULL;
         }
     }
@@ -324,7 +324,7 @@ static void *reader_main(void *arg)
         int n = ringlog_read(c->r, &h, 10);
         if (n < 0) {
             c->error = n;
-            snprintf(c->error_msg, sizeof c->error_msg, "%s", rl_describe(n, NULL));
+            snprintf(c->error_msg, sizeof c->error_msg, "%s", tool_describe(n, NULL));
             break;
         }
         if (n == 0) {
@@ -332,7 +332,7 @@ static void *reader_main(void *arg)
             int rc = ringlog_reader_stats(c->r, &t, NULL, 0);
             if (rc < 0) {
                 c->error = rc;
-                snprintf(c->error_msg, sizeof c->error_msg, "%s", rl_describe(rc, NULL));
+                snprintf(c->error_msg, sizeof c->error_msg, "%s", tool_describe(rc, NULL));
                 break;
             }
             if (t.buffered == 0)
@@ -444,7 +444,7 @@ int cmd_demo(int argc, char **argv)
             die(EXIT_RUNTIME, "%s: region already exists; pick another --name or remove it "
                               "with 'ringlog rm %s'",
                 d.name, d.name);
-        die(EXIT_RUNTIME, "%s: %s", d.name, rl_describe(rc, d.name));
+        die(EXIT_RUNTIME, "%s: %s", d.name, tool_describe(rc, d.name));
     }
     /* From here on the region is ours: every way out removes it (unless
      * --keep), Ctrl-C included. */
@@ -478,7 +478,7 @@ int cmd_demo(int argc, char **argv)
     if (!d.no_reader) {
         rc = ringlog_reader_open(d.name, RINGLOG_READER_CONSUME, &c.r);
         if (rc != 0) {
-            warnx_("%s: opening the reader: %s", d.name, rl_describe(rc, d.name));
+            warnx_("%s: opening the reader: %s", d.name, tool_describe(rc, d.name));
             status = EXIT_RUNTIME;
             goto out_region;
         }
@@ -543,7 +543,7 @@ int cmd_demo(int argc, char **argv)
     struct ringlog_stats total;
     int nrings = ringlog_stats(log, &total, NULL, 0);
     if (nrings < 0) {
-        warnx_("%s: statistics: %s", d.name, rl_describe(nrings, d.name));
+        warnx_("%s: statistics: %s", d.name, tool_describe(nrings, d.name));
         status = EXIT_RUNTIME;
         goto out_reader;
     }
@@ -672,7 +672,7 @@ out_region:
     if (!d.keep) {
         rc = ringlog_unlink(d.name);
         if (rc != 0) {
-            warnx_("%s: removing the region: %s", d.name, rl_describe(rc, d.name));
+            warnx_("%s: removing the region: %s", d.name, tool_describe(rc, d.name));
             status = EXIT_RUNTIME;
         }
     }

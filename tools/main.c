@@ -86,7 +86,7 @@ void usage_error(const char *fmt, ...)
     die(EXIT_USAGE, "%s (see 'ringlog --help')", msg);
 }
 
-const char *rl_describe(int err, const char *name)
+const char *tool_describe(int err, const char *name)
 {
     static char buf[640];
     const char *what = ringlog_strerror(err);
@@ -108,7 +108,7 @@ ringlog_reader *open_reader_or_die(const char *name, unsigned flags)
     ringlog_reader *r = NULL;
     int rc = ringlog_reader_open(name, flags, &r);
     if (rc != 0) {
-        const char *why = rl_describe(rc, name);
+        const char *why = tool_describe(rc, name);
         /* A bare name is a shared-memory name; point out the file of the
          * same name when that is what the user probably meant. */
         struct stat st;

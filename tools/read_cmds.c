@@ -734,7 +734,7 @@ int cmd_tail(int argc, char **argv)
     pthread_mutex_unlock(&c.mu);
     pthread_join(th, NULL);
     if (err < 0) {
-        warnx_("%s: reading: %s", name, rl_describe(err, name));
+        warnx_("%s: reading: %s", name, tool_describe(err, name));
         status = EXIT_RUNTIME;
     }
     ringlog_reader_close(c.r);
@@ -817,7 +817,7 @@ int cmd_dump(int argc, char **argv)
     }
     int status = 0;
     if (n < 0) {
-        warnx_("%s: reading: %s", name, rl_describe(n, name));
+        warnx_("%s: reading: %s", name, tool_describe(n, name));
         status = EXIT_RUNTIME;
     } else if (!v.write_error) {
         flush_pending_gap(&v);
@@ -1030,7 +1030,7 @@ int cmd_stats(int argc, char **argv)
     struct ringlog_info info;
     int rc = ringlog_reader_info(r, &info);
     if (rc != 0)
-        die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
+        die(EXIT_RUNTIME, "%s: %s", name, tool_describe(rc, name));
     unsigned cap = info.nrings ? info.nrings : 1;
     struct ringlog_stats total, *per = calloc(cap, sizeof *per);
     if (!per)
@@ -1048,10 +1048,10 @@ int cmd_stats(int argc, char **argv)
         }
         rc = ringlog_reader_stats(r, &total, per, cap);
         if (rc < 0)
-            die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
+            die(EXIT_RUNTIME, "%s: %s", name, tool_describe(rc, name));
         int irc = ringlog_reader_info(r, &info);
         if (irc != 0)
-            die(EXIT_RUNTIME, "%s: %s", name, rl_describe(irc, name));
+            die(EXIT_RUNTIME, "%s: %s", name, tool_describe(irc, name));
         busy = info.next_index != before;
     }
     unsigned n = (unsigned)rc < cap ? (unsigned)rc : cap;

@@ -32,7 +32,8 @@ static const char record_help[] =
     "Prints one line per snapshot: its path and the triggers it covers.\n"
     "\n"
     "Options:\n"
-    "  --dir DIR       where snapshots go (created if missing)\n"
+    "  --dir DIR       where snapshots go (created if missing; checked at start\n"
+    "                  by creating and removing a file in it)\n"
     "  --keep N        keep the newest N snapshots of NAME in DIR (default 10, 0: all)\n"
     "  --post SECONDS  post-trigger window (default 0)\n"
     "  --once          exit after the first snapshot\n"
@@ -55,7 +56,7 @@ static void on_snapshot(void *arg, const char *path, uint32_t first, uint32_t la
         printf("%s (a producer died without a trigger)\n", path);
         fflush(stdout);
     } else {
-        warnx_("snapshot for triggers %u..%u failed: %s", first, last, ringlog_strerror(err));
+        warnx_("snapshot for triggers %u..%u failed: %s", first, last, tool_describe(err, NULL));
         atomic_fetch_add(&failures, 1);
     }
     atomic_fetch_add(&snapshots_done, 1);
@@ -116,7 +117,7 @@ int cmd_record(int argc, char **argv)
     ringlog_recorder *rec;
     int rc = ringlog_recorder_start(name, &ro, &rec);
     if (rc != 0)
-        die(EXIT_RUNTIME, "%s: %s", name, rl_describe(rc, name));
+        die(EXIT_RUNTIME, "%s: %s", name, tool_describe(rc, name));
     fprintf(stderr, "ringlog: record: waiting for triggers on %s\n", name);
     while (!(once && atomic_load(&snapshots_done) > 0)) {
         int sig = 0;

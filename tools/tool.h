@@ -40,7 +40,7 @@ TOOL_NORETURN void usage_error(const char *fmt, ...) TOOL_PRINTF(1, 2);
  * caller prints the name).  Must be called right after the failing call
  * (the detail message is per thread and overwritten by the next failure).
  * The result lives in a static buffer. */
-const char *rl_describe(int err, const char *name);
+const char *tool_describe(int err, const char *name);
 
 /* --------------------------------------------------------- options */
 
