@@ -33,9 +33,13 @@ _Static_assert(offsetof(struct rl_site, cache) == offsetof(struct ringlog_site, 
                "site layout");
 _Static_assert(offsetof(struct rl_site, types) == offsetof(struct ringlog_site, types),
                "site layout");
+_Static_assert(RINGLOG_STRING_MAX < 0x7fff, "a precision above the maximum stays distinguishable");
 
-/* String capture plan: a literal precision (0..RINGLOG_STRING_MAX) or: */
+/* String capture plan: a literal precision (0..PLAN_PREC_MAX; a larger
+ * one is kept as PLAN_PREC_MAX, still above RINGLOG_STRING_MAX, so that a
+ * string cut to the maximum is flagged like one under %s) or: */
 enum {
+    PLAN_PREC_MAX = 0x7fff,
     PLAN_NONE = 0xffff, /* no precision: a NUL-terminated string */
     PLAN_STAR = 0xfffe, /* precision is the previous (int) argument */
     PLAN_PTR = 0xfffd,  /* not printed by %s: keep the pointer only */
@@ -131,8 +135,8 @@ static void make_plan(const struct rl_site *s, uint16_t plan[RINGLOG_MAX_ARGS],
             if (eff[i] == RINGLOG_ARG_BYTES)
                 eff[i - 1] = RINGLOG_ARG_BLEN;
         } else if (sc.slot[i].prec >= 0) {
-            plan[i] = (uint16_t)(sc.slot[i].prec < RINGLOG_STRING_MAX ? sc.slot[i].prec
-                                                                       : RINGLOG_STRING_MAX);
+            plan[i] = (uint16_t)(sc.slot[i].prec < PLAN_PREC_MAX ? sc.slot[i].prec
+                                                                  : PLAN_PREC_MAX);
         } else {
             plan[i] = PLAN_NONE;
         }

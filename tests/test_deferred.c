@@ -197,6 +197,23 @@ static void strings_case(void)
     CHECK(g->e.flags & RINGLOG_FLAG_TRUNCATED);
     CHECK(strncmp(g->text, "big ", 4) == 0 && g->text[4 + RINGLOG_STRING_MAX - 1] == 'x' &&
           strncmp(g->text + 4 + RINGLOG_STRING_MAX, " end [ringlog: string cut", 25) == 0);
+    /* A precision above the maximum cuts too, and says so (issue 11,
+     * item 4); one of exactly the maximum, or a string that ends inside
+     * the maximum, does not. */
+    RINGLOG_INFO(g_log, "B %.1000s", big);
+    g = next_entry();
+    CHECK(g->e.flags & RINGLOG_FLAG_TRUNCATED);
+    CHECK(contains(g->text, "[ringlog: string cut"));
+    RINGLOG_INFO(g_log, "B %.100000s", big);
+    CHECK(next_entry()->e.flags & RINGLOG_FLAG_TRUNCATED);
+    RINGLOG_INFO(g_log, "%.512s", big);
+    g = next_entry();
+    CHECK(!(g->e.flags & RINGLOG_FLAG_TRUNCATED) && strlen(g->text) == RINGLOG_STRING_MAX);
+    big[300] = 0;
+    RINGLOG_INFO(g_log, "%.1000s", big);
+    g = next_entry();
+    CHECK(!(g->e.flags & RINGLOG_FLAG_TRUNCATED) && strlen(g->text) == 300);
+    big[300] = 'x';
     /* A precision below the maximum is not a cut. */
     RINGLOG_INFO(g_log, "%.10s", big);
     g = next_entry();
