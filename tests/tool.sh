@@ -265,7 +265,7 @@ tail_check() { # tail_check "what" LINE...: tail exited 0 and printed exactly th
     # "TIME cpuN LEVEL pid=PID MESSAGE" -> "LEVEL MESSAGE" ("cpuN LEVEL MESSAGE"
     # when $tail_cpu is set)
     if [ -n "${tail_cpu:-}" ]; then keep='\1 '; else keep=; fi
-    sed -E "s/^[^ ]+ (cpu[0-9]+) ([a-z0-9]+) +pid=[0-9]+ /$keep\\2 /" "$TMP/tail.out" >"$TMP/tail.got"
+    sed -E "s/^[^ ]+ (cpu[0-9]+) ([a-z0-9]+) +pid=[0-9]+ (tid=[0-9]+ )?/$keep\\2 /" "$TMP/tail.out" >"$TMP/tail.got"
     what=$1; shift
     printf '%s\n' "$@" >"$TMP/tail.want"
     if [ "$tailrc" -eq 0 ] && cmp -s "$TMP/tail.got" "$TMP/tail.want"; then
@@ -305,6 +305,36 @@ lane=$("$RL" dump "$T" --json | sed -n 's/.*"cpu":\([0-9]*\),.*"message":"one-la
 n=$("$RL" dump "$T" | grep -c "one-lane")
 check "both lines of one writer are held" [ "$n" -eq 2 ]
 check "the writer's lane is named in JSON" [ -n "$lane" ]
+tail_cpu=1
+tail_start "$T" --lane "${lane:-0}"
+tail_stop "one-lane-b"
+tail_check "tail --lane shows that lane's lines" "cpu${lane:-0} info one-lane-a" "cpu${lane:-0} info one-lane-b"
+tail_cpu=
+# A lane the region does not have is refused before anything is consumed
+# (issue 11, item 7).
+printf 'kept-1\nkept-2\n' | "$RL" write "$T" >/dev/null 2>&1
+expect_fail "tail --lane 99999 is refused" "has lanes 0\.\." timeout 10 "$RL" tail "$T" --lane 99999
+expect_fail "dump --cpu 99999 is refused" "has lanes 0\.\." "$RL" dump "$T" --cpu 99999
+n=$("$RL" dump "$T" | grep -c "kept-")
+check "a refused tail consumed nothing ($n of 2 still there)" [ "$n" -eq 2 ]
+
+# tail --json: one object per line, the keys of dump --json (issue 12,
+# item 5); jq parses every line.
+T="$TMP/tail-json.rlog"
+new_region "$T"
+tail_start "$T" --json
+printf 'json-1 "quoted"\njson-2\tend\njson-last\n' | "$RL" write "$T" >/dev/null 2>&1
+i=0
+while [ $i -lt 100 ] && ! grep -q '"message":"json-last"' "$TMP/tail.out"; do sleep 0.1; i=$((i + 1)); done
+kill "$tailpid" 2>/dev/null; wait "$tailpid"; tailpid=
+n=$(grep -c '^{"index":[0-9]*,"time":"[^"]*","cpu":[0-9]*,"level":"info",.*"tid":[1-9][0-9]*,"seq":[0-9]*,"message":"json-' "$TMP/tail.out")
+check "tail --json prints one object per entry ($n of 3)" [ "$n" -eq 3 ]
+if command -v jq >/dev/null 2>&1; then
+    m=$(jq -r 'select(.message != null) | .message' "$TMP/tail.out" 2>"$TMP/jq.err" | tr '\n' '|')
+    check "jq reads tail --json ($m)" [ "$m" = 'json-1 "quoted"|json-2	end|json-last|' ]
+else
+    bad "jq is not installed (.ci/run installs it)"
+fi
 
 # A stuck reader of tail's output does not hold the region: once nothing
 # has been printed for 10 ms, tail's capture thread keeps draining a

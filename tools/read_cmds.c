@@ -23,7 +23,7 @@
 struct view {
     /* filters */
     int min_level;  /* -1: all */
-    long cpu;       /* -1: all */
+    long cpu;       /* lane filter (--lane, formerly --cpu); -1: all */
     regex_t re;
     int have_re;
     /* output */
@@ -134,6 +134,8 @@ static void format_text_line(struct view *v, const struct ringlog_entry *e)
         sb_printf(b, "pid=%u ", e->pid);
     else
         sb_puts(b, "pid=? ");
+    if (e->tid)
+        sb_printf(b, "tid=%u ", e->tid);
     const unsigned char *d = e->data;
     if (e->type == RINGLOG_TYPE_DEFERRED) {
         struct ringlog_site_info si;
@@ -177,9 +179,9 @@ static void format_json_line(struct view *v, const struct ringlog_entry *e)
     fmt_time_ns(ts, sizeof ts, e->time_ns);
     sb_printf(b,
               "{\"index\":%llu,\"time\":\"%s\",\"cpu\":%u,\"level\":\"%s\",\"type\":%u,"
-              "\"remarks\":%u,\"pid\":%u,\"flags\":%u,",
+              "\"remarks\":%u,\"pid\":%u,\"flags\":%u,\"lane\":%u,\"tid\":%u,\"seq\":%llu,",
               (unsigned long long)e->index, ts, e->cpu, level_str(e->level, lbuf, sizeof lbuf),
-              e->type, e->remarks, e->pid, e->flags);
+              e->type, e->remarks, e->pid, e->flags, e->lane, e->tid, (unsigned long long)e->seq);
     struct ringlog_site_info si;
     if (e->type == RINGLOG_TYPE_DEFERRED) {
         if (ringlog_entry_site(v->rd, e, &si) == 0) {
@@ -343,14 +345,17 @@ static int finish_output(struct view *v)
 /* ---------------------------------------------------------------- tail */
 
 static const char tail_help[] =
-    "Usage: ringlog tail NAME [--level L] [--cpu N] [--grep REGEX] [--utc]\n"
-    "                         [--where] [--no-color]\n"
+    "Usage: ringlog tail NAME [--json] [--level L] [--lane N] [--grep REGEX]\n"
+    "                         [--utc] [--where] [--no-color]\n"
     "\n"
-    "Follow a region like tail -f: print each new entry as it is committed, in\n"
-    "global index order, until interrupted (SIGINT or SIGTERM) or until the\n"
-    "output pipe closes.  tail is the region's consuming reader: entries it\n"
-    "prints are claimed and will not be seen by another consumer; only one\n"
-    "consuming reader may be attached to a region at a time.  A stuck output\n"
+    "Follow a region like tail -f: print each new entry as it is committed, all\n"
+    "lanes merged in timestamp order, until interrupted (SIGINT or SIGTERM) or\n"
+    "until the output pipe closes.  tail is the region's consuming reader:\n"
+    "entries it reads are claimed and will not be seen by another consumer;\n"
+    "only one consuming reader may be attached to a region at a time.  That\n"
+    "holds for entries the filters hide too: they are consumed, not left in\n"
+    "the lanes (where, under the drop policy, they would keep a lane full and\n"
+    "refuse every later call).  Use `ringlog dump` to look without consuming.  A stuck output\n"
     "never holds the region back: tail claims entries into a buffer of its own\n"
     "(1024 entries, the pop-all queue of ringlog_queue.h) and, while its output\n"
     "moves, claims no faster than it prints; once nothing could be printed for\n"
@@ -359,17 +364,25 @@ static const char tail_help[] =
     "  -- N entries or gaps not shown: output too slow --\n"
     "\n"
     "Each entry prints as one line:\n"
-    "  TIME cpuN LEVEL pid=PID MESSAGE\n"
+    "  TIME cpuN LEVEL pid=PID tid=TID MESSAGE\n"
+    "(cpuN names the lane the entry was written to).\n"
     "TIME is RFC 3339 local time with microseconds (UTC with --utc).  Text\n"
     "entries have control characters and invalid UTF-8 escaped (\\n, \\t, \\xHH);\n"
     "binary entries print as hex, at most 64 bytes, then \"…(N bytes)\".\n"
     "Indices that will never arrive print as\n"
     "  -- N entries lost (index FIRST..LAST) --\n"
     "\n"
+    "With --json each entry or gap is one JSON object per line, with the keys\n"
+    "of `ringlog dump --json`; output is flushed after each batch and always\n"
+    "ends with a whole line; the note that the output was too slow is\n"
+    "{\"not_shown\":N}.\n"
+    "\n"
     "Options:\n"
+    "  -j, --json        JSON lines (see `ringlog dump --help`)\n"
     "  -l, --level L     only entries at level L or above (trace, debug, info,\n"
     "                    notice, warn, error, critical, or 0..6)\n"
-    "  -c, --cpu N       only entries written to ring N\n"
+    "  -c, --lane N      only entries written to lane N (--cpu N: same; a\n"
+    "                    lane number outside the region is an error)\n"
     "  -g, --grep REGEX  only text entries whose message matches the POSIX\n"
     "                    extended regular expression (binary entries never match)\n"
     "  -u, --utc         print times in UTC\n"
@@ -383,11 +396,23 @@ enum { O_HELP = 1, O_LEVEL, O_CPU, O_GREP, O_UTC, O_NOCOLOR, O_JSON, O_WHERE };
 
 static const struct opt_def view_opts[] = {
     {"help", 'h', OPT_NONE, O_HELP},     {"level", 'l', OPT_VALUE, O_LEVEL},
-    {"cpu", 'c', OPT_VALUE, O_CPU},      {"grep", 'g', OPT_VALUE, O_GREP},
+    {"lane", 'c', OPT_VALUE, O_CPU},     {"cpu", 0, OPT_VALUE, O_CPU},
+    {"grep", 'g', OPT_VALUE, O_GREP},
     {"utc", 'u', OPT_NONE, O_UTC},       {"no-color", 0, OPT_NONE, O_NOCOLOR},
     {"json", 'j', OPT_NONE, O_JSON},     {"where", 'w', OPT_NONE, O_WHERE},
     {NULL, 0, OPT_NONE, 0},
 };
+
+/* A lane the region does not have would filter out everything, silently
+ * (and under tail, consume it): refuse it, naming the lanes there are. */
+static void check_lane_filter(const struct view *v, ringlog_reader *r, const char *name)
+{
+    struct ringlog_info info;
+    if (v->cpu < 0 || ringlog_reader_info(r, &info) != 0)
+        return;
+    if ((unsigned long)v->cpu >= info.nrings)
+        usage_error("--lane %ld: %s has lanes 0..%u", v->cpu, name, info.nrings - 1);
+}
 
 /* Parses the options tail and dump share; returns the region name. */
 static const char *parse_view_args(int argc, char **argv, struct view *v, const char *help,
@@ -631,8 +656,11 @@ static long tail_print_batch(struct view *v, struct tail_capture *c, uint64_t *s
         uint64_t k = qs.overwritten + qs.dropped - *skipped_seen;
         *skipped_seen = qs.overwritten + qs.dropped;
         sb_reset(&v->line);
-        sb_printf(&v->line, "-- %llu entries or gaps not shown: output too slow --\n",
-                  (unsigned long long)k);
+        if (v->json)
+            sb_printf(&v->line, "{\"not_shown\":%llu}\n", (unsigned long long)k);
+        else
+            sb_printf(&v->line, "-- %llu entries or gaps not shown: output too slow --\n",
+                      (unsigned long long)k);
         flush_line(v);
     }
     const void *p;
@@ -662,13 +690,14 @@ int cmd_tail(int argc, char **argv)
     struct view v;
     int no_color = 0;
     view_init(&v);
-    const char *name = parse_view_args(argc, argv, &v, tail_help, 0, &no_color);
-    v.color = want_color(no_color);
+    const char *name = parse_view_args(argc, argv, &v, tail_help, 1, &no_color);
+    v.color = !v.json && want_color(no_color);
     install_stop_handlers();
 
     struct tail_capture c;
     memset(&c, 0, sizeof c);
     c.r = open_reader_or_die(name, RINGLOG_READER_CONSUME);
+    check_lane_filter(&v, c.r, name); /* before anything is consumed */
     /* The reader's default hold keeps it a little behind busy writers (it
      * naps rather than polling their lines); new entries show within its
      * idle back-off, 10 ms at most. */
@@ -751,11 +780,11 @@ int cmd_tail(int argc, char **argv)
 /* ---------------------------------------------------------------- dump */
 
 static const char dump_help[] =
-    "Usage: ringlog dump NAME|FILE [--json] [--level L] [--cpu N] [--grep REGEX]\n"
+    "Usage: ringlog dump NAME|FILE [--json] [--level L] [--lane N] [--grep REGEX]\n"
     "                   [--utc] [--where] [--no-color]\n"
     "\n"
-    "Print every entry the region still holds, oldest first in global index\n"
-    "order, and the holes between them.  dump is a peeking reader: it maps the\n"
+    "Print every entry the region still holds, all lanes merged oldest first\n"
+    "by timestamp, and the holes between them.  dump is a peeking reader: it maps the\n"
     "region read-only and changes nothing, so it may run next to live\n"
     "producers and a consuming reader (entries written while it runs may or\n"
     "may not be included).  A FILE must contain a '/' (e.g. ./app.rlog).\n"
@@ -765,7 +794,8 @@ static const char dump_help[] =
     "Text output is the same as `ringlog tail`.  With --json each line is one\n"
     "JSON object:\n"
     "  {\"index\":N,\"time\":\"2026-11-25T05:06:07.123456789Z\",\"cpu\":N,\n"
-    "   \"level\":\"info\",\"type\":N,\"remarks\":N,\"pid\":N,\"flags\":N,\"message\":\"...\"}\n"
+    "   \"level\":\"info\",\"type\":N,\"remarks\":N,\"pid\":N,\"flags\":N,\"lane\":N,\n"
+    "   \"tid\":N,\"seq\":N,\"message\":\"...\"}\n"
     "for a text entry (type 1), whose message is the payload as a JSON string:\n"
     "valid UTF-8 is copied, control characters (C1 controls and U+2028/U+2029\n"
     "too, so that no line splitter breaks an object) are escaped, and each\n"
@@ -776,7 +806,10 @@ static const char dump_help[] =
     "programs, the same hex again as \"data_hex\"; entries without \"encoding\"\n"
     "carry text.  time is RFC 3339 UTC with nanoseconds; level\n"
     "is the level name (or its number as a string when unknown); pid is 0\n"
-    "when unknown; flags bit 0 means the text was truncated.  Deferred entries\n"
+    "when unknown; cpu and lane both name the lane the entry was written to,\n"
+    "tid the writing thread, seq the entry's number in its lane; index is this\n"
+    "reader's count of entries and lost calls, in delivery order; flags bit 0\n"
+    "means the text was truncated, bit 7 that the entry came late.  Deferred entries\n"
     "(type 5, RINGLOG_INFO & co.) have their formatted \"message\" and, when the\n"
     "call site is known, \"file\", \"line\" and \"function\".  A hole is\n"
     "{\"gap\":FIRST,\"count\":N}.\n"
@@ -784,7 +817,7 @@ static const char dump_help[] =
     "Options:\n"
     "  -j, --json        JSON lines as above\n"
     "  -l, --level L     only entries at level L or above\n"
-    "  -c, --cpu N       only entries of ring N\n"
+    "  -c, --lane N      only entries of lane N (--cpu N: same)\n"
     "  -g, --grep REGEX  only text entries matching the POSIX extended regex\n"
     "  -u, --utc         text output: times in UTC (JSON is always UTC)\n"
     "  -w, --where       text output: FILE:LINE of deferred entries' call sites\n"
@@ -803,6 +836,7 @@ int cmd_dump(int argc, char **argv)
 
     ringlog_reader *r = open_reader_or_die(name, RINGLOG_READER_PEEK);
     v.rd = r;
+    check_lane_filter(&v, r, name);
     struct ringlog_handler h = {on_entry, on_gap, &v};
     /* A peeking reader delivers all it holds in one call, up to a bound on
      * its memory: go on while calls deliver something, but stop at the
