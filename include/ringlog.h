@@ -188,6 +188,7 @@ enum ringlog_arg_type {
     RINGLOG_ARG_STR = 8,   /* char *: 2-byte length, then the bytes */
     RINGLOG_ARG_BYTES = 9, /* unsigned char *: 2-byte length, then the bytes */
     RINGLOG_ARG_BLEN = 10, /* the int precision of a BYTES argument; 4 bytes */
+    RINGLOG_ARG_ERRNO = 11, /* errno at the call, for %m; 4 bytes, after the arguments */
 };
 #define RINGLOG_MAX_ARGS 16
 #define RINGLOG_STRING_MAX 512    /* bytes kept of one string argument */

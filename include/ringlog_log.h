@@ -21,12 +21,22 @@
  *                                 bytes (NULs included), shown in hex;
  *                                 RINGLOG_BYTES(p, n) passes one.  With a
  *                                 plain %s or %.Ns, a C string, as char *
+ *   wchar_t * under %ls           its text, converted to UTF-8 now (the
+ *                                 precision counts bytes, as in glibc)
  *   other pointers                the pointer value (%p)
  *   anything else (a struct, __int128, _Complex): fails to compile (gcc and
  *                                 clang), naming ringlog_argument_type_cannot_be_logged;
  *                                 so does a bit-field under gcc (cast it:
  *                                 (unsigned)s.flags), which clang promotes
  * At most RINGLOG_MAX_ARGS arguments (more fails to compile).
+ *
+ * Every conversion -Wformat accepts is formatted as glibc would in the C
+ * locale, including numbered arguments ("%2$s %1$d", "%*3$d"), %m (errno
+ * at the call, stored with the entry; the call leaves errno unchanged),
+ * %lc/%ls (as UTF-8, whatever the locale) and the I flag (ASCII digits).
+ * %n writes nothing.  A format the compiler would have warned about is
+ * printed with a [ringlog: ...] remark and the raw values, never with
+ * undefined behaviour.
  *
  * Levels: calls below RINGLOG_MIN_LEVEL (a compile-time constant; define it
  * before including ringlog.h) vanish, arguments unevaluated.  Calls below

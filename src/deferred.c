@@ -11,8 +11,10 @@
 #include "fmt.h"
 #include "internal.h"
 
+#include <errno.h>
 #include <float.h>
 #include <string.h>
+#include <wchar.h>
 
 /* The library's view of struct ringlog_site: priv_ holds atomics. */
 struct rl_site {
@@ -37,9 +39,14 @@ _Static_assert(RINGLOG_STRING_MAX < 0x7fff, "a precision above the maximum stays
 
 /* String capture plan: a literal precision (0..PLAN_PREC_MAX; a larger
  * one is kept as PLAN_PREC_MAX, still above RINGLOG_STRING_MAX, so that a
- * string cut to the maximum is flagged like one under %s) or: */
+ * string cut to the maximum is flagged like one under %s), PLAN_WIDE plus
+ * one (%ls of a wchar_t *, captured as UTF-8; PLAN_WIDE_NONE: no
+ * precision), or: */
 enum {
     PLAN_PREC_MAX = 0x7fff,
+    PLAN_WIDE = 0x8000,
+    PLAN_WIDE_NONE = 0xfff0,
+    PLAN_ERRNO = 0xfffc, /* at index nargs: the format has %m, errno follows the arguments */
     PLAN_NONE = 0xffff, /* no precision: a NUL-terminated string */
     PLAN_STAR = 0xfffe, /* precision is the previous (int) argument */
     PLAN_PTR = 0xfffd,  /* not printed by %s: keep the pointer only */
@@ -88,6 +95,7 @@ int ringlog_get_level(ringlog *log)
 
 struct scan {
     unsigned n;
+    int uses_errno;
     struct {
         int role, prec;
         enum rl_fmt_class cls;
@@ -99,6 +107,11 @@ static int scan_fetch(void *ctx, enum rl_fmt_class cls, unsigned size, union rl_
 {
     (void)size;
     struct scan *s = ctx;
+    if (cls == RL_FMT_ERRNO) { /* %m: errno, not an argument */
+        s->uses_errno = 1;
+        out->i = 0;
+        return 0;
+    }
     if (s->n < RINGLOG_MAX_ARGS + 1) {
         s->slot[s->n].role = out->q.role;
         s->slot[s->n].prec = out->q.prec;
@@ -113,17 +126,36 @@ static int scan_fetch(void *ctx, enum rl_fmt_class cls, unsigned size, union rl_
 
 /* The plan and the types as stored, from the format: the one place where
  * deferred capture decides what a string argument means. */
-static void make_plan(const struct rl_site *s, uint16_t plan[RINGLOG_MAX_ARGS],
-                      uint8_t eff[RINGLOG_MAX_ARGS])
+static unsigned make_plan(const struct rl_site *s, uint16_t plan[RINGLOG_MAX_ARGS],
+                          uint8_t eff[RINGLOG_MAX_ARGS])
 {
     struct scan sc;
     sc.n = 0;
+    sc.uses_errno = 0;
     rl_format(NULL, 0, s->format, scan_fetch, &sc, NULL);
     for (unsigned i = 0; i < RINGLOG_MAX_ARGS; i++) {
         plan[i] = 0;
         eff[i] = i < s->nargs ? s->types[i] : 0;
     }
+    unsigned nargs = s->nargs;
+    if (sc.uses_errno) {
+        if (nargs == RINGLOG_MAX_ARGS)
+            return 0; /* no room for errno: the site is formatted at the call */
+        plan[nargs] = PLAN_ERRNO;
+        eff[nargs++] = RINGLOG_ARG_ERRNO;
+    }
     for (unsigned i = 0; i < s->nargs; i++) {
+        if (eff[i] == RINGLOG_ARG_PTR && i < sc.n && sc.slot[i].role == RL_FMT_ROLE_VALUE &&
+            sc.slot[i].cls == RL_FMT_WSTR) {
+            /* A wchar_t * under %ls: its text, as UTF-8. */
+            int pr = sc.slot[i].prec;
+            plan[i] = (uint16_t)(pr < 0 ? PLAN_WIDE_NONE
+                                        : PLAN_WIDE | (unsigned)(pr < PLAN_PREC_MAX ? pr : PLAN_PREC_MAX));
+            if (plan[i] > PLAN_WIDE_NONE)
+                plan[i] = PLAN_WIDE_NONE - 1; /* a precision above the maximum string */
+            eff[i] = RINGLOG_ARG_STR;
+            continue;
+        }
         if (eff[i] != RINGLOG_ARG_STR && eff[i] != RINGLOG_ARG_BYTES)
             continue;
         if (i >= sc.n || sc.slot[i].role != RL_FMT_ROLE_VALUE || sc.slot[i].cls != RL_FMT_STR) {
@@ -147,6 +179,7 @@ static void make_plan(const struct rl_site *s, uint16_t plan[RINGLOG_MAX_ARGS],
         if (eff[i] == RINGLOG_ARG_BYTES && plan[i] != PLAN_STAR)
             eff[i] = RINGLOG_ARG_STR;
     }
+    return nargs;
 }
 
 static uint32_t site_register(ringlog *log, struct rl_site *s)
@@ -155,7 +188,9 @@ static uint32_t site_register(ringlog *log, struct rl_site *s)
         return 0;
     uint16_t plan[RINGLOG_MAX_ARGS];
     uint8_t eff[RINGLOG_MAX_ARGS];
-    make_plan(s, plan, eff);
+    unsigned nargs = make_plan(s, plan, eff);
+    if (!nargs && s->nargs)
+        return 0;
     for (unsigned w = 0; w < 4; w++) {
         uint64_t v = 0;
         for (unsigned k = 0; k < 4; k++)
@@ -164,7 +199,7 @@ static uint32_t site_register(ringlog *log, struct rl_site *s)
          * readers of the plan get here through `cache` (acquire). */
         atomic_store_explicit(&s->plan[w], v, memory_order_relaxed);
     }
-    struct rl_site_desc d = {s->format, s->file, s->function, s->line, s->nargs, s->level, eff};
+    struct rl_site_desc d = {s->format, s->file, s->function, s->line, nargs, s->level, eff};
     uint32_t id = rl_dict_register(&log->g, &d);
     if (id)
         atomic_store_explicit(&s->cache, (uint64_t)log->tag << 32 | id, memory_order_release);
@@ -218,10 +253,51 @@ static size_t capture_str(unsigned char *p, size_t room, const char *str, unsign
     return 2 + n;
 }
 
+/* A wide string under %ls, stored as a string of its UTF-8: what printf
+ * would print (up to `bound` bytes, whole characters), at most
+ * RINGLOG_STRING_MAX bytes; a cut is flagged. */
+static size_t capture_wstr(unsigned char *p, size_t room, const wchar_t *w, unsigned plan,
+                           unsigned *flags)
+{
+    uint16_t len;
+    if (room < 2)
+        return 0;
+    if (!w) {
+        len = STR_NULL;
+        memcpy(p, &len, 2);
+        return 2;
+    }
+    size_t bound = plan == PLAN_WIDE_NONE ? SIZE_MAX : (plan & ~(unsigned)PLAN_WIDE);
+    size_t cap = bound < RINGLOG_STRING_MAX ? bound : RINGLOG_STRING_MAX;
+    if (cap > room - 2)
+        cap = room - 2;
+    size_t n = 0;
+    char b[4];
+    for (size_t i = 0; w[i]; i++) {
+        size_t k = rl_fmt_utf8((uint32_t)w[i], b);
+        if (k > cap - n) {
+            if (k <= bound - n) { /* printf would have printed it */
+                n |= STR_CUT;
+                *flags |= RINGLOG_FLAG_TRUNCATED;
+            }
+            break;
+        }
+        memcpy(p + 2 + n, b, k);
+        n += k;
+    }
+    len = (uint16_t)n;
+    memcpy(p, &len, 2);
+    return 2 + (n & ~(size_t)STR_CUT);
+}
+
 /* Encodes the arguments; returns the payload length. */
-static size_t capture(const struct rl_site *s, unsigned char *buf, va_list ap, unsigned *flags)
+static size_t capture(const struct rl_site *s, unsigned char *buf, va_list ap, unsigned *flags,
+                      int saved_errno)
 {
     uint64_t plan[4];
+/* Room for a string: what is left after 16 bytes for each later argument
+ * and 4 for a trailing errno. */
+#define ROOM(i) (RINGLOG_DEFERRED_MAX - 4u - n - 16u * (s->nargs - 1 - (i)))
     for (unsigned w = 0; w < 4; w++)
         plan[w] = atomic_load_explicit(&s->plan[w], memory_order_relaxed);
     size_t n = 0;
@@ -275,13 +351,17 @@ static size_t capture(const struct rl_site *s, unsigned char *buf, va_list ap, u
                 n += 8;
                 break;
             }
-            /* Room left after reserving 16 bytes for each later argument. */
-            size_t room = RINGLOG_DEFERRED_MAX - n - 16u * (s->nargs - 1 - i);
-            n += capture_str(buf + n, room, str, s->types[i], pl, prev, flags);
+            n += capture_str(buf + n, ROOM(i), str, s->types[i], pl, prev, flags);
             break;
         }
         default: { /* PTR, and any code a corrupt site might carry */
-            uint64_t v = (uint64_t)(uintptr_t)va_arg(ap, const void *);
+            const void *ptr = va_arg(ap, const void *);
+            unsigned pl = (unsigned)(plan[i / 4] >> (16 * (i % 4))) & 0xffffu;
+            if (pl >= PLAN_WIDE && pl <= PLAN_WIDE_NONE) {
+                n += capture_wstr(buf + n, ROOM(i), ptr, pl, flags);
+                break;
+            }
+            uint64_t v = (uint64_t)(uintptr_t)ptr;
             memcpy(buf + n, &v, 8);
             n += 8;
             break;
@@ -289,12 +369,19 @@ static size_t capture(const struct rl_site *s, unsigned char *buf, va_list ap, u
         }
         prev = cur;
     }
+    if (s->nargs < RINGLOG_MAX_ARGS &&
+        ((plan[s->nargs / 4] >> (16 * (s->nargs % 4))) & 0xffffu) == PLAN_ERRNO) {
+        int32_t e = saved_errno;
+        memcpy(buf + n, &e, 4);
+        n += 4;
+    }
     return n;
 }
 
 int ringlog_log_(ringlog *log, struct ringlog_site *site, const char *fmt, ...)
 {
     (void)fmt; /* site->format; passed so the compiler checks the arguments */
+    int saved_errno = errno; /* for %m, and given back: logging never changes errno */
     struct rl_site *s = (struct rl_site *)(void *)site;
     if (!log && !(log = atomic_load_explicit(&default_log, memory_order_acquire)))
         return RINGLOG_EINVAL;
@@ -310,13 +397,15 @@ int ringlog_log_(ringlog *log, struct ringlog_site *site, const char *fmt, ...)
     if (RL_LIKELY(id != 0)) {
         unsigned char buf[RINGLOG_DEFERRED_MAX];
         unsigned flags = 0;
-        size_t n = capture(s, buf, ap, &flags);
+        size_t n = capture(s, buf, ap, &flags, saved_errno);
         rc = rl_put(log, s->level, RINGLOG_TYPE_DEFERRED, id, flags, buf, n);
     } else {
         /* Dictionary full (or the site is unusual): format now, lose nothing. */
+        errno = saved_errno;
         rc = ringlog_vprintf(log, s->level, s->format, ap);
     }
     va_end(ap);
+    errno = saved_errno;
     return rc;
 }
 
@@ -351,6 +440,16 @@ static int deferred_fetch(void *ctx, enum rl_fmt_class cls, unsigned size, union
     (void)size;
     struct fctx *c = ctx;
     int role = out->q.role;
+    if (cls == RL_FMT_ERRNO) {
+        /* Stored after the arguments; it is not one of them. */
+        for (unsigned i = c->n; i-- > 0;)
+            if (c->a[i].type == RINGLOG_ARG_ERRNO) {
+                out->i = (int32_t)(uint32_t)c->a[i].u;
+                return 0;
+            }
+        c->mismatch = 1;
+        return -1;
+    }
     if (c->next >= c->n) {
         c->missing = 1;
         return -1;
@@ -390,12 +489,18 @@ static int deferred_fetch(void *ctx, enum rl_fmt_class cls, unsigned size, union
             break;
         out->p = (const void *)(uintptr_t)a->u;
         return 0;
+    case RL_FMT_ERRNO: /* handled above */
+        break;
+    case RL_FMT_WSTR: /* captured as UTF-8 */
     case RL_FMT_STR:
         if (a->type == RINGLOG_ARG_STR) {
             out->s.ptr = a->null ? NULL : (const char *)a->bytes;
             out->s.len = a->len;
+            out->s.wide = 0;
             return 0;
         }
+        if (cls == RL_FMT_WSTR)
+            break;
         if (a->type == RINGLOG_ARG_BYTES) {
             if (a->null) {
                 out->s.ptr = NULL;
@@ -435,6 +540,7 @@ static int decode(const struct rl_site_copy *site, const unsigned char *p, size_
         switch (x->type) {
         case RINGLOG_ARG_I32:
         case RINGLOG_ARG_BLEN:
+        case RINGLOG_ARG_ERRNO:
         case RINGLOG_ARG_U32: {
             uint32_t v;
             if (len - off < 4)
@@ -545,6 +651,7 @@ static void raw_values(struct out *o, const struct arg *a, unsigned n)
         case RINGLOG_ARG_F64: out_fmt(o, "%.17g", x->d); break;
         case RINGLOG_ARG_LDBL: out_fmt(o, "%.21Lg", x->ld); break;
         case RINGLOG_ARG_PTR: out_fmt(o, "%p", (void *)(uintptr_t)x->u); break;
+        case RINGLOG_ARG_ERRNO: out_fmt(o, "errno %lld", (long long)x->u); break;
         case RINGLOG_ARG_STR:
             if (x->null)
                 out_put(o, "(null)", 6);

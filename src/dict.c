@@ -193,7 +193,8 @@ struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const 
     uint64_t hash = fnv64(0xcbf29ce484222325ull, &h.line, 16);
     hash = fnv64(hash, p, body);
     for (unsigned i = 0; i < h.nargs; i++)
-        if (p[i] < RINGLOG_ARG_I32 || p[i] > RINGLOG_ARG_BLEN)
+        if (p[i] < RINGLOG_ARG_I32 || p[i] > RINGLOG_ARG_ERRNO ||
+            (p[i] == RINGLOG_ARG_ERRNO && i + 1 != h.nargs)) /* errno only last */
             hash = ~h.hash; /* force the mismatch below */
     const char *fmt = (const char *)p + h.nargs, *file = fmt + h.fmt_len + 1,
                *func = file + h.file_len + 1;

@@ -24,14 +24,25 @@
  * (e.g. IEEE quad), it is converted to double first: exact for values a double
  * can hold.
  *
+ * Also supported, beyond the C locale's snprintf:
+ *   %m           errno's description (the fetch callback supplies errno with
+ *                class RL_FMT_ERRNO; it is never a numbered argument).
+ *   %lc, %C      a wide character, written as UTF-8 (no locale: what is not
+ *                a Unicode scalar value becomes U+FFFD, where glibc fails).
+ *   %ls, %S      a wide string (RL_FMT_WSTR), as UTF-8; the precision counts
+ *                output bytes and never splits a character, as in glibc.
+ *   positional   "%2$s %1$d", "*3$" and ".*4$", up to RL_FMT_MAX_POS
+ *                arguments: the arguments are fetched once, in position
+ *                order, so fetch stays sequential.  A format that numbers
+ *                some arguments and not others, or skips a number, sets
+ *                RL_FMT_ERR_SPEC (the arguments after a skipped number
+ *                cannot be read: their type is unknown).
+ *   I flag       (glibc's locale digits) accepted: ASCII in the C locale.
+ *
  * Not supported, by design (sets RL_FMT_ERR_SPEC):
  *   %n           consumes its pointer argument, writes nothing, prints nothing.
- *   %lc, %ls, %C, %S (wide): the specification is copied literally and its
- *                argument (a wint_t, a pointer) consumed, so the conversions
- *                after it still get their own arguments.
- *   %m, positional %1$d, %b, %q and any unknown conversion: the whole
- *   specification is copied literally ("%-5y" stays "%-5y") and consumes no
- *   argument.
+ *   %b, %q and any unknown conversion: the whole specification is copied
+ *   literally ("%-5y" stays "%-5y") and consumes no argument.
  *   A format ending inside a specification is copied literally (glibc fails).
  *
  * When fetch fails for a conversion (missing or mismatched argument) the
@@ -51,6 +62,7 @@ extern "C" {
 
 #define RL_FMT_MAX_WIDTH 4096
 #define RL_FMT_MAX_PREC 4096
+#define RL_FMT_MAX_POS 32 /* highest argument number of a positional format */
 
 /* What a conversion asks for.  `size` passed to the fetch callback: */
 enum rl_fmt_class {
@@ -60,7 +72,11 @@ enum rl_fmt_class {
     RL_FMT_LDOUBLE, /* long double (%Lf etc.); .ld, only its value bytes are read */
     RL_FMT_PTR,     /* %p; .p */
     RL_FMT_STR,     /* %s: .s.ptr + .s.len (bounded; ptr may be NULL => "(null)") */
-    RL_FMT_CHAR,    /* %c: size is sizeof(int), the promoted type; .i */
+    RL_FMT_CHAR,    /* %c, %lc: size is sizeof(int), the promoted type; .i */
+    RL_FMT_WSTR,    /* %ls: .s, with .s.wide set when .s.ptr points to wchar_t
+                       (.s.len then counts wchar_t) and clear when the fetch
+                       hands out UTF-8 bytes instead (captured earlier) */
+    RL_FMT_ERRNO,   /* %m: the errno to describe, in .i (no argument consumed) */
 };
 
 union rl_fmt_val {
@@ -72,6 +88,7 @@ union rl_fmt_val {
     struct {
         const char *ptr;
         size_t len;
+        int wide; /* RL_FMT_WSTR only */
     } s;
     /* Set by rl_format before each fetch (a fetch may ignore it): what the
      * argument is for and, for a value, the conversion's precision (-1:
@@ -86,7 +103,9 @@ enum rl_fmt_role { RL_FMT_ROLE_VALUE = 0, RL_FMT_ROLE_WIDTH = 1, RL_FMT_ROLE_PRE
 
 /* Return 0 and fill *out, or non-zero when no argument of that class is
  * available (mismatch / missing).  Called once per argument, in format order
- * (a `*` width, then a `*` precision, then the value).  Integer values are
+ * (a `*` width, then a `*` precision, then the value), or for a positional
+ * format once per argument number, in number order; RL_FMT_ERRNO (%m) is
+ * asked for where it occurs and is not an argument.  Integer values are
  * truncated to `size` bytes by the formatter, so a fetch may return any
  * 64-bit value.  For RL_FMT_STR the formatter never reads past s.len bytes
  * and stops at the first NUL within s.len (s.len = SIZE_MAX: NUL-terminated). */
@@ -108,6 +127,10 @@ size_t rl_format(char *buf, size_t cap, const char *fmt, rl_fmt_fetch fetch, voi
  * the C default argument promotions (1/2-byte ints and %c arrive as int,
  * float as double).  The caller's ap is left untouched (a copy is used). */
 size_t rl_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
+
+/* UTF-8 of code point c into b[0..3]; what is not a Unicode scalar value
+ * becomes U+FFFD.  Returns the byte count (1..4). */
+size_t rl_fmt_utf8(uint32_t c, char *b);
 
 size_t rl_sformat(char *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

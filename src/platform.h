@@ -30,6 +30,10 @@ int rl_plat_tsc_usable(void);
 /* Measured TSC frequency in Hz (takes about 20 ms), 0 if unusable. */
 uint64_t rl_plat_tsc_hz(void);
 
+/* errno's description ("No such file or directory"), NULL when the value
+ * has none; async-signal-safe (a constant string, no locale): %m. */
+const char *rl_plat_errno_text(int err);
+
 unsigned rl_plat_possible_cpus(void);
 unsigned rl_plat_online_cpus(void);
 

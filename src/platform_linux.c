@@ -532,3 +532,10 @@ void rl_plat_futex_wake(_Atomic uint32_t *word)
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
     errno = saved_errno;
 }
+
+const char *rl_plat_errno_text(int err)
+{
+    /* glibc 2.32+: the C locale's text, with no buffer and no lock, unlike
+     * strerror (locale) and strerror_r. */
+    return strerrordesc_np(err);
+}

@@ -5,6 +5,7 @@
  * argument values.  Prints the first mismatches and exits non-zero on any. */
 #include "fmt.h"
 
+#include <errno.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
+#include <wchar.h>
 
 #define BUFSZ 16384
 
@@ -668,7 +670,7 @@ static void test_fetch_paths(void)
     struct farg a5[] = {{RL_FMT_INT, {.i = INT32_MIN}}, {RL_FMT_INT, {.i = 7}},
                         {RL_FMT_INT, {.i = INT32_MAX}}, {RL_FMT_DOUBLE, {.d = 0.5}},
                         {RL_FMT_INT, {.i = -7}}, {RL_FMT_DOUBLE, {.d = 0.5}}};
-    struct farg a6[] = {{RL_FMT_PTR, {.p = NULL}}, {RL_FMT_STR, {.s = {NULL, 0}}},
+    struct farg a6[] = {{RL_FMT_PTR, {.p = NULL}}, {RL_FMT_STR, {.s = {NULL, 0, 0}}},
                         {RL_FMT_LDOUBLE, {.ld = 2.5L}}};
     char *nonul;
 
@@ -754,17 +756,73 @@ static void test_fetch_paths(void)
     expect_rl("%y", "%y", RL_FMT_ERR_SPEC);
     expect_rl("%-5y|", "%-5y|", RL_FMT_ERR_SPEC);
     expect_rl("%5.3y", "%5.3y", RL_FMT_ERR_SPEC);
-    expect_rl("%m", "%m", RL_FMT_ERR_SPEC);
-    expect_rl("%b %q %1$d", "%b %q %1$d", RL_FMT_ERR_SPEC);
+    /* %m asks for errno (never an argument); a numbered format with no
+     * arguments to fetch */
+    expect_rl("%m", "<?>", RL_FMT_ERR_ARG);
+    expect_rl("%b %q %1$d", "%b %q <?>", RL_FMT_ERR_SPEC | RL_FMT_ERR_ARG);
     {
-        /* wide conversions: copied literally, their argument consumed */
-        struct farg aw[] = {{RL_FMT_UINT, {.u = 'x'}}, {RL_FMT_PTR, {.p = "w"}},
-                            {RL_FMT_UINT, {.u = 'y'}}, {RL_FMT_PTR, {.p = "w"}},
-                            {RL_FMT_UINT, {.u = 'z'}}, {RL_FMT_INT, {.i = 4}},
-                            {RL_FMT_PTR, {.p = "w"}}, {RL_FMT_INT, {.i = 5}}};
-        expect_fetch("%lc %ls %Lc %zs %C %*S %d", aw, 8, "%lc %ls %Lc %zs %C %*S 5",
-                     RL_FMT_ERR_SPEC);
+        /* wide conversions as UTF-8: %lc/%C a character (an unpaired
+         * surrogate becomes U+FFFD), %ls/%S a wide string, or UTF-8 bytes a
+         * reader captured earlier (s.wide clear); %Lc and %zs are narrow */
+        static const wchar_t we[] = L"w\u00e9";
+        struct farg aw[] = {{RL_FMT_CHAR, {.i = 'x'}},
+                            {RL_FMT_WSTR, {.s = {(const char *)we, SIZE_MAX, 1}}},
+                            {RL_FMT_CHAR, {.i = 'y'}},
+                            {RL_FMT_STR, {.s = {"w", SIZE_MAX, 0}}},
+                            {RL_FMT_CHAR, {.i = 0x20ac}},
+                            {RL_FMT_INT, {.i = 4}},
+                            {RL_FMT_WSTR, {.s = {"\xc3\xa9", 2, 0}}},
+                            {RL_FMT_CHAR, {.i = 0xd800}},
+                            {RL_FMT_INT, {.i = 5}}};
+        expect_fetch("%lc %ls %Lc %zs %C %*S %lc %d", aw, 9,
+                     "x w\xc3\xa9 y w \xe2\x82\xac   \xc3\xa9 \xef\xbf\xbd 5", 0);
+        /* the precision counts bytes and never splits a character */
+        struct farg ap2[] = {{RL_FMT_WSTR, {.s = {(const char *)we, SIZE_MAX, 1}}}};
+        expect_fetch("[%.2ls]", ap2, 1, "[w]", 0);
         expect_rl("%lc|%d", "<?>|<?>", RL_FMT_ERR_ARG);
+    }
+    {
+        /* Positional formats, %m, wide and the I flag against glibc through
+         * the va_list front end. */
+        char g[256], r[256];
+        snprintf(g, sizeof g, "%2$s|%1$d|%2$.3s|%3$*4$d|%4$-3d|%3$x|%5$.*6$f", 42, "hello", 255,
+                 6, 2.5, 3);
+        rl_sformat(r, sizeof r, "%2$s|%1$d|%2$.3s|%3$*4$d|%4$-3d|%3$x|%5$.*6$f", 42, "hello",
+                   255, 6, 2.5, 3);
+        check(strcmp(g, r) == 0, "positional arguments as glibc");
+        errno = EACCES;
+        snprintf(g, sizeof g, "[%m] [%.6m] [%20m]");
+        errno = EACCES;
+        rl_sformat(r, sizeof r, "[%m] [%.6m] [%20m]");
+        check(strcmp(g, r) == 0, "%m as glibc");
+        check(errno == EACCES, "formatting keeps errno");
+        errno = 99999;
+        snprintf(g, sizeof g, "%m");
+        errno = 99999;
+        rl_sformat(r, sizeof r, "%m");
+        check(strcmp(g, r) == 0, "%m of an unknown errno as glibc");
+        snprintf(g, sizeof g, "%ls|%5lc|%.2ls|%-4ls|", L"wide", (wint_t)L'w', L"abc", L"x");
+        rl_sformat(r, sizeof r, "%ls|%5lc|%.2ls|%-4ls|", L"wide", (wint_t)L'w', L"abc", L"x");
+        check(strcmp(g, r) == 0, "ASCII wide conversions as glibc");
+        struct farg two_ints[] = {{RL_FMT_INT, {.i = 12}}, {RL_FMT_INT, {.i = 34}}};
+        /* clang reads %I as Microsoft's %I64d: a format kept from it. */
+        const char *iflag = getenv("RINGLOG_TEST_NO_SUCH_VAR") ? "" : "%Id|%I5d";
+        snprintf(g, sizeof g, iflag, 12, 34);
+        rl_format(r, sizeof r, iflag, test_fetch, &(struct fctx){two_ints, 2, 0, 0}, NULL);
+        check(strcmp(g, r) == 0, "the I flag as glibc in the C locale");
+        /* mixing numbered and unnumbered, or skipping a number: refused */
+        unsigned err = 0;
+        struct farg two[] = {{RL_FMT_INT, {.i = 1}}, {RL_FMT_INT, {.i = 2}}};
+        (void)two;
+        struct fctx c = {two, 2, 0, 0};
+        rl_format(r, sizeof r, "%1$d %d", test_fetch, &c, &err);
+        check(strcmp(r, "1 <?>") == 0 && (err & RL_FMT_ERR_SPEC), "mixed numbering refused");
+        c.next = 0;
+        rl_format(r, sizeof r, "%1$d %3$d", test_fetch, &c, &err);
+        check(strcmp(r, "1 <?>") == 0 && (err & RL_FMT_ERR_SPEC), "a skipped number refused");
+        c.next = 0;
+        rl_format(r, sizeof r, "%33$d", test_fetch, &c, &err);
+        check(strcmp(r, "%33$d") == 0 && (err & RL_FMT_ERR_SPEC), "a number above the maximum");
     }
     expect_rl("abc%", "abc%", RL_FMT_ERR_SPEC);
     expect_rl("abc%-5", "abc%-5", RL_FMT_ERR_SPEC);
@@ -830,13 +888,23 @@ static int fuzz_fetch(void *ctx, enum rl_fmt_class cls, unsigned size, union rl_
         out->s.ptr = rn(5) ? text : NULL;
         out->s.len = rn(sizeof text + 2);
         break;
+    case RL_FMT_WSTR: {
+        static const wchar_t wtext[] = {L'w', 0xe9, 0xd800, 0x10ffff, 0x110000, -1, L'z', 0};
+        out->s.wide = rn(2);
+        out->s.ptr = !rn(5) ? NULL : out->s.wide ? (const char *)wtext : text;
+        out->s.len = out->s.wide ? rn(sizeof wtext / sizeof wtext[0] + 2) : rn(sizeof text + 2);
+        break;
+    }
+    case RL_FMT_ERRNO:
+        out->i = (int)rnd();
+        break;
     }
     return 0;
 }
 
 static void test_hostile(long n)
 {
-    static const char alphabet[] = "%%%%%%-+ #0'*.123456789hlLjztqdiouxXcspnfFeEgGaAmy% x";
+    static const char alphabet[] = "%%%%%%-+ #0'*.123456789hlLjztqdiouxXcspnfFeEgGaAmy% x$$ICS";
     static char out[4 * 4096 + 256];
     long before = n_fail, i;
     double worst = 0;
