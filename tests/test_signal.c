@@ -19,7 +19,7 @@ enum { CTX_MAIN, CTX_USR1, CTX_USR2, NCTX };
 static ringlog *log_h;
 static volatile sig_atomic_t in_log; /* depth of log calls on the main thread */
 static volatile sig_atomic_t depth;  /* handler nesting depth */
-static _Atomic long stored[NCTX], calls[NCTX], interrupted_log, nested;
+static _Atomic long stored[NCTX], calls[NCTX], interrupted_log, nested, handled;
 static uint32_t seq[NCTX];
 static _Atomic int stop;
 
@@ -40,6 +40,7 @@ static void log_one(int ctx)
 static void handler(int sig)
 {
     int ctx = sig == SIGUSR1 ? CTX_USR1 : CTX_USR2;
+    atomic_fetch_add_explicit(&handled, 1, memory_order_relaxed);
     if (in_log)
         atomic_fetch_add_explicit(&interrupted_log, 1, memory_order_relaxed);
     if (depth)
@@ -57,16 +58,25 @@ static void handler(int sig)
 }
 
 static pthread_t main_thread;
+static _Atomic int pester_done;
+static _Atomic long sent;
 
+/* 2000 signals, each waited for until delivered (a second at most), so
+ * that none merges with a pending one and the test ends on signals
+ * delivered, not on a call count a slow or starved pester may never see
+ * (an ASan run once ended before the pester had run at all). */
 static void *pester(void *arg)
 {
     (void)arg;
-    struct timespec ts = {0, 20000};
-    /* At most 2000 signals: the ring is sized for what they make logged. */
+    struct timespec ts = {0, 10000};
     for (unsigned i = 0; i < 2000 && !atomic_load(&stop); i++) {
+        long before = atomic_load(&handled);
         pthread_kill(main_thread, (i % 2) ? SIGUSR1 : SIGUSR2);
-        nanosleep(&ts, NULL);
+        atomic_fetch_add(&sent, 1);
+        for (int k = 0; k < 100000 && atomic_load(&handled) == before; k++)
+            nanosleep(&ts, NULL);
     }
+    atomic_store(&pester_done, 1);
     return NULL;
 }
 
@@ -142,15 +152,24 @@ int main(void)
     main_thread = pthread_self();
     pthread_t p;
     pthread_create(&p, NULL, pester, NULL);
-    struct timespec t0, t1;
+    struct timespec t0, t1, nap = {0, 50000};
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    do {
-        for (int i = 0; i < 1000; i++)
-            log_one(CTX_MAIN);
+    /* The main thread logs until every signal has been delivered, at most
+     * 100 calls ahead of each delivered signal (plus 100 000): whatever the
+     * scheduling, handlers keep landing inside its calls, and its lane
+     * (32 MiB, about 690 000 entries) never fills.  60 s is a hang. */
+    long ms = 0;
+    while (!atomic_load(&pester_done) && ms < 60000) {
+        if (atomic_load(&calls[CTX_MAIN]) < 100000 + 100 * atomic_load(&handled))
+            for (int i = 0; i < 100; i++)
+                log_one(CTX_MAIN);
+        else
+            nanosleep(&nap, NULL);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-    } while ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1000 &&
-             atomic_load(&calls[CTX_MAIN]) < 400000);
+        ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    }
     atomic_store(&stop, 1);
+    CHECK(ms < 60000);
     pthread_join(p, NULL);
     signal(SIGUSR1, SIG_IGN);
     signal(SIGUSR2, SIG_IGN);
@@ -172,6 +191,8 @@ int main(void)
         total_calls += calls[i];
     }
     CHECK(calls[CTX_USR1] > 0 && calls[CTX_USR2] > 0);
+    CHECK_EQ(atomic_load(&sent), 2000);
+    CHECK(atomic_load(&handled) >= 2000); /* each sent one, plus the raised USR2s */
     CHECK(atomic_load(&interrupted_log) > 100); /* handlers really cut log calls in two */
     CHECK(atomic_load(&nested) > 0);            /* and each other */
     CHECK_EQ(v.torn, 0);
@@ -180,9 +201,9 @@ int main(void)
     CHECK_EQ(t.written, total_calls);
     CHECK_EQ(t.written, t.read + t.lost + t.overwritten + t.buffered);
     CHECK_EQ(t.abandoned, 0);
-    printf("signal: main %ld, usr1 %ld, usr2 %ld entries; %ld handlers interrupted a log call, "
-           "%ld nested in another handler\n",
-           atomic_load(&calls[CTX_MAIN]), atomic_load(&calls[CTX_USR1]),
+    printf("signal: %ld ms, main %ld, usr1 %ld, usr2 %ld entries; %ld handlers interrupted a log "
+           "call, %ld nested in another handler\n",
+           ms, atomic_load(&calls[CTX_MAIN]), atomic_load(&calls[CTX_USR1]),
            atomic_load(&calls[CTX_USR2]), atomic_load(&interrupted_log), atomic_load(&nested));
     ringlog_reader_close(r);
     ringlog_close(log_h);
