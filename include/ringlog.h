@@ -434,6 +434,11 @@ struct ringlog_info {
     /* This reader so far: entries delivered late (RINGLOG_FLAG_LATE), and
      * corrupt spans skipped (impossible lengths or heads). */
     uint64_t read_late, read_corrupt;
+    /* A damaged snapshot file: pieces (a lane, the dictionary, an image's
+     * header) that failed their checksums and were left out, and which, in
+     * words; 0 and NULL when the file is whole (or not a snapshot). */
+    uint32_t snapshot_damaged;
+    const char *snapshot_damage;
 };
 RINGLOG_API int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info);
 

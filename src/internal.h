@@ -248,8 +248,18 @@ void rl_crash_forget(ringlog *log);
 
 /* snapfile.c: the file format, shared by the writer and the reader. */
 uint32_t rl_crc32(const void *p, size_t n);
+/* Piece i of an image of geometry f: 0 the header and registry (up to the
+ * dictionary), 1 the dictionary, 2 + k lane k, 2 + nlanes what follows the
+ * lanes (often empty).  Returns 0 and the byte range, or -1 past the end. */
+int rl_snap_piece(const struct rl_header_fixed *f, uint64_t image_size, uint32_t i, uint64_t *off,
+                  uint64_t *len);
+/* What a damaged snapshot could not give (rl_snapshot_parse). */
+struct rl_snap_damage {
+    unsigned pieces;  /* pieces that failed their checksums, or images dropped */
+    char text[256];   /* which, for people; "" when undamaged */
+};
 int rl_snapshot_parse(unsigned char *buf, size_t size, struct rl_region img[2], unsigned *nimg,
-                      const struct rl_snap_header **hdr);
+                      const struct rl_snap_header **hdr, struct rl_snap_damage *dmg);
 
 /* snapshot.c: taking snapshots */
 /* A snapshot in steps, for the recorder: begin copies the region (image 1),

@@ -267,7 +267,7 @@ _Static_assert(sizeof(struct rl_dict_rec) == 32, "FORMAT.md");
 
 /* Snapshot file header (docs/FORMAT.md, "Snapshot files"). */
 #define RL_SNAP_MAGIC "RLSNAP01"
-#define RL_SNAP_VERSION 1u
+#define RL_SNAP_VERSION 2u    /* written; version 1 (no piece table) is still read */
 #define RL_SNAP_HEADER_SIZE 4096u
 struct rl_snap_header {
     char magic[8];          /*   0 */
@@ -285,13 +285,19 @@ struct rl_snap_header {
     uint64_t trigger_ns;    /* 320: wall clock of the first covered trigger's entry, 0 unknown */
     uint32_t first_trigger; /* 328: triggers first..last are covered (0, 0: taken by hand) */
     uint32_t last_trigger;  /* 332 */
-    char pad[RL_SNAP_HEADER_SIZE - 336];
+    /* Version 2: after the images, a table of CRC-32s of each image's
+     * pieces (rl_snap_piece), so that damage costs one piece, not the file. */
+    uint32_t npieces;       /* 336: pieces per image: 3 + nlanes */
+    uint32_t table_crc;     /* 340: CRC-32 of the table */
+    uint64_t table_offset;  /* 344: 4096 + nimages × image_size */
+    char pad[RL_SNAP_HEADER_SIZE - 352];
 };
 _Static_assert(sizeof(struct rl_snap_header) == RL_SNAP_HEADER_SIZE, "FORMAT.md");
 _Static_assert(offsetof(struct rl_snap_header, header_crc) == 56, "FORMAT.md");
 _Static_assert(offsetof(struct rl_snap_header, reason) == 64, "FORMAT.md");
 _Static_assert(offsetof(struct rl_snap_header, trigger_ns) == 320, "FORMAT.md");
 _Static_assert(offsetof(struct rl_snap_header, last_trigger) == 332, "FORMAT.md");
+_Static_assert(offsetof(struct rl_snap_header, table_offset) == 344, "FORMAT.md");
 
 /* FNV-1a, enough to tell a corrupt header from a good one. */
 static inline uint32_t rl_checksum(const void *p, size_t n)

@@ -83,6 +83,7 @@ struct ringlog_reader {
     struct rl_region g2;
     int have_g2;
     const struct rl_snap_header *snap; /* in snapfile, checked by rl_snapshot_parse */
+    struct rl_snap_damage snap_damage;  /* what a damaged snapshot could not give */
     char snap_reason[257];             /* its reason, NUL-terminated for sure */
     /* Call sites met so far: validated private copies, by id (open
      * addressing, at most half full).  Records never change once
@@ -190,7 +191,7 @@ static int open_snapshot(struct ringlog_reader *r, const char *name)
     struct rl_region img[2];
     unsigned nimg = 0;
     const struct rl_snap_header *sh = NULL;
-    int rc = got == size ? rl_snapshot_parse(buf, size, img, &nimg, &sh)
+    int rc = got == size ? rl_snapshot_parse(buf, size, img, &nimg, &sh, &r->snap_damage)
                          : rl_fail(RINGLOG_EIO, "%s: short read", name);
     if (rc) {
         /* Name the file in the message, keep the reason. */
@@ -896,6 +897,8 @@ int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
     info->triggers = atomic_load_explicit(&latest(r)->hdr->triggers, memory_order_acquire);
     const struct rl_snap_header *sh = r->snap;
     info->snapshot_reason = sh ? r->snap_reason : NULL;
+    info->snapshot_damaged = r->snap_damage.pieces;
+    info->snapshot_damage = r->snap_damage.text[0] ? r->snap_damage.text : NULL;
     info->snapshot_ns = sh ? sh->taken_ns : 0;
     info->snapshot_trigger_ns = sh ? sh->trigger_ns : 0;
     info->snapshot_first_trigger = sh ? sh->first_trigger : 0;

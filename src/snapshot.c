@@ -213,6 +213,7 @@ int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, 
     size_t isz = j->isz;
     unsigned nimg = j->nimg;
     int borrowed = j->borrowed;
+    struct rl_header_fixed fx = j->g.fixed;
     if (!borrowed)
         rl_region_close(&j->g);
     j->buf = NULL;
@@ -251,6 +252,24 @@ int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, 
     }
     for (unsigned i = 0; i < nimg; i++)
         sh->image_crc[i] = rl_crc32(buf + RL_SNAP_HEADER_SIZE + i * isz, isz);
+    /* The piece table: a flipped bit later costs one lane, not the file. */
+    uint32_t npieces = 3 + fx.nlanes;
+    size_t tsize = (size_t)nimg * npieces * 4;
+    uint32_t *table = malloc(tsize);
+    if (!table) {
+        drop_buf(borrowed, buf);
+        return rl_fail(RINGLOG_ENOMEM, "no memory for the snapshot's checksum table");
+    }
+    for (unsigned i = 0; i < nimg; i++)
+        for (uint32_t k = 0; k < npieces; k++) {
+            uint64_t off = 0, len = 0;
+            rl_snap_piece(&fx, isz, k, &off, &len);
+            table[(size_t)i * npieces + k] =
+                rl_crc32(buf + RL_SNAP_HEADER_SIZE + i * isz + off, (size_t)len);
+        }
+    sh->npieces = npieces;
+    sh->table_offset = RL_SNAP_HEADER_SIZE + (uint64_t)nimg * isz;
+    sh->table_crc = rl_crc32(table, tsize);
     sh->header_crc = 0;
     sh->header_crc = rl_crc32(buf, RL_SNAP_HEADER_SIZE);
 
@@ -259,15 +278,19 @@ int rl_snap_finish(struct rl_snap_job *j, const char *path, const char *reason, 
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%u", path, rl_plat_pid()) >= sizeof tmp) {
         drop_buf(borrowed, buf);
+        free(table);
         return rl_fail(RINGLOG_EINVAL, "%s: path too long", path);
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         int e = errno;
         drop_buf(borrowed, buf);
+        free(table);
         return rl_fail(e == EACCES ? RINGLOG_EACCES : RINGLOG_EIO, "%s: %s", tmp, strerror(e));
     }
-    int bad = write_all(fd, buf, RL_SNAP_HEADER_SIZE + nimg * isz) || fsync(fd) != 0;
+    int bad = write_all(fd, buf, RL_SNAP_HEADER_SIZE + nimg * isz) ||
+              write_all(fd, table, tsize) || fsync(fd) != 0;
+    free(table);
     int e = errno;
     bad |= close(fd) != 0;
     drop_buf(borrowed, buf);

@@ -96,6 +96,17 @@ static void deferred_text(struct view *v, const struct ringlog_entry *e)
     free(big);
 }
 
+/* A snapshot file that failed some checksums was read in part: say what
+ * was left out (the reader delivered everything that verified). */
+static int snapshot_damaged(ringlog_reader *r, const char *name)
+{
+    struct ringlog_info info;
+    if (ringlog_reader_info(r, &info) != 0 || !info.snapshot_damage)
+        return 0;
+    warnx_("%s: damaged snapshot, read in part: %s", name, info.snapshot_damage);
+    return 1;
+}
+
 static int passes_filters(struct view *v, const struct ringlog_entry *e)
 {
     if (v->min_level >= 0 && e->level < (unsigned)v->min_level)
@@ -865,6 +876,8 @@ int cmd_dump(int argc, char **argv)
                name, (unsigned long long)after.read_corrupt, after.read_corrupt > 1 ? "s" : "");
         status = EXIT_RUNTIME;
     }
+    if (status == 0 && snapshot_damaged(r, name))
+        status = EXIT_RUNTIME;
     ringlog_reader_close(r);
     int out = finish_output(&v);
     view_free(&v);
@@ -1145,6 +1158,8 @@ int cmd_stats(int argc, char **argv)
                name, (unsigned long long)info.read_corrupt, info.read_corrupt > 1 ? "s" : "");
         status = EXIT_RUNTIME;
     }
+    if (snapshot_damaged(r, name))
+        status = EXIT_RUNTIME;
     ringlog_reader_close(r);
     if (fflush(stdout) != 0 && errno != EPIPE)
         die(EXIT_RUNTIME, "writing output: %s", strerror(errno));
