@@ -471,6 +471,36 @@ RINGLOG_API int ringlog_level_parse(const char *s);
  * Calls fn for each ringlog region found in /dev/shm; returns the count. */
 RINGLOG_API int ringlog_list(void (*fn)(void *arg, const char *name, uint64_t size), void *arg);
 
+/* What an object holds, judged from its first bytes without opening it as
+ * a region (which refuses layout versions it does not know and regions
+ * their creator never finished): what `ringlog ls` and `ringlog rm` need. */
+enum ringlog_kind {
+    RINGLOG_KIND_ABSENT = 0,     /* no such object */
+    RINGLOG_KIND_REGION = 1,     /* a region, of any layout version (`version`) */
+    RINGLOG_KIND_SNAPSHOT = 2,   /* a snapshot file (`version`) */
+    RINGLOG_KIND_UNFINISHED = 3, /* left by a creator that died before finishing:
+                                    empty, or a header without its magic */
+    RINGLOG_KIND_UNREADABLE = 4, /* cannot be opened to look (`err`: RINGLOG_EACCES...) */
+    RINGLOG_KIND_OTHER = 5,      /* not ringlog's (`why` says what it is not) */
+};
+struct ringlog_probe {
+    int kind;         /* enum ringlog_kind */
+    uint32_t version; /* REGION, SNAPSHOT: the format version stored */
+    uint64_t size;    /* bytes, when it could be stat'ed */
+    int err;          /* UNREADABLE: the RINGLOG_E* code; ringlog_errmsg has the detail */
+    char why[160];    /* UNREADABLE, OTHER: why, for people */
+};
+/* Fills *out for `name` (a shared-memory name or a path).  Returns 0, or
+ * RINGLOG_EINVAL for a NULL argument or a name no object can have. */
+RINGLOG_API int ringlog_probe(const char *name, struct ringlog_probe *out);
+/* Every ringlog object of /dev/shm, including the unfinished and the
+ * unreadable (those of another user, at least as big as the smallest
+ * region), each with its probe; objects of other programs are left out.
+ * Returns the count called back, or a RINGLOG_E* code. */
+RINGLOG_API int ringlog_list_all(void (*fn)(void *arg, const char *name,
+                                            const struct ringlog_probe *p),
+                                 void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -55,8 +55,14 @@ int rl_plat_map(const char *name, int create, size_t size, mode_t mode, int writ
 void rl_plat_unmap(struct rl_map *m);
 int rl_plat_unlink(const char *name);
 int rl_plat_is_path(const char *name);
-/* Calls fn for every shared-memory object; returns count or error. */
-int rl_plat_list_shm(void (*fn)(void *arg, const char *name, uint64_t size), void *arg);
+/* Calls fn with the name of every shared-memory object; returns the count
+ * or an error. */
+int rl_plat_list_shm(void (*fn)(void *arg, const char *name), void *arg);
+/* Reads up to `cap` bytes from the start of object `name` without mapping
+ * it, following no final symlink and opening nothing but regular files;
+ * *size is the object's size.  0, or a RINGLOG_E* code (RINGLOG_EFORMAT:
+ * not a regular file) with ringlog_errmsg set. */
+int rl_plat_peek(const char *name, void *buf, size_t cap, size_t *got, uint64_t *size);
 
 /* Process identity for liveness checks of producers and readers.  These
  * and the futex wake are reached from log calls (a fork's first call, a

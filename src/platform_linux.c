@@ -334,7 +334,7 @@ int rl_plat_unlink(const char *name)
     return 0;
 }
 
-int rl_plat_list_shm(void (*fn)(void *arg, const char *name, uint64_t size), void *arg)
+int rl_plat_list_shm(void (*fn)(void *arg, const char *name), void *arg)
 {
     DIR *d = opendir("/dev/shm");
     if (!d)
@@ -344,22 +344,57 @@ int rl_plat_list_shm(void (*fn)(void *arg, const char *name, uint64_t size), voi
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.')
             continue;
-        char path[512];
-        snprintf(path, sizeof path, "/dev/shm/%s", de->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-        if (fd < 0)
-            continue;
-        struct stat st;
-        uint64_t magic = 0;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)RL_HEADER_SIZE &&
-            pread(fd, &magic, sizeof magic, 0) == (ssize_t)sizeof magic && magic == RINGLOG_MAGIC) {
-            fn(arg, de->d_name, (uint64_t)st.st_size);
-            count++;
-        }
-        close(fd);
+        fn(arg, de->d_name);
+        count++;
     }
     closedir(d);
     return count;
+}
+
+int rl_plat_peek(const char *name, void *buf, size_t cap, size_t *got, uint64_t *size)
+{
+    /* A path is looked at with lstat first: opening a device or a FIFO to
+     * read it could have side effects. */
+    struct stat st;
+    if (rl_plat_is_path(name) && lstat(name, &st) != 0)
+        return rl_fail(map_errno(errno), "%s: %s", name, strerror(errno));
+    if (rl_plat_is_path(name) && !S_ISREG(st.st_mode))
+        return rl_fail(RINGLOG_EFORMAT, "%s: not a regular file", name);
+    *got = 0;
+    int fd = open_object(name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW, 0);
+    if (fd < 0) {
+        int e = errno;
+        /* The size, at least, for a listing of what we may not read. */
+        char path[300];
+        if (rl_plat_is_path(name) ? stat(name, &st) == 0
+                                  : ((size_t)snprintf(path, sizeof path, "/dev/shm/%s",
+                                                      name + (name[0] == '/')) < sizeof path &&
+                                     stat(path, &st) == 0))
+            *size = (uint64_t)st.st_size;
+        return rl_fail(map_errno(e), "%s: %s", name, strerror(e));
+    }
+    int rc = 0;
+    if (fstat(fd, &st) != 0) {
+        rc = rl_fail(RINGLOG_EIO, "%s: %s", name, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = rl_fail(RINGLOG_EFORMAT, "%s: not a regular file", name);
+    } else {
+        *size = (uint64_t)st.st_size;
+        while (*got < cap) {
+            ssize_t n = pread(fd, (char *)buf + *got, cap - *got, (off_t)*got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                rc = rl_fail(RINGLOG_EIO, "%s: %s", name, strerror(errno));
+                break;
+            }
+            if (n == 0)
+                break;
+            *got += (size_t)n;
+        }
+    }
+    close(fd);
+    return rc;
 }
 
 uint32_t rl_plat_pid(void) { return (uint32_t)getpid(); }

@@ -5,6 +5,8 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,7 +269,7 @@ int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_o
         /* Attaching: the creator may still be between ftruncate and the
          * magic store.  Wait for it, boundedly. */
         struct rl_map m = g->map;
-        if (m.size > 0 && m.size < RL_HEADER_SIZE) {
+        if (m.size > 0 && m.size < RL_REGION_MIN_BYTES) {
             rl_plat_unmap(&g->map);
             return rl_fail(RINGLOG_EFORMAT, "%s: %zu bytes, too small for a ringlog region", name,
                            m.size);
@@ -283,7 +285,14 @@ int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_o
             }
             break;
         }
+        /* Only the immutable fields (bytes 8..127) are stored before the
+         * magic: anything else there means no ringlog creator made it. */
+        int half_made = 1;
+        for (size_t i = 128; m.size && half_made && i < RL_HEADER_SIZE; i++)
+            half_made = ((const unsigned char *)m.base)[i] == 0;
         rl_plat_unmap(&m);
+        if (!half_made)
+            return rl_fail(RINGLOG_EFORMAT, "%s: not a ringlog region (no magic)", name);
         /* A creator initialises within milliseconds of creating the object:
          * one that has not changed for longer than we would wait is left
          * by a creator that died (a post-mortem dump need not wait). */
@@ -483,9 +492,129 @@ int ringlog_stats(ringlog *log, struct ringlog_stats *total, struct ringlog_stat
     return rl_stats(&log->g, total, per_ring, max);
 }
 
+int ringlog_probe(const char *name, struct ringlog_probe *out)
+{
+    if (!name || !out)
+        return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    memset(out, 0, sizeof *out);
+    if (!*name)
+        return rl_fail(RINGLOG_EINVAL, "empty region name");
+    unsigned char h[RL_HEADER_SIZE];
+    size_t got = 0;
+    int rc = rl_plat_peek(name, h, sizeof h, &got, &out->size);
+    if (rc == RINGLOG_ENOENT) {
+        out->kind = RINGLOG_KIND_ABSENT;
+        return 0;
+    }
+    if (rc == RINGLOG_EINVAL)
+        return rc;
+    if (rc == RINGLOG_EFORMAT) {
+        out->kind = RINGLOG_KIND_OTHER;
+        snprintf(out->why, sizeof out->why, "not a regular file");
+        return 0;
+    }
+    if (rc) {
+        out->kind = RINGLOG_KIND_UNREADABLE;
+        out->err = rc;
+        const char *detail = ringlog_errmsg();
+        size_t nl = strlen(name);
+        if (strncmp(detail, name, nl) == 0 && strncmp(detail + nl, ": ", 2) == 0)
+            detail += nl + 2; /* the caller names the object */
+        snprintf(out->why, sizeof out->why, "cannot check that it is a ringlog region: %s",
+                 detail);
+        return 0;
+    }
+    uint64_t magic = 0;
+    if (got >= 8)
+        memcpy(&magic, h, 8);
+    if (got >= 12 && magic == RINGLOG_MAGIC) {
+        out->kind = RINGLOG_KIND_REGION;
+        memcpy(&out->version, h + 8, 4);
+        return 0;
+    }
+    if (got >= 12 && memcmp(h, RL_SNAP_MAGIC, 8) == 0) {
+        out->kind = RINGLOG_KIND_SNAPSHOT;
+        memcpy(&out->version, h + 8, 4);
+        return 0;
+    }
+    /* A creator stores the magic last: dying between creating and sizing
+     * the object leaves it empty; after, a header page with no magic in
+     * which only the immutable fields (bytes 8..127) may have been stored. */
+    int zero_rest = got == sizeof h;
+    for (size_t i = 128; zero_rest && i < sizeof h; i++)
+        zero_rest = h[i] == 0;
+    if (out->size == 0 || (magic == 0 && out->size >= RL_REGION_MIN_BYTES && zero_rest)) {
+        out->kind = RINGLOG_KIND_UNFINISHED;
+        return 0;
+    }
+    out->kind = RINGLOG_KIND_OTHER;
+    if (got < sizeof h || out->size < RL_REGION_MIN_BYTES)
+        snprintf(out->why, sizeof out->why, "not a ringlog region: %llu bytes, too small",
+                 (unsigned long long)out->size);
+    else if (magic == 0)
+        snprintf(out->why, sizeof out->why,
+                 "not a ringlog region: no magic, and not a region left half made");
+    else
+        snprintf(out->why, sizeof out->why,
+                 "not a ringlog region: no ringlog magic (found 0x%016llx)",
+                 (unsigned long long)magic);
+    return 0;
+}
+
+struct list_all {
+    void (*fn)(void *arg, const char *name, const struct ringlog_probe *p);
+    void *arg;
+    int n;
+};
+
+static void list_one(void *arg, const char *name)
+{
+    struct list_all *l = arg;
+    struct ringlog_probe p;
+    if (ringlog_probe(name, &p) != 0)
+        return;
+    if (p.kind == RINGLOG_KIND_ABSENT || p.kind == RINGLOG_KIND_OTHER)
+        return; /* gone meanwhile, or another program's */
+    if (p.kind == RINGLOG_KIND_UNREADABLE && p.size < RL_REGION_MIN_BYTES) {
+        /* Small and closed to us: semaphores and the like; but a size we
+         * could not learn is still shown. */
+        if (p.size)
+            return;
+    }
+    l->fn(l->arg, name, &p);
+    l->n++;
+}
+
+int ringlog_list_all(void (*fn)(void *arg, const char *name, const struct ringlog_probe *p),
+                     void *arg)
+{
+    if (!fn)
+        return rl_fail(RINGLOG_EINVAL, "fn is NULL");
+    struct list_all l = {fn, arg, 0};
+    int rc = rl_plat_list_shm(list_one, &l);
+    return rc < 0 ? rc : l.n;
+}
+
+struct list_regions {
+    void (*fn)(void *arg, const char *name, uint64_t size);
+    void *arg;
+    int n;
+};
+
+static void list_region(void *arg, const char *name, const struct ringlog_probe *p)
+{
+    struct list_regions *l = arg;
+    if (p->kind == RINGLOG_KIND_REGION) {
+        l->fn(l->arg, name, p->size);
+        l->n++;
+    }
+}
+
 int ringlog_list(void (*fn)(void *arg, const char *name, uint64_t size), void *arg)
 {
     if (!fn)
         return rl_fail(RINGLOG_EINVAL, "fn is NULL");
-    return rl_plat_list_shm(fn, arg);
+    struct list_regions l = {fn, arg, 0};
+    int rc = ringlog_list_all(list_region, &l);
+    return rc < 0 ? rc : l.n;
 }

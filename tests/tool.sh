@@ -433,7 +433,7 @@ if [ -n "$perm" ]; then
     expect_fail "tail without permission" "permission denied" $AS "$RLP" tail "$PN"
     expect_fail "write without permission" "permission denied" $AS "$RLP" write "$PN" hello
     expect "ls as a user who may not read a region" $AS "$RLP" ls
-    grep -q "^$PN  *[0-9.]* [KMG]iB .*(unreadable: Permission denied)$" "$TMP/out" \
+    grep -q "^$PN  *[0-9.]* [KMG]iB .*(unreadable: .*Permission denied)$" "$TMP/out" \
         && ok "ls shows the unreadable region with its size" || bad "ls shows the unreadable region with its size"
     expect_fail "rm refuses what it cannot check" "cannot check" $AS "$RLP" rm "$PN"
     check "unreadable region left in place" [ -e "/dev/shm/$PN" ]
@@ -467,6 +467,11 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
     expect_fail "rm refuses a non-ringlog shared-memory object" "not a ringlog region" "$RL" rm "$NAME-junk"
     check "refused object left in place" [ -e "/dev/shm/$NAME-junk" ]
     : >"/dev/shm/$NAME-empty"
+    # ls lists what a creator left unfinished, with what to do (issue 11).
+    expect "ls with an unfinished object" "$RL" ls
+    grep -q "^$NAME-empty  *0 B .*(unfinished: its creator died before finishing; remove it with 'ringlog rm $NAME-empty')$" "$TMP/out" &&
+        ok "ls shows an empty leftover and how to remove it" || bad "ls shows an empty leftover and how to remove it"
+    grep -q "^$NAME-junk " "$TMP/out" && bad "ls leaves out other programs' objects" || ok "ls leaves out other programs' objects"
     new_region "$NAME-ok"
     if "$RL" rm "$NAME-junk" "$NAME-empty" "$NAME-ok" >"$TMP/out" 2>"$TMP/err"; then
         bad "rm of a mix of names fails when one is refused"

@@ -3,7 +3,6 @@
  */
 #include "tool.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,32 +14,26 @@
 
 enum { O_HELP = 1, O_FORCE, O_LEVEL };
 
-/* The smallest region there can be (FORMAT.md): header page, registry,
- * the smallest dictionary and one ring of 128 slots.  A creator sizes the
- * object before it writes the header, so even a half-made region is this
- * big. */
-#define MIN_REGION_SIZE (4096u + 65536u + 16384u + 256u + 128u * (8u + 32u))
-
 /* ------------------------------------------------------------------ ls */
 
 static const char ls_help[] =
     "Usage: ringlog ls\n"
     "\n"
     "List the ringlog regions in shared memory (/dev/shm): name and size of\n"
-    "each, and for those this user may open: number of rings, ring size,\n"
-    "policy, next index (entries logged so far, lost ones included) and the\n"
-    "creator's pid.  Regions kept in ordinary files are not listed.\n"
-    "Objects this user may not read (and large enough to be a region) are\n"
-    "listed too, with their size and \"(unreadable: REASON)\": whether they\n"
-    "are ringlog regions cannot be told.\n"
+    "each, and for those this user may open: number of lanes, lane size,\n"
+    "policy, calls made so far (lost ones included) and the creator's pid.\n"
+    "Regions kept in ordinary files are not listed.  Also listed, with a\n"
+    "note: objects a creator left unfinished when it died (empty, or with\n"
+    "no magic; remove them with `ringlog rm NAME`), regions of a layout this\n"
+    "build cannot read, and objects this user may not read (when large\n"
+    "enough to be a region): whether those are regions cannot be told.\n"
     "\n"
     "Options:\n"
     "  -h, --help   show this help\n";
 
 struct region_ent {
     char *name;
-    uint64_t size;
-    int unreadable; /* errno of opening it, 0 when ringlog_list could read it */
+    struct ringlog_probe p;
 };
 
 struct region_list {
@@ -49,7 +42,7 @@ struct region_list {
     int oom;
 };
 
-static void collect_region(void *arg, const char *name, uint64_t size)
+static void collect_region(void *arg, const char *name, const struct ringlog_probe *p)
 {
     struct region_list *l = arg;
     if (l->n == l->cap) {
@@ -68,47 +61,8 @@ static void collect_region(void *arg, const char *name, uint64_t size)
         return;
     }
     l->v[l->n].name = copy;
-    l->v[l->n].size = size;
-    l->v[l->n].unreadable = 0;
+    l->v[l->n].p = *p;
     l->n++;
-}
-
-/*
- * ringlog_list reports only the objects whose magic it could read, so a
- * region of another user (mode 0600) would vanish from the listing.  The
- * objects of /dev/shm that cannot be opened are added here, with their
- * size from stat, so that nothing is hidden.  Those smaller than the
- * smallest region there can be are left out: semaphores and other
- * programs' small objects would only be noise.
- */
-static void collect_unreadable(struct region_list *l)
-{
-    DIR *d = opendir("/dev/shm");
-    if (!d)
-        return; /* ringlog_list has already said what is wrong */
-    int dfd = dirfd(d);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        struct stat st;
-        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-            st.st_size < (off_t)MIN_REGION_SIZE)
-            continue;
-        int fd = openat(dfd, de->d_name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0) {
-            close(fd); /* readable: ringlog_list has judged it already */
-            continue;
-        }
-        if (errno != EACCES && errno != EPERM)
-            continue; /* gone meanwhile, or not for us to report */
-        int err = errno;
-        size_t before = l->n;
-        collect_region(l, de->d_name, (uint64_t)st.st_size);
-        if (l->n > before)
-            l->v[before].unreadable = err;
-    }
-    closedir(d);
 }
 
 static int cmp_region(const void *a, const void *b)
@@ -142,10 +96,9 @@ int cmd_ls(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct region_list l = {0};
-    int rc = ringlog_list(collect_region, &l);
+    int rc = ringlog_list_all(collect_region, &l);
     if (rc < 0)
         die(EXIT_RUNTIME, "listing regions: %s", tool_describe(rc, NULL));
-    collect_unreadable(&l);
     if (l.oom)
         die(EXIT_RUNTIME, "out of memory");
     if (l.n == 0)
@@ -153,8 +106,8 @@ int cmd_ls(int argc, char **argv)
     qsort(l.v, l.n, sizeof *l.v, cmp_region);
 
     /* Everything is formatted first so that the columns fit their content. */
-    static const char *const head[7] = {"NAME",   "SIZE",       "RINGS",  "RING SIZE",
-                                        "POLICY", "NEXT INDEX", "CREATOR"};
+    static const char *const head[7] = {"NAME",   "SIZE",  "LANES",  "LANE SIZE",
+                                        "POLICY", "CALLS", "CREATOR"};
     struct ls_row *rows = calloc(l.n, sizeof *rows);
     char **notes = calloc(l.n, sizeof *notes);
     if (!rows || !notes)
@@ -164,21 +117,16 @@ int cmd_ls(int argc, char **argv)
         w[c] = (int)strlen(head[c]);
     for (size_t i = 0; i < l.n; i++) {
         struct ls_row *row = &rows[i];
-        fmt_size(row->col[1], sizeof row->col[1], l.v[i].size);
+        const struct ringlog_probe *p = &l.v[i].p;
+        fmt_size(row->col[1], sizeof row->col[1], p->size);
         ringlog_reader *r = NULL;
         struct ringlog_info in;
-        int orc = RINGLOG_EACCES;
-        if (!l.v[i].unreadable)
+        int orc = -1;
+        if (p->kind == RINGLOG_KIND_REGION)
             orc = ringlog_reader_open(l.v[i].name, RINGLOG_READER_PEEK, &r);
         if (orc == 0)
             orc = ringlog_reader_info(r, &in);
-        if (l.v[i].unreadable) {
-            for (int c = 2; c < 7; c++)
-                strcpy(row->col[c], "-");
-            char note[128];
-            snprintf(note, sizeof note, "unreadable: %s", strerror(l.v[i].unreadable));
-            notes[i] = strdup(note);
-        } else if (orc == 0) {
+        if (orc == 0) {
             snprintf(row->col[2], sizeof row->col[2], "%u", in.nrings);
             fmt_size(row->col[3], sizeof row->col[3], in.ring_size);
             snprintf(row->col[4], sizeof row->col[4], "%s", policy_name(in.policy));
@@ -188,7 +136,19 @@ int cmd_ls(int argc, char **argv)
         } else {
             for (int c = 2; c < 7; c++)
                 strcpy(row->col[c], "-");
-            notes[i] = strdup(tool_describe(orc, l.v[i].name));
+            char note[300];
+            if (p->kind == RINGLOG_KIND_UNFINISHED)
+                snprintf(note, sizeof note,
+                         "unfinished: its creator died before finishing; remove it with "
+                         "'ringlog rm %s'",
+                         l.v[i].name);
+            else if (p->kind == RINGLOG_KIND_UNREADABLE)
+                snprintf(note, sizeof note, "unreadable: %s", p->why);
+            else if (p->kind == RINGLOG_KIND_SNAPSHOT)
+                snprintf(note, sizeof note, "a snapshot file, version %u", p->version);
+            else
+                snprintf(note, sizeof note, "%s", tool_describe(orc, l.v[i].name));
+            notes[i] = strdup(note);
         }
         if (r)
             ringlog_reader_close(r);
@@ -240,124 +200,25 @@ static const char rm_help[] =
     "               names that do not exist\n"
     "  -h, --help   show this help\n";
 
-/* Header bytes rm looks at: a region's whole header page (FORMAT.md). */
-#define RM_HEADER 4096
-#define RM_REGION_MAGIC 0x31474F4C474E4952ull /* "RINGLOG1" in memory, FORMAT.md */
-#define RM_SNAP_MAGIC "RLSNAP01"
-
-static int is_path(const char *name)
-{
-    /* The library's rule (ringlog_open): a '/' after the first character. */
-    return strchr(name + (name[0] == '/'), '/') != NULL;
-}
-
-/* Opens NAME read-only without blocking (a FIFO) or following a final
- * symlink; -1 with errno. */
-static int open_object(const char *name)
-{
-    int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC;
-    if (is_path(name))
-        return open(name, flags);
-    char buf[256];
-    int n = snprintf(buf, sizeof buf, "/%s", name + (name[0] == '/'));
-    if (n <= 1 || (size_t)n >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    return shm_open(buf, flags, 0);
-}
-
-static int all_zero(const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
-            return 0;
-    return 1;
-}
-
 /*
  * Whether rm may remove NAME without --force: 0 yes (or NAME does not
  * exist, which ringlog_unlink reports), else 1 with the reason in why.
- * The bytes are read here rather than through ringlog_reader_open, which
- * refuses exactly the objects rm must still remove: unknown layout
- * versions, corrupt headers, creators that died while initialising.
+ * The library's probe judges the bytes: ringlog_reader_open refuses
+ * exactly the objects rm must still remove (unknown layout versions,
+ * corrupt headers, creators that died while initialising).
  */
 static int refuse_rm(const char *name, char *why, size_t size)
 {
-    /* Paths are checked with lstat first: opening a device or a FIFO to
-     * look at it could have side effects. */
-    struct stat st;
-    if (is_path(name)) {
-        if (lstat(name, &st) != 0)
-            goto open_failed;
-        if (!S_ISREG(st.st_mode)) {
-            snprintf(why, size, "not a ringlog region: not a regular file");
-            return 1;
-        }
+    struct ringlog_probe p;
+    if (ringlog_probe(name, &p) != 0)
+        return 0; /* a name the library refuses: ringlog_unlink says so */
+    switch (p.kind) {
+    case RINGLOG_KIND_ABSENT:
+    case RINGLOG_KIND_REGION:
+    case RINGLOG_KIND_SNAPSHOT:
+    case RINGLOG_KIND_UNFINISHED: return 0;
+    default: snprintf(why, size, "%s", p.why); return 1;
     }
-    int fd = open_object(name);
-    if (fd < 0)
-        goto open_failed;
-    unsigned char h[RM_HEADER];
-    ssize_t got = 0;
-    if (fstat(fd, &st) != 0) {
-        snprintf(why, size, "cannot check that it is a ringlog region: %s", strerror(errno));
-        close(fd);
-        return 1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        snprintf(why, size, "not a ringlog region: not a regular file");
-        return 1;
-    }
-    while (got < (ssize_t)sizeof h) {
-        ssize_t n = pread(fd, h + got, sizeof h - (size_t)got, got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(why, size, "cannot check that it is a ringlog region: %s",
-                     strerror(errno));
-            close(fd);
-            return 1;
-        }
-        if (n == 0)
-            break;
-        got += n;
-    }
-    close(fd);
-    if (got == 0)
-        return 0; /* a creator died between creating and sizing it */
-    uint64_t magic = 0;
-    if (got >= 8)
-        memcpy(&magic, h, 8);
-    if (got == (ssize_t)sizeof h) {
-        /* Any version: a region this build cannot read is still a region. */
-        if (magic == RM_REGION_MAGIC || memcmp(h, RM_SNAP_MAGIC, 8) == 0)
-            return 0;
-        /* No magic: a creator died before storing it, last.  Any of the
-         * immutable fields (bytes 8..127, plain stores in no set order)
-         * may be there already, but nothing else of the page is written
-         * before the magic. */
-        if (magic == 0 && st.st_size >= (off_t)MIN_REGION_SIZE &&
-            all_zero(h + 128, sizeof h - 128))
-            return 0;
-    }
-    if (got < (ssize_t)sizeof h)
-        snprintf(why, size, "not a ringlog region: %lld bytes, too small",
-                 (long long)st.st_size);
-    else if (magic == 0)
-        snprintf(why, size, "not a ringlog region: no magic, and not a region left half made");
-    else
-        snprintf(why, size, "not a ringlog region: no ringlog magic (found 0x%016llx)",
-                 (unsigned long long)magic);
-    return 1;
-
-open_failed:
-    /* Not there, or a name the library refuses too: its message is the one. */
-    if (errno == ENOENT || errno == EINVAL || errno == ENAMETOOLONG)
-        return 0;
-    snprintf(why, size, "cannot check that it is a ringlog region: %s", strerror(errno));
-    return 1;
 }
 
 int cmd_rm(int argc, char **argv)
