@@ -186,6 +186,19 @@ fi
 expect "rm" "$RL" rm "$NAME"
 expect_fail "rm again fails" "$NAME" "$RL" rm "$NAME"
 
+# write keeps NUL bytes, and says when the region's minimum level stores
+# nothing; a level with no name prints as its number (issue 11).
+WN="$TMP/write.rlog"
+new_region "$WN"
+printf 'nul\000inside\n' | "$RL" write "$WN" >/dev/null 2>&1
+"$RL" dump "$WN" --json | grep -q '"message":"nul\\u0000inside"' && ok "write keeps a NUL byte" || bad "write keeps a NUL byte"
+expect "level 200" "$RL" level "$WN" 200
+grep -q "level 200, was trace (0)$" "$TMP/out" && ok "a level with no name prints as its number" || bad "a level with no name prints as its number"
+"$RL" write "$WN" filtered >"$TMP/out" 2>"$TMP/err"
+grep -q "below the region's minimum level (200): nothing is stored" "$TMP/err" && ok "write says a filtered entry was not stored" || bad "write says a filtered entry was not stored"
+expect "help --help" "$RL" help --help
+grep -q "^Usage: ringlog COMMAND" "$TMP/out" && ok "help --help prints the usage" || bad "help --help prints the usage"
+
 # Deferred entries: formatted by dump from the region's dictionary, with
 # their call site; the run-time level filters in the producer.
 EX=$(dirname "$RL")/examples/orders

@@ -273,9 +273,11 @@ static const char write_help[] =
     "\n"
     "Log one text entry into an existing region: the MESSAGE words joined by\n"
     "spaces.  Without MESSAGE, log one entry per line of standard input\n"
-    "(newline removed).  Text longer than 2048 bytes is truncated and the\n"
-    "entry flagged.  The region is never created: see `ringlog demo --keep`\n"
-    "or ringlog_open(3) for that.\n"
+    "(newline removed; NUL bytes are kept: dump shows them as \\x00).  Text\n"
+    "longer than 2048 bytes is truncated and the entry flagged.  The region\n"
+    "is never created: see `ringlog demo --keep` or ringlog_open() in\n"
+    "ringlog.h for that.  Below the region's minimum level (`ringlog level`)\n"
+    "nothing is stored, and write says so on standard error.\n"
     "\n"
     "Exit status is 1 when an entry was dropped (ring full under the drop\n"
     "policy) or too big; the loss is counted in the region's statistics.\n"
@@ -285,9 +287,31 @@ static const char write_help[] =
     "                 notice, warn, error, critical, or 0..6\n"
     "  -h, --help     show this help\n";
 
-static int log_one(ringlog *log, unsigned level, const char *msg, const char *name)
+/* "warn (4)", or "200" for a level with no name. */
+static const char *level_label(unsigned level)
 {
-    int rc = ringlog_printf(log, level, "%s", msg);
+    static char buf[2][32];
+    static int k;
+    char *b = buf[k++ & 1];
+    if (level <= RINGLOG_LEVEL_CRITICAL)
+        snprintf(b, sizeof buf[0], "%s (%u)", ringlog_level_name(level), level);
+    else
+        snprintf(b, sizeof buf[0], "%u", level);
+    return b;
+}
+
+static int log_one(ringlog *log, unsigned level, const char *msg, size_t len, const char *name)
+{
+    int rc;
+    if (len <= RINGLOG_PRINTF_MAX)
+        rc = ringlog_write(log, level, RINGLOG_TYPE_TEXT, 0, msg, len); /* NULs and all */
+    else if (!memchr(msg, 0, len))
+        rc = ringlog_printf(log, level, "%s", msg); /* cut to the maximum, flagged */
+    else {
+        warnx_("%s: a line of %zu bytes with NUL bytes in it: stored cut to %d bytes", name, len,
+               RINGLOG_PRINTF_MAX);
+        rc = ringlog_write(log, level, RINGLOG_TYPE_TEXT, 0, msg, RINGLOG_PRINTF_MAX);
+    }
     if (rc == 0)
         return 0;
     warnx_("%s: %s", name, ringlog_strerror(rc));
@@ -332,8 +356,12 @@ int cmd_write(int argc, char **argv)
     if (rc != 0)
         die(EXIT_RUNTIME, "%s: %s", name, tool_describe(rc, name));
     int status = 0;
+    int min = ringlog_get_level(log);
+    if (!ringlog_enabled(log, level))
+        warnx_("%s: level %s is below the region's minimum level (%s): nothing is stored", name,
+               level_label(level), level_label((unsigned)min));
     if (nwords) {
-        status = log_one(log, level, msg.p, name);
+        status = log_one(log, level, msg.p, msg.len, name);
     } else {
         char *line = NULL;
         size_t cap = 0;
@@ -341,7 +369,7 @@ int cmd_write(int argc, char **argv)
         while ((len = getline(&line, &cap, stdin)) >= 0) {
             if (len > 0 && line[len - 1] == '\n')
                 line[--len] = 0;
-            if (log_one(log, level, line, name))
+            if (log_one(log, level, line, (size_t)len, name))
                 status = EXIT_RUNTIME;
         }
         free(line);
@@ -464,12 +492,10 @@ int cmd_level(int argc, char **argv)
     ringlog_close(log);
     if (rc != 0)
         die(EXIT_RUNTIME, "%s: %s", name, tool_describe(rc, name));
-    const char *on = old <= RINGLOG_LEVEL_CRITICAL ? ringlog_level_name((unsigned)old) : "(number)";
     if (want < 0)
-        printf("%s: level %s (%d)\n", name, on, old);
+        printf("%s: level %s\n", name, level_label((unsigned)old));
     else
-        printf("%s: level %s (%d), was %s (%d)\n", name,
-               want <= RINGLOG_LEVEL_CRITICAL ? ringlog_level_name((unsigned)want) : "(number)",
-               want, on, old);
+        printf("%s: level %s, was %s\n", name, level_label((unsigned)want),
+               level_label((unsigned)old));
     return 0;
 }

@@ -612,7 +612,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "help") == 0) {
-        if (argc < 3) {
+        if (argc < 3 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0 ||
+            strcmp(argv[2], "help") == 0) {
             fputs(main_help, stdout);
             return 0;
         }

@@ -18,7 +18,7 @@ enum { R_HELP = 1, R_DIR, R_KEEP, R_POST, R_ONCE };
 static const char record_help[] =
     "Usage: ringlog record NAME --dir DIR [--keep N] [--post SECONDS] [--once]\n"
     "\n"
-    "Wait for triggers on region NAME (ringlog_trigger(3), `ringlog trigger`,\n"
+    "Wait for triggers on region NAME (ringlog_trigger(), `ringlog trigger`,\n"
     "the crash handler) without polling, and on each write a snapshot file into\n"
     "DIR: NAME-<UTC time>-t<first trigger>.rlsnap.  A snapshot holds everything\n"
     "the rings held at the first trigger of a burst and, once the burst is over\n"
