@@ -232,10 +232,10 @@ static inline uint64_t rl_entry_bytes(uint64_t len)
  * written whole before a bucket names them (release) and never change.
  */
 #define RL_DICT_MIN (16u * 1024)
-/* No region is smaller (a header page and the smallest dictionary): a
+/* No region is smaller (header page, registry, smallest dictionary): a
  * creator sizes the object before it writes anything, so a half-made
  * region is this big too. */
-#define RL_REGION_MIN_BYTES (RL_HEADER_SIZE + RL_DICT_MIN)
+#define RL_REGION_MIN_BYTES (RL_HEADER_SIZE + RL_REGISTRY_COUNT * 16u + RL_DICT_MIN)
 #define RL_DICT_MAX (64u * 1024 * 1024)
 #define RL_DICT_DEFAULT (256u * 1024)
 #define RL_DICT_REC_MAGIC 0x53444c52u /* "RLDS" */

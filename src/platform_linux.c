@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -189,11 +190,46 @@ static int map_errno(int e)
     }
 }
 
+/* The one rule for names (FORMAT.md, "Names"): a shared-memory name is
+ * one file name of /dev/shm, so not empty, not "." or "..", at most
+ * NAME_MAX bytes; a path's components are the file system's business, but
+ * a too-long one is named here rather than as a bare ENAMETOOLONG. */
+static int check_name(const char *name)
+{
+    if (rl_plat_is_path(name)) {
+        size_t len = strlen(name), comp = 0, longest = 0;
+        for (size_t i = 0; i <= len; i++) {
+            if (name[i] == '/' || !name[i]) {
+                longest = comp > longest ? comp : longest;
+                comp = 0;
+            } else {
+                comp++;
+            }
+        }
+        if (len >= PATH_MAX || longest > NAME_MAX)
+            return rl_fail(RINGLOG_EINVAL,
+                           "%.40s...: path too long (at most %d bytes, %d per component; this "
+                           "one has %zu, its longest component %zu)",
+                           name, PATH_MAX - 1, NAME_MAX, len, longest);
+        return 0;
+    }
+    const char *n = name + (name[0] == '/');
+    size_t len = strlen(n);
+    if (len == 0 || strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+        return rl_fail(RINGLOG_EINVAL, "'%s' is not a region name (a name of /dev/shm: not empty, "
+                       "not . or ..)", name);
+    if (len > NAME_MAX)
+        return rl_fail(RINGLOG_EINVAL,
+                       "%.40s...: region name too long (at most %d bytes; this one has %zu)", n,
+                       NAME_MAX, len);
+    return 0;
+}
+
 static int open_object(const char *name, int flags, mode_t mode)
 {
     if (rl_plat_is_path(name))
         return open(name, flags | O_CLOEXEC, mode);
-    char buf[256];
+    char buf[NAME_MAX + 2];
     int n = snprintf(buf, sizeof buf, "/%s", name + (name[0] == '/'));
     if (n <= 1 || (size_t)n >= sizeof buf) {
         errno = ENAMETOOLONG;
@@ -231,6 +267,8 @@ static void prefault_writable(void *base, size_t len)
 int rl_plat_map(const char *name, int create, size_t size, mode_t mode, int writable,
                 struct rl_map *m, int *created)
 {
+    if (check_name(name))
+        return RINGLOG_EINVAL;
     int fd = -1;
     *created = 0;
     int acc = writable ? O_RDWR : O_RDONLY;
@@ -316,11 +354,13 @@ void rl_plat_unmap(struct rl_map *m)
 
 int rl_plat_unlink(const char *name)
 {
+    if (check_name(name))
+        return RINGLOG_EINVAL;
     int rc;
     if (rl_plat_is_path(name)) {
         rc = unlink(name);
     } else {
-        char buf[256];
+        char buf[NAME_MAX + 2];
         int n = snprintf(buf, sizeof buf, "/%s", name + (name[0] == '/'));
         if (n <= 1 || (size_t)n >= sizeof buf)
             return rl_fail(RINGLOG_EINVAL, "%s: bad region name", name);
@@ -355,6 +395,8 @@ int rl_plat_peek(const char *name, void *buf, size_t cap, size_t *got, uint64_t 
 {
     /* A path is looked at with lstat first: opening a device or a FIFO to
      * read it could have side effects. */
+    if (check_name(name))
+        return RINGLOG_EINVAL;
     struct stat st;
     if (rl_plat_is_path(name) && lstat(name, &st) != 0)
         return rl_fail(map_errno(errno), "%s: %s", name, strerror(errno));

@@ -505,6 +505,9 @@ expect_fail "dump of a non-region file" "not a ringlog region" "$RL" dump /etc/p
 expect_fail "unknown command" "unknown" "$RL" frobnicate
 expect_fail "bad option" "unknown option" "$RL" demo --frobnicate
 expect_fail "bad number" "number" "$RL" demo --threads many
+expect_fail "'..' is not a region name" "is not a region name" "$RL" demo --name .. --seconds 0
+long=$(printf 'n%.0s' $(seq 256))
+expect_fail "a 256-byte name says the limit" "at most 255 bytes; this one has 256" "$RL" demo --name "$long" --seconds 0
 
 # A region too big for its filesystem fails ringlog_open with a clear
 # ENOSPC (its blocks are allocated at creation) instead of a later SIGBUS
