@@ -28,7 +28,7 @@ static const char demo_help[] =
     "indices strictly increase, every thread's sequence numbers strictly\n"
     "increase, payloads are intact, and every index is either delivered or\n"
     "reported as a gap.  When the producers stop, the reader drains the\n"
-    "region.  Then the demo prints the rates, gaps, every counter per ring\n"
+    "region.  Then the demo prints the rates, gaps, every counter per lane\n"
     "and in total, and whether written == read + lost + overwritten + buffered\n"
     "holds (\"balanced: yes\").\n"
     "\n"
@@ -36,9 +36,11 @@ static const char demo_help[] =
     "  -t, --threads N        producer threads (default: online CPUs, at least 2)\n"
     "  -s, --seconds S        how long the producers run; fractions allowed\n"
     "                         (default 2)\n"
-    "  -p, --policy P         what a full ring does: overwrite (default) or drop\n"
-    "  -r, --ring-size BYTES  bytes per ring, K/M/G suffixes allowed (default 1M;\n"
-    "                         rounded up to a power of two, 4K..1G)\n"
+    "  -p, --policy P         what a full lane does: overwrite (default) or drop\n"
+    "  -r, --ring-size BYTES  bytes per lane, K/M/G suffixes allowed (default 1M;\n"
+    "                         rounded up to a power of two, 4K..1G).  The region\n"
+    "                         has the library's default lanes (16 or more) unless\n"
+    "                         that would pass 1 GiB: then THREADS + 1\n"
     "  -n, --name NAME        region name (default ringlog-demo-PID); it must not\n"
     "                         exist yet\n"
     "  -k, --keep             do not remove the region at the end (look at it\n"
@@ -437,6 +439,20 @@ int cmd_demo(int argc, char **argv)
 
     struct ringlog_options o = {
         .ring_size = (size_t)d.ring_size, .policy = d.policy, .flags = RINGLOG_OPEN_EXCL};
+    /* Big lanes times the default lane count (16 or more) is a region of
+     * many GiB, every page of which is written at creation: a lane per
+     * thread and one spare then.  And big regions take a while: say so. */
+    long cpus = sysconf(_SC_NPROCESSORS_CONF);
+    uint64_t dflt_lanes = cpus * 4 > 16 ? (uint64_t)cpus * 4 : 16;
+    if (dflt_lanes * d.ring_size > (1ull << 30))
+        o.nrings = d.threads + 1;
+    uint64_t total_bytes = (o.nrings ? o.nrings : dflt_lanes) * d.ring_size;
+    if (total_bytes >= (256ull << 20)) {
+        char tb[32];
+        fmt_size(tb, sizeof tb, total_bytes);
+        fprintf(stderr, "ringlog: demo: creating a %s region (every page is written once now, "
+                        "so that no log call takes a page fault): this takes a few seconds\n", tb);
+    }
     ringlog *log = NULL;
     int rc = ringlog_open(d.name, &o, &log);
     if (rc != 0) {
@@ -600,6 +616,14 @@ int cmd_demo(int argc, char **argv)
     putchar('\n');
     print_stats_table(stdout, per, (unsigned)nrings, &total);
     putchar('\n');
+    /* A demo that loses most of its entries looks broken unless told why. */
+    if (total.overwritten)
+        printf("overwritten: the producers outrun the reader on purpose; a full lane then\n"
+               "evicts its oldest sub-buffer, and the entries in it that had not been read\n"
+               "are counted overwritten and reported to the reader as gaps.\n\n");
+    if (total.lost)
+        printf("lost: calls refused (a full lane under the drop policy, a lane frozen for a\n"
+               "snapshot, an entry too big, or no lane free), counted and reported as gaps.\n\n");
 
     /* Each check is a promise of the library; any failure is a bug. */
     int bad = 0;
