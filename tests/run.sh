@@ -99,7 +99,7 @@ if [ "${RINGLOG_QUICK:-0}" != 1 ]; then
             fail=$((fail + 1)); failed="$failed\n  build with TSan"
             echo "FAIL  build with TSan"; tail -n 20 "$LOGDIR/build-tsan.log"
         fi
-        run "libFuzzer run (${FUZZ_SECONDS:-20} s)" env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" sh fuzz/run.sh
+        run "libFuzzer for FUZZ_SECONDS=${FUZZ_SECONDS:-20}" env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" sh fuzz/run.sh
         run "clang -Werror build" make -s -j"$JOBS" BUILD=build-clang CC=clang CFLAGS_EXTRA=-Werror all tests
     else
         # The TSan, libFuzzer and clang tiers are part of the suite: a

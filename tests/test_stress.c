@@ -163,6 +163,7 @@ static int run(const struct cfg *c)
     pid_t kids[16];
     pthread_t th[MAX_PRODUCERS];
     int nkids = 0;
+    fflush(stdout); /* or each child prints our buffered lines again */
     for (int p = 0; p < c->procs; p++) {
         if (c->procs > 1) {
             pid_t k = fork();
