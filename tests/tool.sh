@@ -213,6 +213,32 @@ if [ -x "$EX" ]; then
         && ok "json has file, line, function, message" || bad "json has file, line, function, message"
     expect "dump --grep on deferred text" "$RL" dump "$DN" --grep "lots of INIT"
     [ "$(grep -c 'lots of INIT' "$TMP/out")" -eq 2 ] && ok "grep matched formatted text" || bad "grep matched formatted text"
+    # tail decodes in its capture thread (one reader, each entry decoded
+    # once): the same text, site and JSON as dump.  A region of its own:
+    # tail consumes.
+    DT="$NAME-deferred-tail"
+    "$EX" "$DT" 3 >/dev/null 2>&1
+    "$RL" dump "$DT" --json >"$TMP/dump.json"
+    "$RL" dump "$DT" --where --no-color | cut -d' ' -f2- >"$TMP/dump.txt"
+    timeout 30 "$RL" tail "$DT" --where --no-color >"$TMP/tail.out" 2>&1 &
+    tailpid=$!
+    i=0
+    while [ $i -lt 100 ] && ! grep -q "done after 3 orders" "$TMP/tail.out"; do sleep 0.1; i=$((i + 1)); done
+    kill "$tailpid" 2>/dev/null; wait "$tailpid"; tailpid=
+    cut -d' ' -f2- "$TMP/tail.out" | cmp -s - "$TMP/dump.txt" && ok "tail --where prints deferred entries as dump does" ||
+        { bad "tail --where prints deferred entries as dump does"; diff "$TMP/tail.out" "$TMP/dump.txt" | head -5; }
+    "$EX" "$DT" 3 >/dev/null 2>&1
+    "$RL" dump "$DT" --json | sed 's/"index":[0-9]*,//' >"$TMP/dump.json"
+    timeout 30 "$RL" tail "$DT" --json --grep "filled|done" >"$TMP/tail.out" 2>&1 &
+    tailpid=$!
+    i=0
+    while [ $i -lt 100 ] && ! grep -q "done after 3 orders" "$TMP/tail.out"; do sleep 0.1; i=$((i + 1)); done
+    kill "$tailpid" 2>/dev/null; wait "$tailpid"; tailpid=
+    n=$(grep -c '"file":"examples/orders.c",.*"message":"\(order [0-9] filled\|done after\)' "$TMP/tail.out")
+    check "tail --json --grep matches deferred text, with the call site ($n of 4)" [ "$n" -eq 4 ]
+    sed 's/"index":[0-9]*,//' "$TMP/tail.out" | while read -r l; do grep -qxF "$l" "$TMP/dump.json" || echo "$l"; done >"$TMP/nomatch"
+    check "each tail --json line equals dump --json's (index aside)" [ ! -s "$TMP/nomatch" ]
+    "$RL" rm "$DT" >/dev/null 2>&1
     expect "level set" "$RL" level "$DN" info
     grep -q "level info (2), was trace (0)" "$TMP/out" && ok "level reports the change" || bad "level reports the change"
     "$RL" rm "$DN" >/dev/null 2>&1

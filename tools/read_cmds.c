@@ -75,25 +75,54 @@ static const char *level_str(unsigned level, char *buf, size_t size)
     return buf;
 }
 
-/* The message of a deferred entry, formatted by the library from the
- * region's dictionary, in v->msg (not NUL-terminated). */
-static void deferred_text(struct view *v, const struct ringlog_entry *e)
+/* An entry decoded once: its message (text, a trigger's reason, or a
+ * deferred entry formatted from the region's dictionary) and call site.
+ * Filters and both renderers read this, never the entry's bytes again. */
+struct decoded {
+    const struct ringlog_entry *e;
+    const unsigned char *msg; /* NULL for binary payloads */
+    size_t msg_len;
+    int have_site;
+    const char *file, *function;
+    unsigned line;
+};
+
+/* Decodes e with reader rd (whose region's dictionary formats deferred
+ * entries) into *d; scratch holds a formatted message. */
+static void decode_entry(ringlog_reader *rd, const struct ringlog_entry *e, struct decoded *d,
+                         struct sbuf *scratch)
 {
-    char small[512];
-    size_t n = ringlog_entry_text(v->rd, e, small, sizeof small);
-    sb_reset(&v->msg);
-    if (n < sizeof small) {
-        sb_add(&v->msg, small, n);
-        return;
+    memset(d, 0, sizeof *d);
+    d->e = e;
+    if (e->type == RINGLOG_TYPE_TEXT || e->type == RINGLOG_TYPE_TRIGGER) {
+        d->msg = e->data;
+        d->msg_len = e->length;
+    } else if (e->type == RINGLOG_TYPE_DEFERRED) {
+        char small[512];
+        size_t n = ringlog_entry_text(rd, e, small, sizeof small);
+        sb_reset(scratch);
+        if (n < sizeof small) {
+            sb_add(scratch, small, n);
+        } else {
+            char *big = malloc(n + 1);
+            if (big) {
+                ringlog_entry_text(rd, e, big, n + 1);
+                sb_add(scratch, big, n);
+                free(big);
+            } else {
+                sb_add(scratch, small, sizeof small - 1);
+            }
+        }
+        d->msg = (const unsigned char *)scratch->p;
+        d->msg_len = scratch->len;
+        struct ringlog_site_info si;
+        if (ringlog_entry_site(rd, e, &si) == 0) {
+            d->have_site = 1;
+            d->file = si.file; /* the reader's: valid until its next read */
+            d->function = si.function;
+            d->line = si.line;
+        }
     }
-    char *big = malloc(n + 1);
-    if (!big) {
-        sb_add(&v->msg, small, sizeof small - 1);
-        return;
-    }
-    ringlog_entry_text(v->rd, e, big, n + 1);
-    sb_add(&v->msg, big, n);
-    free(big);
 }
 
 /* A snapshot file that failed some checksums was read in part: say what
@@ -107,31 +136,28 @@ static int snapshot_damaged(ringlog_reader *r, const char *name)
     return 1;
 }
 
-static int passes_filters(struct view *v, const struct ringlog_entry *e)
+static int passes_filters(struct view *v, const struct decoded *d)
 {
+    const struct ringlog_entry *e = d->e;
     if (v->min_level >= 0 && e->level < (unsigned)v->min_level)
         return 0;
     if (v->cpu >= 0 && e->cpu != (unsigned long)v->cpu)
         return 0;
     if (v->have_re) {
         /* Only text has a message to match; binary payloads never match. */
-        sb_reset(&v->text);
-        if (e->type == RINGLOG_TYPE_DEFERRED) {
-            deferred_text(v, e);
-            sb_add(&v->text, v->msg.p, v->msg.len);
-        } else if (e->type == RINGLOG_TYPE_TEXT || e->type == RINGLOG_TYPE_TRIGGER) {
-            sb_add(&v->text, e->data, e->length);
-        } else {
+        if (!d->msg)
             return 0;
-        }
+        sb_reset(&v->text);
+        sb_add(&v->text, d->msg, d->msg_len); /* NUL-terminated for regexec */
         if (regexec(&v->re, v->text.p, 0, NULL, 0) != 0)
             return 0;
     }
     return 1;
 }
 
-static void format_text_line(struct view *v, const struct ringlog_entry *e)
+static void format_text_line(struct view *v, const struct decoded *d)
 {
+    const struct ringlog_entry *e = d->e;
     struct sbuf *b = &v->line;
     char ts[64], lbuf[16];
     const char *lname = level_str(e->level, lbuf, sizeof lbuf);
@@ -147,25 +173,23 @@ static void format_text_line(struct view *v, const struct ringlog_entry *e)
         sb_puts(b, "pid=? ");
     if (e->tid)
         sb_printf(b, "tid=%u ", e->tid);
-    const unsigned char *d = e->data;
+    const unsigned char *pl = e->data;
     if (e->type == RINGLOG_TYPE_DEFERRED) {
-        struct ringlog_site_info si;
-        if (v->where && ringlog_entry_site(v->rd, e, &si) == 0)
-            sb_printf(b, "%s:%u: ", si.file, si.line);
-        deferred_text(v, e);
-        sb_text_escaped(b, (const unsigned char *)v->msg.p, v->msg.len);
+        if (v->where && d->have_site)
+            sb_printf(b, "%s:%u: ", d->file, d->line);
+        sb_text_escaped(b, d->msg, d->msg_len);
     } else if (e->type == RINGLOG_TYPE_TRIGGER) {
         sb_printf(b, "TRIGGER #%u: ", e->remarks);
-        sb_text_escaped(b, d, e->length);
+        sb_text_escaped(b, d->msg, d->msg_len);
     } else if (e->type == RINGLOG_TYPE_CRASH && e->length == sizeof(struct ringlog_crash)) {
         struct ringlog_crash c;
-        memcpy(&c, d, sizeof c);
+        memcpy(&c, pl, sizeof c);
         sb_printf(b, "CRASH pid %u signal %u (code %u) at 0x%llx, ip 0x%llx, backtrace", c.pid,
                   c.signo, c.code, (unsigned long long)c.addr, (unsigned long long)c.ip);
         for (uint32_t i = 0; i < c.nframes && i < RINGLOG_CRASH_FRAMES; i++)
             sb_printf(b, " 0x%llx", (unsigned long long)c.frames[i]);
     } else if (e->type == RINGLOG_TYPE_TEXT) {
-        sb_text_escaped(b, d, e->length);
+        sb_text_escaped(b, d->msg, d->msg_len);
         if (e->flags & RINGLOG_FLAG_TRUNCATED)
             sb_puts(b, " \xe2\x80\xa6[truncated]");
     } else {
@@ -174,7 +198,7 @@ static void format_text_line(struct view *v, const struct ringlog_entry *e)
         else
             sb_printf(b, "type=%u remarks=%u: ", e->type, e->remarks);
         size_t n = e->length < RAW_HEX_MAX ? e->length : RAW_HEX_MAX;
-        sb_hex(b, d, n);
+        sb_hex(b, pl, n);
         if (e->length > n)
             sb_printf(b, "\xe2\x80\xa6(%zu bytes)", e->length);
         else if (e->length == 0)
@@ -183,8 +207,9 @@ static void format_text_line(struct view *v, const struct ringlog_entry *e)
     sb_putc(b, '\n');
 }
 
-static void format_json_line(struct view *v, const struct ringlog_entry *e)
+static void format_json_line(struct view *v, const struct decoded *d)
 {
+    const struct ringlog_entry *e = d->e;
     struct sbuf *b = &v->line;
     char ts[64], lbuf[16];
     fmt_time_ns(ts, sizeof ts, e->time_ns);
@@ -193,21 +218,19 @@ static void format_json_line(struct view *v, const struct ringlog_entry *e)
               "\"remarks\":%u,\"pid\":%u,\"flags\":%u,\"lane\":%u,\"tid\":%u,\"seq\":%llu,",
               (unsigned long long)e->index, ts, e->cpu, level_str(e->level, lbuf, sizeof lbuf),
               e->type, e->remarks, e->pid, e->flags, e->lane, e->tid, (unsigned long long)e->seq);
-    struct ringlog_site_info si;
     if (e->type == RINGLOG_TYPE_DEFERRED) {
-        if (ringlog_entry_site(v->rd, e, &si) == 0) {
+        if (d->have_site) {
             sb_puts(b, "\"file\":\"");
-            sb_json_escaped(b, (const unsigned char *)si.file, strlen(si.file));
-            sb_printf(b, "\",\"line\":%u,\"function\":\"", si.line);
-            sb_json_escaped(b, (const unsigned char *)si.function, strlen(si.function));
+            sb_json_escaped(b, (const unsigned char *)d->file, strlen(d->file));
+            sb_printf(b, "\",\"line\":%u,\"function\":\"", d->line);
+            sb_json_escaped(b, (const unsigned char *)d->function, strlen(d->function));
             sb_puts(b, "\",");
         }
-        deferred_text(v, e);
         sb_puts(b, "\"message\":\"");
-        sb_json_escaped(b, (const unsigned char *)v->msg.p, v->msg.len);
+        sb_json_escaped(b, d->msg, d->msg_len);
     } else if (e->type == RINGLOG_TYPE_TEXT || e->type == RINGLOG_TYPE_TRIGGER) {
         sb_puts(b, "\"message\":\"");
-        sb_json_escaped(b, e->data, e->length);
+        sb_json_escaped(b, d->msg, d->msg_len);
     } else {
         /* Every entry line has a message, so that consumers need no case
          * for binary payloads; "encoding" says it is hex, and data_hex
@@ -262,21 +285,29 @@ static int flush_pending_gap(struct view *v)
     return flush_line(v);
 }
 
-static int on_entry(void *arg, const struct ringlog_entry *e)
+/* Filter, then render, an entry decoded once. */
+static int show_entry(struct view *v, const struct decoded *d)
 {
-    struct view *v = arg;
-    v->end = e->index + 1;
-    if (!passes_filters(v, e))
+    v->end = d->e->index + 1;
+    if (!passes_filters(v, d))
         return 0;
     if (flush_pending_gap(v))
         return 1;
     v->entries++;
     sb_reset(&v->line);
     if (v->json)
-        format_json_line(v, e);
+        format_json_line(v, d);
     else
-        format_text_line(v, e);
+        format_text_line(v, d);
     return flush_line(v);
+}
+
+static int on_entry(void *arg, const struct ringlog_entry *e)
+{
+    struct view *v = arg;
+    struct decoded d;
+    decode_entry(v->rd, e, &d, &v->msg);
+    return show_entry(v, &d);
 }
 
 static int on_gap(void *arg, uint64_t first, uint64_t count)
@@ -512,16 +543,23 @@ static int output_gone(void)
 #define TAIL_QUEUE_ITEMS 1024
 #define TAIL_PAYLOAD_MAX 4096 /* longer payloads are cut (binary: shown cut) */
 
+/* What the capture thread queues: a gap, or an entry decoded there (the
+ * consuming reader formats deferred entries) and packed as data: the
+ * payload (binary entries) or message, then the site's file and function,
+ * each NUL-terminated. */
 struct tail_item {
     int gap;
     uint64_t first, count; /* a gap */
     struct ringlog_entry e; /* an entry: e.data is set by the printer */
+    uint32_t msg_len;       /* UINT32_MAX: no message (binary) */
+    uint32_t have_site, line, file_len, function_len;
     unsigned char data[TAIL_PAYLOAD_MAX];
 };
 
 struct tail_capture {
     ringlog_reader *r;
     ringlog_queue *q;
+    struct sbuf scratch; /* the capture thread's: a deferred entry's message */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int pending; /* items pushed since the printer last looked */
@@ -601,14 +639,32 @@ static void tail_make_room(struct tail_capture *c)
 static int capture_entry(void *arg, const struct ringlog_entry *e)
 {
     struct tail_capture *c = arg;
+    struct decoded d;
+    decode_entry(c->r, e, &d, &c->scratch);
     struct tail_item it;
     it.gap = 0;
     it.e = *e;
-    size_t n = e->length < TAIL_PAYLOAD_MAX ? e->length : TAIL_PAYLOAD_MAX;
-    if (n < e->length)
+    const unsigned char *body = d.msg ? d.msg : e->data;
+    size_t blen = d.msg ? d.msg_len : e->length;
+    size_t fl = d.have_site ? strlen(d.file) : 0, gl = d.have_site ? strlen(d.function) : 0;
+    if (fl + gl + 2 > TAIL_PAYLOAD_MAX / 2)
+        fl = gl = 0, d.have_site = 0; /* absurd site strings: left out */
+    size_t room = TAIL_PAYLOAD_MAX - (d.have_site ? fl + gl + 2 : 0);
+    size_t n = blen < room ? blen : room;
+    if (n < blen)
         it.e.flags |= RINGLOG_FLAG_TRUNCATED;
-    it.e.length = n;
-    memcpy(it.data, e->data, n);
+    memcpy(it.data, body, n);
+    it.msg_len = d.msg ? (uint32_t)n : UINT32_MAX;
+    it.e.length = d.msg ? e->length : n;
+    it.have_site = (uint32_t)d.have_site;
+    it.line = d.line;
+    it.file_len = (uint32_t)fl;
+    it.function_len = (uint32_t)gl;
+    if (d.have_site) {
+        memcpy(it.data + n, d.file, fl + 1);
+        memcpy(it.data + n + fl + 1, d.function, gl + 1);
+        n += fl + gl + 2;
+    }
     tail_make_room(c);
     ringlog_queue_push(c->q, &it, offsetof(struct tail_item, data) + n);
     return 0;
@@ -684,8 +740,23 @@ static long tail_print_batch(struct view *v, struct tail_capture *c, uint64_t *s
         if (it.gap) {
             on_gap(v, it.first, it.count);
         } else {
-            it.e.data = (const unsigned char *)p + offsetof(struct tail_item, data);
-            on_entry(v, &it.e);
+            const unsigned char *data = (const unsigned char *)p + offsetof(struct tail_item, data);
+            struct decoded d;
+            memset(&d, 0, sizeof d);
+            d.e = &it.e;
+            it.e.data = data;
+            size_t body = it.msg_len == UINT32_MAX ? it.e.length : it.msg_len;
+            if (it.msg_len != UINT32_MAX) {
+                d.msg = data;
+                d.msg_len = it.msg_len;
+            }
+            if (it.have_site) {
+                d.have_site = 1;
+                d.file = (const char *)data + body;
+                d.function = (const char *)data + body + it.file_len + 1;
+                d.line = it.line;
+            }
+            show_entry(v, &d);
         }
         atomic_fetch_add_explicit(&c->lines, 1, memory_order_relaxed);
     }
@@ -712,9 +783,6 @@ int cmd_tail(int argc, char **argv)
     /* The reader's default hold keeps it a little behind busy writers (it
      * naps rather than polling their lines); new entries show within its
      * idle back-off, 10 ms at most. */
-    /* The printer formats deferred entries through a reader of its own:
-     * the capture thread owns the consuming one. */
-    v.rd = open_reader_or_die(name, RINGLOG_READER_PEEK);
     struct ringlog_queue_options qo = {.capacity = TAIL_QUEUE_ITEMS,
                                        .item_size = sizeof(struct tail_item)};
     int rc = ringlog_queue_create(&qo, &c.q);
@@ -778,7 +846,7 @@ int cmd_tail(int argc, char **argv)
         status = EXIT_RUNTIME;
     }
     ringlog_reader_close(c.r);
-    ringlog_reader_close(v.rd);
+    sb_free(&c.scratch);
     ringlog_queue_destroy(c.q);
     pthread_mutex_destroy(&c.mu);
     pthread_cond_destroy(&c.cv);
