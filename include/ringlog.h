@@ -167,6 +167,18 @@ RINGLOG_API int ringlog_vprintf(ringlog *log, unsigned level, const char *fmt, v
  * every process logging to the region. */
 RINGLOG_API int ringlog_set_level(ringlog *log, unsigned level);
 RINGLOG_API int ringlog_get_level(ringlog *log);
+/* Auto-trigger, region-wide (every process at once): an entry at `level`
+ * or above raises a trigger (ringlog_trigger, reason "auto-trigger at
+ * level LEVEL"), at most one per `interval_ms` (0: 1000) however many such
+ * entries come, so a recorder fires on the first error with no code
+ * change.  level < 0 turns it off.  The entry that fires it is logged
+ * first.  Costs the calls below `level` nothing; the first qualifying call
+ * per interval makes the trigger's futex wake.  0 or RINGLOG_EINVAL /
+ * RINGLOG_EACCES (region mapped read-only). */
+RINGLOG_API int ringlog_set_trigger_level(ringlog *log, int level, unsigned interval_ms);
+/* The auto-trigger level (-1: off) and, in *interval_ms if not NULL, its
+ * interval. */
+RINGLOG_API int ringlog_get_trigger_level(ringlog *log, unsigned *interval_ms);
 /* 1 when a call at `level` would be stored (log NULL: the default region;
  * 0 when there is none).  What the macros test before evaluating arguments. */
 RINGLOG_API int ringlog_enabled(const ringlog *log, unsigned level);

@@ -91,7 +91,17 @@ struct rl_header {
     char pad3[RL_CACHELINE - 20];
     /* 448: run-time minimum level; read by every log call, rarely written. */
     alignas(RL_CACHELINE) _Atomic uint32_t min_level;
-    char pad4[RL_CACHELINE - 4];
+    /* 452: auto-trigger: 0 off, else an entry at level >= trigger_level - 1
+     * raises a trigger, at most one per trigger_interval_ms (456).  Zero,
+     * as in regions made before these fields, means off (FORMAT.md,
+     * "Versioning": compatible additions). */
+    _Atomic uint32_t trigger_level;
+    _Atomic uint32_t trigger_interval_ms;
+    uint32_t reserved460;
+    /* 464: clock ticks of the last auto-trigger; written at most once per
+     * interval, so the line every call reads stays shared. */
+    _Atomic uint64_t last_auto_trigger;
+    char pad4[RL_CACHELINE - 24];
     char pad5[RL_HEADER_SIZE - 512];
 };
 
@@ -334,6 +344,8 @@ _Static_assert(offsetof(struct rl_header, trigger_seq) == 388, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, freeze_until) == 392, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, recorder_pid) == 400, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, min_level) == 448, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, trigger_level) == 452, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, last_auto_trigger) == 464, "FORMAT.md");
 _Static_assert(sizeof(struct rl_registry_slot) == 16, "FORMAT.md");
 _Static_assert(sizeof(struct rl_lane) == RL_LANE_HDR_SIZE, "FORMAT.md");
 _Static_assert(offsetof(struct rl_lane, seq) == 8, "FORMAT.md");

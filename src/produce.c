@@ -202,6 +202,8 @@ static int lane_put(struct rl_region *g, struct rl_lane *l, struct rl_wpos *wp, 
     return 0;
 }
 
+static void auto_trigger(ringlog *log, unsigned level);
+
 int rl_put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, unsigned flags,
            const void *data, size_t len)
 {
@@ -233,6 +235,10 @@ int rl_put(ringlog *log, unsigned level, unsigned type, uint32_t remarks, unsign
 out:
     atomic_signal_fence(memory_order_seq_cst);
     rl_tls.depth = d;
+    /* The same line as min_level, which the caller has just read. */
+    uint32_t ta = atomic_load_explicit(&g->hdr->trigger_level, memory_order_relaxed);
+    if (RL_UNLIKELY(ta && level + 1 >= ta && type != RINGLOG_TYPE_TRIGGER))
+        auto_trigger(log, level);
     return rc;
 }
 
@@ -269,6 +275,56 @@ int ringlog_printf(ringlog *log, unsigned level, const char *fmt, ...)
     int rc = ringlog_vprintf(log, level, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+/* An entry at the auto-trigger level: one trigger per interval, won by
+ * the one call whose CAS moves the last-trigger time (the others, and the
+ * calls within the interval, only read it). */
+static void auto_trigger(ringlog *log, unsigned level)
+{
+    struct rl_header *hd = log->g.hdr;
+    uint32_t ms = atomic_load_explicit(&hd->trigger_interval_ms, memory_order_relaxed);
+    uint64_t now = rl_ticks(log->g.clock);
+    uint64_t last = atomic_load_explicit(&hd->last_auto_trigger, memory_order_relaxed);
+    if (last && now - last < rl_ms_ticks(&log->g, ms ? ms : 1000))
+        return;
+    if (!atomic_compare_exchange_strong_explicit(&hd->last_auto_trigger, &last, now ? now : 1,
+                                                 memory_order_relaxed, memory_order_relaxed))
+        return;
+    /* A reason built without snprintf: this may run in a signal handler. */
+    char reason[48] = "auto-trigger at level ";
+    size_t n = strlen(reason);
+    const char *name = level <= RINGLOG_LEVEL_CRITICAL ? ringlog_level_name(level) : "high-level";
+    for (size_t i = 0; name[i] && n < sizeof reason - 8; i++)
+        reason[n++] = name[i];
+    reason[n] = 0;
+    ringlog_trigger(log, reason);
+}
+
+int ringlog_set_trigger_level(ringlog *log, int level, unsigned interval_ms)
+{
+    if (!log || level > 255)
+        return rl_fail(RINGLOG_EINVAL, "trigger level %d: must be 0..255, or < 0 for off", level);
+    if (!log->g.map.writable)
+        return rl_fail(RINGLOG_EACCES, "region mapped read-only");
+    struct rl_header *hd = log->g.hdr;
+    atomic_store_explicit(&hd->trigger_interval_ms, interval_ms, memory_order_relaxed);
+    atomic_store_explicit(&hd->trigger_level, level < 0 ? 0u : (uint32_t)level + 1,
+                          memory_order_relaxed);
+    return 0;
+}
+
+int ringlog_get_trigger_level(ringlog *log, unsigned *interval_ms)
+{
+    if (!log)
+        return rl_fail(RINGLOG_EINVAL, "NULL log");
+    struct rl_header *hd = log->g.hdr;
+    if (interval_ms) {
+        uint32_t ms = atomic_load_explicit(&hd->trigger_interval_ms, memory_order_relaxed);
+        *interval_ms = ms ? ms : 1000;
+    }
+    uint32_t t = atomic_load_explicit(&hd->trigger_level, memory_order_relaxed);
+    return t ? (int)(t > 256 ? 255 : t - 1) : -1;
 }
 
 int ringlog_trigger(ringlog *log, const char *reason)

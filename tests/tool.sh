@@ -196,6 +196,33 @@ expect "level 200" "$RL" level "$WN" 200
 grep -q "level 200, was trace (0)$" "$TMP/out" && ok "a level with no name prints as its number" || bad "a level with no name prints as its number"
 "$RL" write "$WN" filtered >"$TMP/out" 2>"$TMP/err"
 grep -q "below the region's minimum level (200): nothing is stored" "$TMP/err" && ok "write says a filtered entry was not stored" || bad "write says a filtered entry was not stored"
+# Auto-trigger (issue 13): an error entry raises a trigger by itself, one
+# per interval; the recorder saves it.
+AT="$TMP/auto.rlog"
+new_region "$AT"
+expect "level --trigger-at error" "$RL" level "$AT" --trigger-at error --trigger-interval 0.5
+grep -q "auto-trigger error (5), at most one per 0.5 s, was off" "$TMP/out" && ok "level reports the auto-trigger" || bad "level reports the auto-trigger"
+"$RL" record "$AT" --dir "$TMP/auto-snaps" --once >"$TMP/rec" 2>/dev/null &
+recpid=$!
+sleep 0.3
+"$RL" write "$AT" --level warn "only a warning" >/dev/null 2>&1
+"$RL" write "$AT" --level error "disk failed" >/dev/null 2>&1
+"$RL" write "$AT" --level critical "disk failed again" >/dev/null 2>&1
+wait $recpid && ok "an error entry fired the recorder" || bad "an error entry fired the recorder"
+snap=$(ls "$TMP"/auto-snaps/*.rlsnap 2>/dev/null | head -n 1)
+[ -n "$snap" ] && "$RL" dump "$snap" | grep -q "TRIGGER #1: auto-trigger at level error" && ok "the snapshot holds the auto-trigger" || bad "the snapshot holds the auto-trigger"
+n=$("$RL" stats "$AT" | sed -n 's/^triggers: *\([0-9]*\).*/\1/p')
+check "two errors within the interval: one trigger ($n)" [ "$n" = 1 ]
+sleep 0.6
+"$RL" write "$AT" --level error "later error" >/dev/null 2>&1
+n=$("$RL" stats "$AT" | sed -n 's/^triggers: *\([0-9]*\).*/\1/p')
+check "an error after the interval: a second trigger ($n)" [ "$n" = 2 ]
+expect "level --trigger-at off" "$RL" level "$AT" --trigger-at off
+"$RL" write "$AT" --level error "no trigger now" >/dev/null 2>&1
+n=$("$RL" stats "$AT" | sed -n 's/^triggers: *\([0-9]*\).*/\1/p')
+check "auto-trigger off: no trigger ($n)" [ "$n" = 2 ]
+expect_fail "--trigger-interval alone is refused" "goes with --trigger-at" "$RL" level "$AT" --trigger-interval 1
+
 expect "help --help" "$RL" help --help
 grep -q "^Usage: ringlog COMMAND" "$TMP/out" && ok "help --help prints the usage" || bad "help --help prints the usage"
 

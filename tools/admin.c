@@ -450,7 +450,8 @@ int cmd_trigger(int argc, char **argv)
 }
 
 static const char level_help[] =
-    "Usage: ringlog level NAME [LEVEL]\n"
+    "Usage: ringlog level NAME [LEVEL] [--trigger-at LEVEL|off]\n"
+    "                                  [--trigger-interval SECONDS]\n"
     "\n"
     "Show or set the run-time minimum level of an existing region.  Log calls\n"
     "below it (the RINGLOG_INFO & co. macros, ringlog_printf, ringlog_write)\n"
@@ -459,36 +460,90 @@ static const char level_help[] =
     "crash entries are never filtered.  LEVEL is trace, debug, info, notice,\n"
     "warn, error, critical or a number 0..255; `trace` lets everything through.\n"
     "\n"
+    "With --trigger-at, any entry at that level or above raises a trigger by\n"
+    "itself (reason \"auto-trigger at level LEVEL\"), at most one per\n"
+    "--trigger-interval (default 1 s), so that `ringlog record` saves the\n"
+    "history of the first error with no change to the program.  Shows the\n"
+    "auto-trigger setting too.\n"
+    "\n"
     "Options:\n"
+    "  -t, --trigger-at LEVEL|off    auto-trigger level, or off\n"
+    "  -i, --trigger-interval SECONDS  at most one auto-trigger per this long\n"
+    "                                (0.001..3600; default 1)\n"
     "  -h, --help     show this help\n";
+
+static int parse_level_word(const char *w)
+{
+    int v = ringlog_level_parse(w);
+    if (v < 0) {
+        char *end;
+        unsigned long u = strtoul(w, &end, 10);
+        if (*w && !*end && u <= 255)
+            v = (int)u;
+    }
+    if (v < 0)
+        usage_error("unknown level '%s' (trace, debug, info, notice, warn, error, critical "
+                    "or 0..255)",
+                    w);
+    return v;
+}
+
+enum { L_TRIGGER = 100, L_INTERVAL };
 
 int cmd_level(int argc, char **argv)
 {
-    struct sbuf word = {0};
-    int nwords;
-    const char *name = name_and_words(argc, argv, level_help, &word, &nwords);
-    if (nwords > 1)
-        usage_error("one LEVEL at most (got '%s')", word.p);
-    int want = -1;
-    if (nwords) {
-        want = ringlog_level_parse(word.p);
-        if (want < 0) {
-            char *end;
-            unsigned long v = strtoul(word.p, &end, 10);
-            if (*word.p && !*end && v <= 255)
-                want = (int)v;
+    static const struct opt_def opts[] = {
+        {"help", 'h', OPT_NONE, O_HELP},
+        {"trigger-at", 't', OPT_VALUE, L_TRIGGER},
+        {"trigger-interval", 'i', OPT_VALUE, L_INTERVAL},
+        {NULL, 0, OPT_NONE, 0},
+    };
+    struct opt_state st;
+    const char *name = NULL, *level_word = NULL;
+    int id, set_trigger = 0, trig = -1;
+    unsigned interval_ms = 0;
+    opt_init(&st, argc, argv);
+    while ((id = opt_next(&st, opts)) != OPT_END) {
+        switch (id) {
+        case O_HELP: fputs(level_help, stdout); return 0;
+        case L_TRIGGER:
+            set_trigger = 1;
+            trig = strcmp(st.value, "off") == 0 ? -1 : parse_level_word(st.value);
+            break;
+        case L_INTERVAL: {
+            double sec = parse_seconds(st.name, st.value);
+            if (sec < 0.001 || sec > 3600)
+                usage_error("--trigger-interval: 0.001 to 3600 seconds");
+            interval_ms = (unsigned)(sec * 1000 + 0.5);
+            break;
         }
-        if (want < 0)
-            usage_error("unknown level '%s' (trace, debug, info, notice, warn, error, critical "
-                        "or 0..255)",
-                        word.p);
+        case OPT_POSITIONAL:
+            if (!name)
+                name = st.value;
+            else if (!level_word)
+                level_word = st.value;
+            else
+                usage_error("one LEVEL at most (got '%s')", st.value);
+            break;
+        default: break;
+        }
     }
-    sb_free(&word);
+    if (!name)
+        usage_error("missing region NAME");
+    if (interval_ms && !set_trigger)
+        usage_error("--trigger-interval goes with --trigger-at");
+    int want = level_word ? parse_level_word(level_word) : -1;
     ringlog *log = open_existing_or_die(name);
     int old = ringlog_get_level(log);
+    unsigned old_iv = 0;
+    int old_trig = ringlog_get_trigger_level(log, &old_iv);
     int rc = 0;
     if (want >= 0)
         rc = ringlog_set_level(log, (unsigned)want);
+    if (rc == 0 && set_trigger)
+        rc = ringlog_set_trigger_level(log, trig, interval_ms ? interval_ms : old_iv);
+    unsigned iv = 0;
+    int now_trig = ringlog_get_trigger_level(log, &iv);
     ringlog_close(log);
     if (rc != 0)
         die(EXIT_RUNTIME, "%s: %s", name, tool_describe(rc, name));
@@ -497,5 +552,19 @@ int cmd_level(int argc, char **argv)
     else
         printf("%s: level %s, was %s\n", name, level_label((unsigned)want),
                level_label((unsigned)old));
+    char now_s[64], old_s[64];
+    if (now_trig < 0)
+        snprintf(now_s, sizeof now_s, "off");
+    else
+        snprintf(now_s, sizeof now_s, "%s, at most one per %.3g s", level_label((unsigned)now_trig),
+                 iv / 1000.0);
+    if (old_trig < 0)
+        snprintf(old_s, sizeof old_s, "off");
+    else
+        snprintf(old_s, sizeof old_s, "%s", level_label((unsigned)old_trig));
+    if (set_trigger)
+        printf("%s: auto-trigger %s, was %s\n", name, now_s, old_s);
+    else
+        printf("%s: auto-trigger %s\n", name, now_s);
     return 0;
 }
