@@ -423,30 +423,54 @@ static int check_line(int ok, const char *fmt, ...)
     return !ok;
 }
 
-int cmd_demo(int argc, char **argv)
-{
-    struct demo d = {0, 2.0, RINGLOG_OVERWRITE, 1u << 20, NULL, 0, 0};
-    parse_demo_args(argc, argv, &d);
-    if (d.threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        d.threads = n < 2 ? 2 : n > 4096 ? 4096 : (unsigned)n;
-    }
-    char default_name[64];
-    if (!d.name) {
-        snprintf(default_name, sizeof default_name, "ringlog-demo-%ld", (long)getpid());
-        d.name = default_name;
-    }
+/* One run of the demo: what it owns, all released by finish_run. */
+struct demo_run {
+    const struct demo *d;
+    ringlog *log;
+    struct checker c;      /* c.r is the consuming reader, NULL with --no-reader */
+    struct producer *prod; /* d->threads of them */
+    unsigned started;      /* producer threads created (all joined by run_threads) */
+    uint64_t t0, t1;       /* monotonic: the gate opened, the last producer returned */
+};
 
+/* What the report and the checks are made of, gathered after the run. */
+struct demo_counts {
+    struct ringlog_stats total;
+    struct ringlog_stats *per; /* nrings lanes */
+    int nrings;
+    ringlog_reader *peek;      /* opened for the region's facts with --no-reader */
+    struct ringlog_info info;  /* valid when have_info */
+    int have_info;
+    uint64_t calls, stored, dropped, too_big, failed; /* summed over the producers */
+    int first_error;
+};
+
+/* Fills in the defaults that depend on the machine: threads and name. */
+static void demo_defaults(struct demo *d, char *name_buf, size_t size)
+{
+    if (d->threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        d->threads = n < 2 ? 2 : n > 4096 ? 4096 : (unsigned)n;
+    }
+    if (!d->name) {
+        snprintf(name_buf, size, "ringlog-demo-%ld", (long)getpid());
+        d->name = name_buf;
+    }
+}
+
+/* Creates the region, which must not exist yet; exits when it cannot. */
+static ringlog *create_region(const struct demo *d)
+{
     struct ringlog_options o = {
-        .ring_size = (size_t)d.ring_size, .policy = d.policy, .flags = RINGLOG_OPEN_EXCL};
+        .ring_size = (size_t)d->ring_size, .policy = d->policy, .flags = RINGLOG_OPEN_EXCL};
     /* Big lanes times the default lane count (16 or more) is a region of
      * many GiB, every page of which is written at creation: a lane per
      * thread and one spare then.  And big regions take a while: say so. */
     long cpus = sysconf(_SC_NPROCESSORS_CONF);
     uint64_t dflt_lanes = cpus * 4 > 16 ? (uint64_t)cpus * 4 : 16;
-    if (dflt_lanes * d.ring_size > (1ull << 30))
-        o.nrings = d.threads + 1;
-    uint64_t total_bytes = (o.nrings ? o.nrings : dflt_lanes) * d.ring_size;
+    if (dflt_lanes * d->ring_size > (1ull << 30))
+        o.nrings = d->threads + 1;
+    uint64_t total_bytes = (o.nrings ? o.nrings : dflt_lanes) * d->ring_size;
     if (total_bytes >= (256ull << 20)) {
         char tb[32];
         fmt_size(tb, sizeof tb, total_bytes);
@@ -454,192 +478,268 @@ int cmd_demo(int argc, char **argv)
                         "so that no log call takes a page fault): this takes a few seconds\n", tb);
     }
     ringlog *log = NULL;
-    int rc = ringlog_open(d.name, &o, &log);
+    int rc = ringlog_open(d->name, &o, &log);
     if (rc != 0) {
         if (rc == RINGLOG_EEXIST)
             die(EXIT_RUNTIME, "%s: region already exists; pick another --name or remove it "
                               "with 'ringlog rm %s'",
-                d.name, d.name);
-        die(EXIT_RUNTIME, "%s: %s", d.name, tool_describe(rc, d.name));
+                d->name, d->name);
+        die(EXIT_RUNTIME, "%s: %s", d->name, tool_describe(rc, d->name));
     }
-    /* From here on the region is ours: every way out removes it (unless
-     * --keep), Ctrl-C included. */
+    return log;
+}
+
+/* SIGINT and SIGTERM only set `interrupted`: the start-up and the run stop
+ * early and the demo still reaches finish_run, which removes the region. */
+static void catch_signals(void)
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
 
-    int status = 0;
-    struct checker c;
-    memset(&c, 0, sizeof c);
-    c.nthreads = d.threads;
-    c.pid = (uint32_t)getpid();
-    c.next_seq = calloc(d.threads, sizeof *c.next_seq);
-    struct producer *prod = calloc(d.threads, sizeof *prod);
-    if (!c.next_seq || !prod) {
+/* Allocates the checker's and the producers' state and attaches the
+ * reader; returns the exit status so far. */
+static int prepare_run(struct demo_run *run)
+{
+    const struct demo *d = run->d;
+    run->c.nthreads = d->threads;
+    run->c.pid = (uint32_t)getpid();
+    run->c.next_seq = calloc(d->threads, sizeof *run->c.next_seq);
+    run->prod = calloc(d->threads, sizeof *run->prod);
+    if (!run->c.next_seq || !run->prod) {
         warnx_("out of memory");
-        status = EXIT_RUNTIME;
-        goto out_region;
+        return EXIT_RUNTIME;
     }
-    int nlanes = ringlog_stats(log, NULL, NULL, 0);
-    if (nlanes > 0 && d.threads > (unsigned)nlanes - (nlanes >= 16 ? nlanes / 8 : 1))
+    int nlanes = ringlog_stats(run->log, NULL, NULL, 0);
+    if (nlanes > 0 && d->threads > (unsigned)nlanes - (nlanes >= 16 ? nlanes / 8 : 1))
         warnx_("note: %u threads, %d lanes: threads without a lane of their own borrow the "
                "pool's for each call and lose the call when none is free (counted, never "
                "waiting)",
-               d.threads, nlanes);
+               d->threads, nlanes);
     /* The reader attaches before the first entry so that it starts at
      * index 0 and sees the whole run. */
-    if (!d.no_reader) {
-        rc = ringlog_reader_open(d.name, RINGLOG_READER_CONSUME, &c.r);
+    if (!d->no_reader) {
+        int rc = ringlog_reader_open(d->name, RINGLOG_READER_CONSUME, &run->c.r);
         if (rc != 0) {
-            warnx_("%s: opening the reader: %s", d.name, tool_describe(rc, d.name));
-            status = EXIT_RUNTIME;
-            goto out_region;
+            warnx_("%s: opening the reader: %s", d->name, tool_describe(rc, d->name));
+            return EXIT_RUNTIME;
         }
     }
+    return 0;
+}
 
+/* Creates the producers, which wait at the gate.  A signal stops the
+ * creation early: hundreds of threads take a while to start. */
+static int start_producers(struct demo_run *run)
+{
+    for (; run->started < run->d->threads && !interrupted; run->started++) {
+        struct producer *p = &run->prod[run->started];
+        p->log = run->log;
+        p->id = run->started;
+        int rc = pthread_create(&p->tid, NULL, producer_main, p);
+        if (rc != 0) {
+            warnx_("starting producer thread %u: %s", run->started, strerror(rc));
+            return EXIT_RUNTIME;
+        }
+    }
+    return 0;
+}
+
+/* Sleeps until `seconds` after t0, in naps short enough to notice a signal. */
+static void wait_run(double seconds, uint64_t t0)
+{
+    uint64_t run_ns = (uint64_t)(seconds * 1e9);
+    while (!interrupted) {
+        uint64_t el = now_ns(CLOCK_MONOTONIC) - t0;
+        if (el >= run_ns)
+            break;
+        uint64_t left = run_ns - el;
+        struct timespec ts = {0, (long)(left < 50000000u ? left : 50000000u)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Starts the reader and the producers, lets them run, stops the producers
+ * and waits for the reader to drain.  Every thread started is joined on
+ * every path; returns the exit status so far. */
+static int run_threads(struct demo_run *run)
+{
+    struct checker *c = &run->c;
     uint64_t wall0 = now_ns(CLOCK_REALTIME);
     /* A second of slack each way for the calibration of the region's clock;
      * the drain takes at most DRAIN_LIMIT_NS after the run. */
-    c.t_min_ns = wall0 - 1000000000u;
-    c.t_max_ns = wall0 + (uint64_t)(d.seconds * 1e9) + DRAIN_LIMIT_NS + 2000000000u;
-    uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+    c->t_min_ns = wall0 - 1000000000u;
+    c->t_max_ns = wall0 + (uint64_t)(run->d->seconds * 1e9) + DRAIN_LIMIT_NS + 2000000000u;
     pthread_t reader_tid;
-    int reader_started = 0;
-    if (c.r) {
-        rc = pthread_create(&reader_tid, NULL, reader_main, &c);
+    if (c->r) {
+        int rc = pthread_create(&reader_tid, NULL, reader_main, c);
         if (rc != 0) {
             warnx_("starting the reader thread: %s", strerror(rc));
-            status = EXIT_RUNTIME;
-            goto out_reader;
-        }
-        reader_started = 1;
-    }
-    unsigned started = 0;
-    for (; started < d.threads && !interrupted; started++) {
-        prod[started].log = log;
-        prod[started].id = started;
-        rc = pthread_create(&prod[started].tid, NULL, producer_main, &prod[started]);
-        if (rc != 0) {
-            warnx_("starting producer thread %u: %s", started, strerror(rc));
-            status = EXIT_RUNTIME;
-            break;
+            return EXIT_RUNTIME;
         }
     }
-    /* The run starts when everyone is ready. */
-    t0 = now_ns(CLOCK_MONOTONIC);
+    int status = start_producers(run);
+    /* The run starts when everyone is ready (or as many as got started). */
+    run->t0 = now_ns(CLOCK_MONOTONIC);
     open_gate();
-    if (status == 0) {
-        uint64_t run_ns = (uint64_t)(d.seconds * 1e9);
-        while (!interrupted) {
-            uint64_t el = now_ns(CLOCK_MONOTONIC) - t0;
-            if (el >= run_ns)
-                break;
-            uint64_t left = run_ns - el;
-            struct timespec ts = {0, (long)(left < 50000000u ? left : 50000000u)};
-            nanosleep(&ts, NULL);
-        }
-    }
+    if (status == 0)
+        wait_run(run->d->seconds, run->t0);
     atomic_store(&stop_producers, 1);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(prod[i].tid, NULL);
-    uint64_t t1 = now_ns(CLOCK_MONOTONIC);
+    for (unsigned i = 0; i < run->started; i++)
+        pthread_join(run->prod[i].tid, NULL);
+    run->t1 = now_ns(CLOCK_MONOTONIC);
     /* Every log call has returned: the reader may drain and stop. */
     atomic_store_explicit(&producers_done, 1, memory_order_release);
-    if (reader_started)
+    if (c->r)
         pthread_join(reader_tid, NULL);
     if (interrupted)
-        warnx_("interrupted: stopped after %.2f s", (double)(t1 - t0) / 1e9);
-    if (status != 0)
-        goto out_reader;
+        warnx_("interrupted: stopped after %.2f s", (double)(run->t1 - run->t0) / 1e9);
+    return status;
+}
 
-    /* ------------------------------------------------------- summary */
-    struct ringlog_stats total;
-    int nrings = ringlog_stats(log, &total, NULL, 0);
-    if (nrings < 0) {
-        warnx_("%s: statistics: %s", d.name, tool_describe(nrings, d.name));
-        status = EXIT_RUNTIME;
-        goto out_reader;
+/* Reads the region's counters and its facts and sums the producers' own
+ * counts.  Returns the exit status so far; on success the caller frees
+ * k->per and closes k->peek. */
+static int collect_counts(const struct demo_run *run, struct demo_counts *k)
+{
+    const char *name = run->d->name;
+    memset(k, 0, sizeof *k);
+    k->nrings = ringlog_stats(run->log, &k->total, NULL, 0);
+    if (k->nrings < 0) {
+        warnx_("%s: statistics: %s", name, tool_describe(k->nrings, name));
+        return EXIT_RUNTIME;
     }
-    struct ringlog_stats *per = calloc((size_t)nrings + 1, sizeof *per);
-    if (!per) {
+    k->per = calloc((size_t)k->nrings + 1, sizeof *k->per);
+    if (!k->per) {
         warnx_("out of memory");
-        status = EXIT_RUNTIME;
-        goto out_reader;
+        return EXIT_RUNTIME;
     }
-    nrings = ringlog_stats(log, &total, per, (unsigned)nrings);
-    ringlog_reader *info_r = c.r;
-    struct ringlog_info info;
-    memset(&info, 0, sizeof info);
-    if (!info_r && ringlog_reader_open(d.name, RINGLOG_READER_PEEK, &info_r) != 0)
+    k->nrings = ringlog_stats(run->log, &k->total, k->per, (unsigned)k->nrings);
+    /* The region's facts come through a reader: the run's own, or a
+     * peeking one (which changes nothing) with --no-reader. */
+    ringlog_reader *info_r = run->c.r;
+    if (!info_r && ringlog_reader_open(name, RINGLOG_READER_PEEK, &info_r) != 0)
         info_r = NULL;
-    int have_info = info_r && ringlog_reader_info(info_r, &info) == 0;
-
-    uint64_t calls = 0, stored = 0, dropped = 0, too_big = 0, failed = 0;
-    int first_error = 0;
-    for (unsigned i = 0; i < started; i++) {
-        calls += prod[i].calls;
-        stored += prod[i].stored;
-        dropped += prod[i].dropped;
-        too_big += prod[i].too_big;
-        failed += prod[i].failed;
-        if (!first_error)
-            first_error = prod[i].first_error;
+    k->have_info = info_r && ringlog_reader_info(info_r, &k->info) == 0;
+    if (info_r != run->c.r)
+        k->peek = info_r;
+    for (unsigned i = 0; i < run->started; i++) {
+        const struct producer *p = &run->prod[i];
+        k->calls += p->calls;
+        k->stored += p->stored;
+        k->dropped += p->dropped;
+        k->too_big += p->too_big;
+        k->failed += p->failed;
+        if (!k->first_error)
+            k->first_error = p->first_error;
     }
-    double run_s = (double)(t1 - t0) / 1e9;
+    return 0;
+}
+
+/* The rates, what the reader saw, and every lane's counters. */
+static void print_report(const struct demo_run *run, const struct demo_counts *k)
+{
+    const struct demo *d = run->d;
+    const struct checker *c = &run->c;
+    const struct ringlog_stats *t = &k->total;
+    double run_s = (double)(run->t1 - run->t0) / 1e9;
     char rate[32], size[32];
-    fmt_size(size, sizeof size, have_info ? info.ring_size : d.ring_size);
-    printf("ringlog demo: %u producer threads for %.2f s into region %s\n", started, run_s,
-           d.name);
-    printf("region: %d lanes x %s, policy %s, clock %s, layout version %u\n", nrings, size,
-           policy_name(d.policy), have_info ? info.clock : "?", have_info ? info.version : 0);
+    fmt_size(size, sizeof size, k->have_info ? k->info.ring_size : d->ring_size);
+    printf("ringlog demo: %u producer threads for %.2f s into region %s\n", run->started, run_s,
+           d->name);
+    printf("region: %d lanes x %s, policy %s, clock %s, layout version %u\n", k->nrings, size,
+           policy_name(d->policy), k->have_info ? k->info.clock : "?",
+           k->have_info ? k->info.version : 0);
     putchar('\n');
-    fmt_rate(rate, sizeof rate, run_s > 0 ? (double)total.written / run_s : 0);
+    fmt_rate(rate, sizeof rate, run_s > 0 ? (double)t->written / run_s : 0);
     printf("written:  %llu entries, %s (%llu stored, %llu dropped, %llu too big)\n",
-           (unsigned long long)total.written, rate, (unsigned long long)stored,
-           (unsigned long long)dropped, (unsigned long long)too_big);
-    if (c.r) {
-        double read_s = (double)(c.t_end_ns - t0) / 1e9;
-        fmt_rate(rate, sizeof rate, read_s > 0 ? (double)c.entries / read_s : 0);
+           (unsigned long long)t->written, rate, (unsigned long long)k->stored,
+           (unsigned long long)k->dropped, (unsigned long long)k->too_big);
+    if (c->r) {
+        double read_s = (double)(c->t_end_ns - run->t0) / 1e9;
+        fmt_rate(rate, sizeof rate, read_s > 0 ? (double)c->entries / read_s : 0);
         printf("read:     %llu entries, %s (%llu text, %llu raw; drained in %.1f ms)\n",
-               (unsigned long long)c.entries, rate, (unsigned long long)c.text,
-               (unsigned long long)c.raw, (double)c.drain_ns / 1e6);
-        printf("gaps:     %llu entries lost in %llu gaps\n", (unsigned long long)c.gap_entries,
-               (unsigned long long)c.gaps);
+               (unsigned long long)c->entries, rate, (unsigned long long)c->text,
+               (unsigned long long)c->raw, (double)c->drain_ns / 1e6);
+        printf("gaps:     %llu entries lost in %llu gaps\n", (unsigned long long)c->gap_entries,
+               (unsigned long long)c->gaps);
         printf("order violations: %llu\n",
-               (unsigned long long)(c.order_violations + c.seq_violations));
+               (unsigned long long)(c->order_violations + c->seq_violations));
     } else {
         printf("read:     nothing (--no-reader)\n");
     }
     putchar('\n');
-    print_stats_table(stdout, per, (unsigned)nrings, &total);
+    print_stats_table(stdout, k->per, (unsigned)k->nrings, t);
     putchar('\n');
     /* A demo that loses most of its entries looks broken unless told why. */
-    if (total.overwritten)
+    if (t->overwritten)
         printf("overwritten: the producers outrun the reader on purpose; a full lane then\n"
                "evicts its oldest sub-buffer, and the entries in it that had not been read\n"
                "are counted overwritten and reported to the reader as gaps.\n\n");
-    if (total.lost)
+    if (t->lost)
         printf("lost: calls refused (a full lane under the drop policy, a lane frozen for a\n"
                "snapshot, an entry too big, or no lane free), counted and reported as gaps.\n\n");
+}
 
-    /* Each check is a promise of the library; any failure is a bug. */
+/* The reader's checks: what came out is what went in, in order, and every
+ * index is accounted for.  Returns how many failed. */
+static int check_reader(const struct checker *c, const struct demo_counts *k)
+{
+    const struct ringlog_stats *t = &k->total;
+    uint64_t end = k->have_info ? k->info.next_index : c->next_index;
+    uint64_t undelivered = end > c->next_index ? end - c->next_index : 0;
     int bad = 0;
-    int balanced = total.written ==
-                   total.read + total.lost + total.overwritten + total.buffered + total.abandoned;
+    bad += check_line(c->error == 0, "reader errors: %s", c->error ? c->error_msg : "none");
+    bad += check_line(c->order_violations == 0, "global index order: %llu violations",
+                      (unsigned long long)c->order_violations);
+    bad += check_line(c->seq_violations == 0, "per-thread sequence order: %llu violations",
+                      (unsigned long long)c->seq_violations);
+    bad += check_line(c->corrupt == 0, "entries intact: %llu corrupt",
+                      (unsigned long long)c->corrupt);
+    bad += check_line(c->bad_time == 0, "entry times within the run: %llu outside",
+                      (unsigned long long)c->bad_time);
+    bad += check_line(c->skipped == 0 && undelivered == 0 && c->first_index == 0,
+                      "every index 0..%llu delivered or reported lost (%llu skipped, "
+                      "%llu never delivered, first %llu)",
+                      end ? (unsigned long long)(end - 1) : 0ull,
+                      (unsigned long long)c->skipped, (unsigned long long)undelivered,
+                      (unsigned long long)c->first_index);
+    bad += check_line(c->entries == t->read, "entries delivered (%llu) == read (%llu)",
+                      (unsigned long long)c->entries, (unsigned long long)t->read);
+    bad += check_line(c->gap_entries == t->lost + t->overwritten,
+                      "indices reported lost (%llu) == lost + overwritten (%llu)",
+                      (unsigned long long)c->gap_entries,
+                      (unsigned long long)(t->lost + t->overwritten));
+    bad += check_line(!c->drain_timeout && t->buffered == 0,
+                      "drained: %llu entries left buffered%s", (unsigned long long)t->buffered,
+                      c->drain_timeout ? " after 5 s" : "");
+    if (c->first_problem[0])
+        printf("  first problem: %s\n", c->first_problem);
+    return bad;
+}
+
+/* Prints the checks and the balance line; returns the exit status.  Each
+ * check is a promise of the library: any failure is a bug. */
+static int run_checks(const struct demo_run *run, const struct demo_counts *k)
+{
+    const struct ringlog_stats *t = &k->total;
+    int bad = 0;
+    int balanced = t->written == t->read + t->lost + t->overwritten + t->buffered + t->abandoned;
     printf("checks:\n");
-    bad += check_line(calls == total.written, "log calls made (%llu) == written (%llu)",
-                      (unsigned long long)calls, (unsigned long long)total.written);
-    bad += check_line(dropped + too_big == total.lost,
+    bad += check_line(k->calls == t->written, "log calls made (%llu) == written (%llu)",
+                      (unsigned long long)k->calls, (unsigned long long)t->written);
+    bad += check_line(k->dropped + k->too_big == t->lost,
                       "calls that returned DROPPED or TOO_BIG (%llu) == lost (%llu)",
-                      (unsigned long long)(dropped + too_big), (unsigned long long)total.lost);
-    bad += check_line(failed == 0, "log calls that failed otherwise: %llu%s%s",
-                      (unsigned long long)failed, failed ? ", first: " : "",
-                      failed ? ringlog_strerror(first_error) : "");
-    for (int i = 0; i < nrings; i++) {
-        const struct ringlog_stats *s = &per[i];
+                      (unsigned long long)(k->dropped + k->too_big), (unsigned long long)t->lost);
+    bad += check_line(k->failed == 0, "log calls that failed otherwise: %llu%s%s",
+                      (unsigned long long)k->failed, k->failed ? ", first: " : "",
+                      k->failed ? ringlog_strerror(k->first_error) : "");
+    for (int i = 0; i < k->nrings; i++) {
+        const struct ringlog_stats *s = &k->per[i];
         if (s->written != s->read + s->lost + s->overwritten + s->buffered + s->abandoned)
             bad += check_line(0, "lane %d does not balance: written %llu, read+lost+"
                                  "overwritten+buffered+abandoned %llu",
@@ -647,61 +747,68 @@ int cmd_demo(int argc, char **argv)
                               (unsigned long long)(s->read + s->lost + s->overwritten +
                                                    s->buffered + s->abandoned));
     }
-    if (c.r) {
-        uint64_t end = have_info ? info.next_index : c.next_index;
-        uint64_t undelivered = end > c.next_index ? end - c.next_index : 0;
-        bad += check_line(c.error == 0, "reader errors: %s", c.error ? c.error_msg : "none");
-        bad += check_line(c.order_violations == 0, "global index order: %llu violations",
-                          (unsigned long long)c.order_violations);
-        bad += check_line(c.seq_violations == 0, "per-thread sequence order: %llu violations",
-                          (unsigned long long)c.seq_violations);
-        bad += check_line(c.corrupt == 0, "entries intact: %llu corrupt",
-                          (unsigned long long)c.corrupt);
-        bad += check_line(c.bad_time == 0, "entry times within the run: %llu outside",
-                          (unsigned long long)c.bad_time);
-        bad += check_line(c.skipped == 0 && undelivered == 0 && c.first_index == 0,
-                          "every index 0..%llu delivered or reported lost (%llu skipped, "
-                          "%llu never delivered, first %llu)",
-                          end ? (unsigned long long)(end - 1) : 0ull,
-                          (unsigned long long)c.skipped, (unsigned long long)undelivered,
-                          (unsigned long long)c.first_index);
-        bad += check_line(c.entries == total.read, "entries delivered (%llu) == read (%llu)",
-                          (unsigned long long)c.entries, (unsigned long long)total.read);
-        bad += check_line(c.gap_entries == total.lost + total.overwritten,
-                          "indices reported lost (%llu) == lost + overwritten (%llu)",
-                          (unsigned long long)c.gap_entries,
-                          (unsigned long long)(total.lost + total.overwritten));
-        bad += check_line(!c.drain_timeout && total.buffered == 0,
-                          "drained: %llu entries left buffered%s",
-                          (unsigned long long)total.buffered,
-                          c.drain_timeout ? " after 5 s" : "");
-        if (c.first_problem[0])
-            printf("  first problem: %s\n", c.first_problem);
-    }
+    if (run->c.r)
+        bad += check_reader(&run->c, k);
     putchar('\n');
-    print_balance_line(stdout, &total, 0);
-    if (!balanced || bad)
-        status = EXIT_RUNTIME;
-    if (info_r && info_r != c.r)
-        ringlog_reader_close(info_r);
-    free(per);
-    if (d.keep)
-        printf("region kept: %s\n", d.name);
+    print_balance_line(stdout, t, 0);
+    return !balanced || bad ? EXIT_RUNTIME : 0;
+}
 
-out_reader:
-    if (c.r)
-        ringlog_reader_close(c.r);
-out_region:
-    ringlog_close(log);
-    if (!d.keep) {
-        rc = ringlog_unlink(d.name);
+/* After a clean run: gather, report, check.  Returns the exit status. */
+static int report_run(const struct demo_run *run)
+{
+    struct demo_counts k;
+    if (collect_counts(run, &k) != 0)
+        return EXIT_RUNTIME;
+    print_report(run, &k);
+    int status = run_checks(run, &k);
+    if (k.peek)
+        ringlog_reader_close(k.peek);
+    free(k.per);
+    if (run->d->keep)
+        printf("region kept: %s\n", run->d->name);
+    return status;
+}
+
+/* Every way out after the region was created ends here: the reader and the
+ * handle are closed and the region removed unless --keep. */
+static int finish_run(struct demo_run *run, int status)
+{
+    const struct demo *d = run->d;
+    if (run->c.r)
+        ringlog_reader_close(run->c.r);
+    ringlog_close(run->log);
+    if (!d->keep) {
+        int rc = ringlog_unlink(d->name);
         if (rc != 0) {
-            warnx_("%s: removing the region: %s", d.name, tool_describe(rc, d.name));
+            warnx_("%s: removing the region: %s", d->name, tool_describe(rc, d->name));
             status = EXIT_RUNTIME;
         }
     }
-    free(c.next_seq);
-    free(prod);
+    free(run->c.next_seq);
+    free(run->prod);
     fflush(stdout);
     return status;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    struct demo d = {0, 2.0, RINGLOG_OVERWRITE, 1u << 20, NULL, 0, 0};
+    char default_name[64];
+    parse_demo_args(argc, argv, &d);
+    demo_defaults(&d, default_name, sizeof default_name);
+
+    struct demo_run run;
+    memset(&run, 0, sizeof run);
+    run.d = &d;
+    run.log = create_region(&d);
+    /* From here on the region is ours: every way out goes through
+     * finish_run, Ctrl-C included. */
+    catch_signals();
+    int status = prepare_run(&run);
+    if (status == 0)
+        status = run_threads(&run);
+    if (status == 0)
+        status = report_run(&run);
+    return finish_run(&run, status);
 }
