@@ -2,7 +2,7 @@
  *
  * Safe to call from a signal handler: no malloc, no locale, no stdio, no
  * global mutable state, no libc call that could take a lock, bounded stack
- * (about 5 KiB in the worst case, for %e/%f/%g; -fstack-usage at -O2).
+ * (about 6 KiB in the worst case, for %e/%f/%g; -fstack-usage at -O2).
  *
  * The core (rl_format) never touches a va_list: it asks a fetch callback for
  * each argument by class and size, so the same code can format argument

@@ -638,11 +638,20 @@ static int merge(struct ringlog_reader *r, const struct ringlog_handler *h, uint
                  int *n)
 {
     r->nheap = 0;
-    for (uint32_t i = 0; i < r->nlanes; i++)
+    for (uint32_t i = 0; i < r->nlanes; i++) {
         if (front(r, i)) {
             r->heap[r->nheap++] = key_of(r, i);
             heap_up(r, r->nheap - 1);
+        } else if (!all && r->ls[i].copied_to < r->ls[i].h2) {
+            /* A lane that holds entries but staged none this round (its
+             * copy stopped at a pad before an entry too long for what was
+             * left of the chunk): its next entry may come before anything
+             * staged, even be the cause of one (INV-R1).  It is not in the
+             * heap, so the dry-lane stop below never sees it: wait for the
+             * next round, whose copy starts at that entry. */
+            return 0;
         }
+    }
     while (r->nheap) {
         uint32_t i = r->heap[0].lane;
         /* The next lane in order: until this lane's front passes it, its

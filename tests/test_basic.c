@@ -5,6 +5,7 @@
 #include "ringlog.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -499,8 +500,77 @@ static void test_hold(void)
     ringlog_unlink(name);
 }
 
+/* INV-R1 where a lane's copy stops at a pad: a consumer that has read up
+ * to 30 KiB into a 64 KiB sub-buffer (a 1 MiB lane), then a 40 KiB entry
+ * e1 (it does not fit: a pad, then e1 in the next sub-buffer), then, after
+ * it in time and through memory (a join), a 2-byte entry e2 of another
+ * thread.  The round whose copy starts at the pad stages nothing of the
+ * lane; e1 must still come before e2, and neither late. */
+struct order_probe {
+    int first_type_len; /* length of the first of the two delivered */
+    int got, late;
+};
+
+static int probe_entry(void *arg, const struct ringlog_entry *e)
+{
+    struct order_probe *p = arg;
+    if (e->length != 40 * 1024 && e->length != 2)
+        return 0;
+    if (!p->got++)
+        p->first_type_len = (int)e->length;
+    if (e->flags & RINGLOG_FLAG_LATE)
+        p->late++;
+    return 0;
+}
+
+static ringlog *probe_log;
+static void *write_e2(void *arg)
+{
+    (void)arg;
+    ringlog_write(probe_log, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, 2, "e2", 2);
+    return NULL;
+}
+
+static void test_pad_then_long_entry(void)
+{
+    const char *name = test_region_name("padorder");
+    ringlog_unlink(name);
+    struct ringlog_options o = {.ring_size = 1u << 20, .nrings = 4, .policy = RINGLOG_DROP,
+                                .flags = RINGLOG_OPEN_EXCL};
+    CHECK_EQ(ringlog_open(name, &o, &probe_log), 0);
+    ringlog_reader *r;
+    CHECK_EQ(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &r), 0);
+    ringlog_reader_set_lag(r, 0, 1); /* a 1 ms hold: quick rounds */
+    static char small[1000], big[40 * 1024];
+    for (int i = 0; i < 30; i++)
+        ringlog_write(probe_log, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, 1, small, sizeof small);
+    struct collect c = {.order_ok = 1};
+    struct ringlog_handler h = {on_entry, on_gap, &c};
+    for (int i = 0; i < 200 && c.n < 30; i++)
+        ringlog_read(r, &h, 10);
+    CHECK_EQ(c.n, 30);
+    CHECK_EQ(ringlog_write(probe_log, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, 1, big, sizeof big), 0);
+    pthread_t t;
+    pthread_create(&t, NULL, write_e2, NULL);
+    pthread_join(t, NULL);
+    /* Past the hold: the next round may deliver both. */
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    struct order_probe p = {0, 0, 0};
+    struct ringlog_handler hp = {probe_entry, NULL, &p};
+    for (int i = 0; i < 300 && p.got < 2; i++)
+        ringlog_read(r, &hp, 10);
+    CHECK_EQ(p.got, 2);
+    CHECK_EQ(p.first_type_len, 40 * 1024); /* e1, the cause, first */
+    CHECK_EQ(p.late, 0);
+    ringlog_reader_close(r);
+    ringlog_close(probe_log);
+    ringlog_unlink(name);
+}
+
 int main(void)
 {
+    test_pad_then_long_entry();
     test_hold();
     test_trigger();
     test_dead_holder();
