@@ -100,6 +100,8 @@ enum ringlog_type {
 
 /* Entry flags. */
 #define RINGLOG_FLAG_TRUNCATED 0x01u /* formatted text or a string argument was cut to fit */
+#define RINGLOG_FLAG_SUPPRESSED 0x02u /* a rate-limited call (RINGLOG_*_EVERY, _LIMIT): calls of
+                                         its site were suppressed before it (how many: its text) */
 #define RINGLOG_FLAG_LATE 0x80u      /* set by the reader: delivered after an entry with a
                                         later timestamp (its writer was held up between
                                         reading the clock and publishing) */
@@ -201,6 +203,8 @@ enum ringlog_arg_type {
     RINGLOG_ARG_BYTES = 9, /* unsigned char *: 2-byte length, then the bytes */
     RINGLOG_ARG_BLEN = 10, /* the int precision of a BYTES argument; 4 bytes */
     RINGLOG_ARG_ERRNO = 11, /* errno at the call, for %m; 4 bytes, after the arguments */
+    RINGLOG_ARG_SUPPRESSED = 12, /* a rate-limited site: calls suppressed since the
+                                    last one let through; 8 bytes, last */
 };
 #define RINGLOG_MAX_ARGS 16
 #define RINGLOG_STRING_MAX 512    /* bytes kept of one string argument */
@@ -228,6 +232,19 @@ struct ringlog_site {
  * instead, so nothing is lost. */
 RINGLOG_API int ringlog_log_(ringlog *log, struct ringlog_site *site, const char *fmt, ...)
     RINGLOG_PRINTF(3, 4);
+/* Rate-limited sites (RINGLOG_*_EVERY, RINGLOG_*_LIMIT): the state of one
+ * site, and the macros' calls.  ringlog_limit_pass_ is lock-free and
+ * async-signal-safe: one atomic add (every N) or a CAS on a one-second
+ * window (per second); it returns 1 when the call may log, with the number
+ * of calls suppressed since the last one let through in *suppressed. */
+struct ringlog_limit {
+    uint64_t priv_[2];
+};
+#define RINGLOG_SITE_COUNTED 0x1u /* ringlog_site.flags_: a rate-limited site */
+RINGLOG_API int ringlog_limit_pass_(struct ringlog_limit *lim, unsigned every,
+                                    unsigned per_second, uint64_t *suppressed);
+RINGLOG_API int ringlog_log_counted_(ringlog *log, struct ringlog_site *site, uint64_t suppressed,
+                                     const char *fmt, ...) RINGLOG_PRINTF(4, 5);
 
 /* Raise a trigger: logs a RINGLOG_TYPE_TRIGGER entry carrying `reason`
  * (cut at 256 bytes; may be NULL), counts it in the region, and wakes every

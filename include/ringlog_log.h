@@ -92,6 +92,52 @@
         }                                                                                         \
     } while (0)
 
+/*
+ * Rate-limited calls: RINGLOG_INFO_EVERY(n, log, fmt, ...) logs the 1st,
+ * (n+1)th, (2n+1)th... call of its site; RINGLOG_INFO_LIMIT(per_second,
+ * log, fmt, ...) at most per_second calls of its site in each second of
+ * the monotonic clock (0: none).  Across all threads of the process (the
+ * state is the site's, static).  A call let through after suppressed ones
+ * carries their count: its text ends "[ringlog: N similar calls
+ * suppressed]" and it is flagged RINGLOG_FLAG_SUPPRESSED.  A suppressed
+ * call evaluates no argument after the format.  Lock-free and
+ * async-signal-safe like every log call.
+ */
+#define RINGLOG_LOG_RATED_(log, level, every, per_s, ...)                                         \
+    do {                                                                                          \
+        if ((level) >= RINGLOG_MIN_LEVEL) {                                                       \
+            ringlog *ringlog_l_ = (log);                                                          \
+            if (ringlog_enabled(ringlog_l_, (level))) {                                           \
+                static struct ringlog_limit ringlog_lim_;                                         \
+                uint64_t ringlog_sup_ = 0;                                                        \
+                if (ringlog_limit_pass_(&ringlog_lim_, (every), (per_s), &ringlog_sup_)) {        \
+                    static struct ringlog_site ringlog_site_ = {                                  \
+                        "" RINGLOG_FIRST_(__VA_ARGS__), __FILE__, __func__, __LINE__, (level),    \
+                        RINGLOG_NARGS_(__VA_ARGS__), RINGLOG_SITE_COUNTED,                        \
+                        {RINGLOG_TYPES_(__VA_ARGS__)}, {0}};                                      \
+                    ringlog_log_counted_(ringlog_l_, &ringlog_site_, ringlog_sup_, __VA_ARGS__);  \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+    } while (0)
+#define RINGLOG_LOG_EVERY(n, log, level, ...) RINGLOG_LOG_RATED_(log, level, (n) ? (n) : 1, 0, __VA_ARGS__)
+#define RINGLOG_LOG_LIMIT(per_s, log, level, ...) RINGLOG_LOG_RATED_(log, level, 0, (per_s), __VA_ARGS__)
+
+#define RINGLOG_TRACE_EVERY(n, log, ...) RINGLOG_LOG_EVERY(n, log, RINGLOG_LEVEL_TRACE, __VA_ARGS__)
+#define RINGLOG_DEBUG_EVERY(n, log, ...) RINGLOG_LOG_EVERY(n, log, RINGLOG_LEVEL_DEBUG, __VA_ARGS__)
+#define RINGLOG_INFO_EVERY(n, log, ...) RINGLOG_LOG_EVERY(n, log, RINGLOG_LEVEL_INFO, __VA_ARGS__)
+#define RINGLOG_NOTICE_EVERY(n, log, ...) RINGLOG_LOG_EVERY(n, log, RINGLOG_LEVEL_NOTICE, __VA_ARGS__)
+#define RINGLOG_WARN_EVERY(n, log, ...) RINGLOG_LOG_EVERY(n, log, RINGLOG_LEVEL_WARN, __VA_ARGS__)
+#define RINGLOG_ERROR_EVERY(n, log, ...) RINGLOG_LOG_EVERY(n, log, RINGLOG_LEVEL_ERROR, __VA_ARGS__)
+#define RINGLOG_CRITICAL_EVERY(n, log, ...) RINGLOG_LOG_EVERY(n, log, RINGLOG_LEVEL_CRITICAL, __VA_ARGS__)
+#define RINGLOG_TRACE_LIMIT(r, log, ...) RINGLOG_LOG_LIMIT(r, log, RINGLOG_LEVEL_TRACE, __VA_ARGS__)
+#define RINGLOG_DEBUG_LIMIT(r, log, ...) RINGLOG_LOG_LIMIT(r, log, RINGLOG_LEVEL_DEBUG, __VA_ARGS__)
+#define RINGLOG_INFO_LIMIT(r, log, ...) RINGLOG_LOG_LIMIT(r, log, RINGLOG_LEVEL_INFO, __VA_ARGS__)
+#define RINGLOG_NOTICE_LIMIT(r, log, ...) RINGLOG_LOG_LIMIT(r, log, RINGLOG_LEVEL_NOTICE, __VA_ARGS__)
+#define RINGLOG_WARN_LIMIT(r, log, ...) RINGLOG_LOG_LIMIT(r, log, RINGLOG_LEVEL_WARN, __VA_ARGS__)
+#define RINGLOG_ERROR_LIMIT(r, log, ...) RINGLOG_LOG_LIMIT(r, log, RINGLOG_LEVEL_ERROR, __VA_ARGS__)
+#define RINGLOG_CRITICAL_LIMIT(r, log, ...) RINGLOG_LOG_LIMIT(r, log, RINGLOG_LEVEL_CRITICAL, __VA_ARGS__)
+
 /* ----------------------------------------------------------- machinery */
 
 #ifndef __cplusplus

@@ -144,6 +144,11 @@ static unsigned make_plan(const struct rl_site *s, uint16_t plan[RINGLOG_MAX_ARG
         plan[nargs] = PLAN_ERRNO;
         eff[nargs++] = RINGLOG_ARG_ERRNO;
     }
+    if (s->flags_ & RINGLOG_SITE_COUNTED) {
+        if (nargs == RINGLOG_MAX_ARGS)
+            return 0; /* formatted at the call, the count appended */
+        eff[nargs++] = RINGLOG_ARG_SUPPRESSED;
+    }
     for (unsigned i = 0; i < s->nargs; i++) {
         if (eff[i] == RINGLOG_ARG_PTR && i < sc.n && sc.slot[i].role == RL_FMT_ROLE_VALUE &&
             sc.slot[i].cls == RL_FMT_WSTR) {
@@ -292,12 +297,12 @@ static size_t capture_wstr(unsigned char *p, size_t room, const wchar_t *w, unsi
 
 /* Encodes the arguments; returns the payload length. */
 static size_t capture(const struct rl_site *s, unsigned char *buf, va_list ap, unsigned *flags,
-                      int saved_errno)
+                      int saved_errno, uint64_t suppressed)
 {
     uint64_t plan[4];
-/* Room for a string: what is left after 16 bytes for each later argument
- * and 4 for a trailing errno. */
-#define ROOM(i) (RINGLOG_DEFERRED_MAX - 4u - n - 16u * (s->nargs - 1 - (i)))
+/* Room for a string: what is left after 16 bytes for each later argument,
+ * 4 for a trailing errno and 8 for a suppressed count. */
+#define ROOM(i) (RINGLOG_DEFERRED_MAX - 12u - n - 16u * (s->nargs - 1 - (i)))
     for (unsigned w = 0; w < 4; w++)
         plan[w] = atomic_load_explicit(&s->plan[w], memory_order_relaxed);
     size_t n = 0;
@@ -375,14 +380,18 @@ static size_t capture(const struct rl_site *s, unsigned char *buf, va_list ap, u
         memcpy(buf + n, &e, 4);
         n += 4;
     }
+    if (s->flags_ & RINGLOG_SITE_COUNTED) {
+        memcpy(buf + n, &suppressed, 8);
+        n += 8;
+        if (suppressed)
+            *flags |= RINGLOG_FLAG_SUPPRESSED;
+    }
     return n;
 }
 
-int ringlog_log_(ringlog *log, struct ringlog_site *site, const char *fmt, ...)
+static int log_site(ringlog *log, struct rl_site *s, uint64_t suppressed, va_list ap)
 {
-    (void)fmt; /* site->format; passed so the compiler checks the arguments */
     int saved_errno = errno; /* for %m, and given back: logging never changes errno */
-    struct rl_site *s = (struct rl_site *)(void *)site;
     if (!log && !(log = atomic_load_explicit(&default_log, memory_order_acquire)))
         return RINGLOG_EINVAL;
     if (RL_UNLIKELY(!s || s->nargs > RINGLOG_MAX_ARGS))
@@ -391,22 +400,94 @@ int ringlog_log_(ringlog *log, struct ringlog_site *site, const char *fmt, ...)
     uint32_t id = (uint32_t)c;
     if (RL_UNLIKELY((uint32_t)(c >> 32) != log->tag || id == 0))
         id = site_register(log, s);
-    va_list ap;
-    va_start(ap, fmt);
     int rc;
     if (RL_LIKELY(id != 0)) {
         unsigned char buf[RINGLOG_DEFERRED_MAX];
         unsigned flags = 0;
-        size_t n = capture(s, buf, ap, &flags, saved_errno);
+        size_t n = capture(s, buf, ap, &flags, saved_errno, suppressed);
         rc = rl_put(log, s->level, RINGLOG_TYPE_DEFERRED, id, flags, buf, n);
     } else {
         /* Dictionary full (or the site is unusual): format now, lose nothing. */
+        char text[RINGLOG_PRINTF_MAX + 64];
         errno = saved_errno;
-        rc = ringlog_vprintf(log, s->level, s->format, ap);
+        size_t n = rl_vformat(text, RINGLOG_PRINTF_MAX + 1, s->format, ap);
+        unsigned flags = 0;
+        if (n > RINGLOG_PRINTF_MAX) {
+            n = RINGLOG_PRINTF_MAX;
+            flags |= RINGLOG_FLAG_TRUNCATED;
+        }
+        if (suppressed) {
+            n += rl_sformat(text + n, sizeof text - n, " [ringlog: %llu similar calls suppressed]",
+                            (unsigned long long)suppressed);
+            flags |= RINGLOG_FLAG_SUPPRESSED;
+        }
+        rc = rl_level_on(log, s->level)
+                 ? rl_put(log, s->level, RINGLOG_TYPE_TEXT, 0, flags, text, n)
+                 : 0;
     }
-    va_end(ap);
     errno = saved_errno;
     return rc;
+}
+
+int ringlog_log_(ringlog *log, struct ringlog_site *site, const char *fmt, ...)
+{
+    (void)fmt; /* site->format; passed so the compiler checks the arguments */
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = log_site(log, (struct rl_site *)(void *)site, 0, ap);
+    va_end(ap);
+    return rc;
+}
+
+int ringlog_log_counted_(ringlog *log, struct ringlog_site *site, uint64_t suppressed,
+                         const char *fmt, ...)
+{
+    (void)fmt;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = log_site(log, (struct rl_site *)(void *)site, suppressed, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* One word per use: every N, a call counter; per second, the second it
+ * counts (high 40 bits) and the calls let through in it (low 24).  And the
+ * calls suppressed since the last one let through, handed to that one. */
+_Static_assert(sizeof(struct ringlog_limit) == 2 * sizeof(_Atomic uint64_t), "limit layout");
+
+int ringlog_limit_pass_(struct ringlog_limit *lim, unsigned every, unsigned per_second,
+                        uint64_t *suppressed)
+{
+    _Atomic uint64_t *w = (_Atomic uint64_t *)(void *)&lim->priv_[0];
+    _Atomic uint64_t *sup = (_Atomic uint64_t *)(void *)&lim->priv_[1];
+    int pass = 0;
+    if (every) {
+        pass = atomic_fetch_add_explicit(w, 1, memory_order_relaxed) % every == 0;
+    } else if (per_second) {
+        uint64_t sec = (rl_plat_mono_ns() / 1000000000u) & ((UINT64_C(1) << 40) - 1);
+        uint64_t cap = per_second < 0xffffffu ? per_second : 0xffffffu;
+        uint64_t cur = atomic_load_explicit(w, memory_order_relaxed);
+        for (;;) {
+            uint64_t next;
+            if (cur >> 24 != sec)
+                next = sec << 24 | 1;
+            else if ((cur & 0xffffffu) < cap)
+                next = cur + 1;
+            else
+                break;
+            if (atomic_compare_exchange_weak_explicit(w, &cur, next, memory_order_relaxed,
+                                                      memory_order_relaxed)) {
+                pass = 1;
+                break;
+            }
+        }
+    }
+    if (!pass) {
+        atomic_fetch_add_explicit(sup, 1, memory_order_relaxed);
+        return 0;
+    }
+    *suppressed = atomic_exchange_explicit(sup, 0, memory_order_relaxed);
+    return 1;
 }
 
 /* ------------------------------------------------------------ reading */
@@ -652,6 +733,7 @@ static void raw_values(struct out *o, const struct arg *a, unsigned n)
         case RINGLOG_ARG_LDBL: out_fmt(o, "%.21Lg", x->ld); break;
         case RINGLOG_ARG_PTR: out_fmt(o, "%p", (void *)(uintptr_t)x->u); break;
         case RINGLOG_ARG_ERRNO: out_fmt(o, "errno %lld", (long long)x->u); break;
+        case RINGLOG_ARG_SUPPRESSED: out_fmt(o, "suppressed %llu", (unsigned long long)x->u); break;
         case RINGLOG_ARG_STR:
             if (x->null)
                 out_put(o, "(null)", 6);
@@ -704,5 +786,13 @@ size_t rl_deferred_text(const struct rl_site_copy *site, const struct ringlog_en
         raw_values(&o, a, site->nargs);
         out_put(&o, "]", 1);
     }
+    /* A rate-limited site: the calls held back before this one. */
+    for (unsigned i = site->nargs; i-- > 0;)
+        if (a[i].type == RINGLOG_ARG_SUPPRESSED) {
+            if (a[i].u)
+                out_fmt(&o, " [ringlog: %llu similar calls suppressed]",
+                        (unsigned long long)a[i].u);
+            break;
+        }
     return o.len;
 }

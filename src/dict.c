@@ -193,8 +193,10 @@ struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const 
     uint64_t hash = fnv64(0xcbf29ce484222325ull, &h.line, 16);
     hash = fnv64(hash, p, body);
     for (unsigned i = 0; i < h.nargs; i++)
-        if (p[i] < RINGLOG_ARG_I32 || p[i] > RINGLOG_ARG_ERRNO ||
-            (p[i] == RINGLOG_ARG_ERRNO && i + 1 != h.nargs)) /* errno only last */
+        if (p[i] < RINGLOG_ARG_I32 || p[i] > RINGLOG_ARG_SUPPRESSED ||
+            (p[i] == RINGLOG_ARG_SUPPRESSED && i + 1 != h.nargs) || /* last */
+            (p[i] == RINGLOG_ARG_ERRNO && i + 1 != h.nargs &&        /* last, or before it */
+             !(i + 2 == h.nargs && p[i + 1] == RINGLOG_ARG_SUPPRESSED)))
             hash = ~h.hash; /* force the mismatch below */
     const char *fmt = (const char *)p + h.nargs, *file = fmt + h.fmt_len + 1,
                *func = file + h.file_len + 1;

@@ -65,6 +65,12 @@ int main()
     unsigned char bytes[3] = {0xde, 0xad, 0x01};
     RINGLOG_INFO(log, "%.*s", RINGLOG_BYTES(bytes, 3));
     expect("dead01", __LINE__);
+    for (int i = 0; i < 3; i++)
+        RINGLOG_INFO_EVERY(2, log, "every %d", i);
+    expect("every 0", __LINE__);
+    expect("every 2 [ringlog: 1 similar calls suppressed]", __LINE__);
+    RINGLOG_WARN_LIMIT(100, log, "limited %d", 7);
+    expect("limited 7", __LINE__);
     ringlog_set_default(log);
     RINGLOG_DEFAULT_CRITICAL("default %c", 'x');
     expect("default x", __LINE__);

@@ -313,6 +313,114 @@ static void extended_case(void)
     CHECK(g->have && !(g->e.flags & RINGLOG_FLAG_TRUNCATED) && strlen(g->text) == 100);
 }
 
+/* Rate-limited calls (issue 13, item 5): every N and per second, across
+ * threads; suppressed calls evaluate no argument and are counted exactly
+ * in the next call let through. */
+struct rated {
+    long entries, flagged;
+    unsigned long long suppressed;
+    int bad;
+};
+
+static int rated_entry(void *arg, const struct ringlog_entry *e)
+{
+    struct rated *r = arg;
+    char t[512];
+    ringlog_entry_text(g_rd, e, t, sizeof t);
+    if (strncmp(t, "rated ", 6) != 0)
+        return 0;
+    r->entries++;
+    const char *m = strstr(t, " [ringlog: ");
+    unsigned long long k = 0;
+    if (m && sscanf(m, " [ringlog: %llu similar calls suppressed]", &k) == 1) {
+        r->suppressed += k;
+        if (!(e->flags & RINGLOG_FLAG_SUPPRESSED))
+            r->bad++;
+    } else if (e->flags & RINGLOG_FLAG_SUPPRESSED) {
+        r->bad++;
+    }
+    if (e->flags & RINGLOG_FLAG_SUPPRESSED)
+        r->flagged++;
+    return 0;
+}
+
+static struct rated read_rated(void)
+{
+    struct rated r = {0, 0, 0, 0};
+    struct ringlog_handler h = {rated_entry, NULL, &r};
+    while (ringlog_read(g_rd, &h, 100) > 0) {
+    }
+    return r;
+}
+
+static int evaluated_args;
+static int count_arg(void)
+{
+    return ++evaluated_args;
+}
+
+static void *every_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 1000; i++)
+        RINGLOG_INFO_EVERY(7, g_log, "rated every7 %d", i);
+    return NULL;
+}
+
+static void rate_limit_case(void)
+{
+    evaluated_args = 0;
+    for (int i = 0; i < 100; i++)
+        RINGLOG_WARN_EVERY(10, g_log, "rated every10 %d", count_arg());
+    struct rated r = read_rated();
+    CHECK_EQ(r.entries, 10);
+    CHECK_EQ(r.suppressed, 90 - 9); /* 9 after the last one let through wait for the next */
+    CHECK_EQ(r.flagged, 9);
+    CHECK_EQ(r.bad, 0);
+    CHECK_EQ(evaluated_args, 10); /* suppressed calls evaluate no argument */
+
+    /* 4 threads, one site: calls 0, 7, 14... of 4000 pass, whoever makes them. */
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, every_thread, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    r = read_rated();
+    CHECK_EQ(r.entries, (4000 + 6) / 7);
+    CHECK(r.suppressed <= 4000 - (4000 + 6) / 7 && r.suppressed >= 4000 - (4000 + 6) / 7 - 6);
+    CHECK_EQ(r.bad, 0);
+
+    /* Per second: a burst of 1000 is cut to 5 a second; one call in a
+     * later second carries the count of the rest, exactly. */
+    for (int i = 0; i < 1000; i++)
+        RINGLOG_ERROR_LIMIT(5, g_log, "rated limit %d", i);
+    struct timespec ts = {1, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    RINGLOG_ERROR_LIMIT(5, g_log, "rated limit %d", -1); /* not the same site: its own count */
+    r = read_rated();
+    CHECK(r.entries >= 5 + 1 && r.entries <= 10 + 1);
+    CHECK_EQ(r.bad, 0);
+    struct ringlog_limit lim = {{0, 0}};
+    uint64_t sup = 99;
+    long passed = 0, held = 0;
+    for (int i = 0; i < 1000; i++) {
+        if (ringlog_limit_pass_(&lim, 0, 5, &sup))
+            passed++;
+        else
+            held++;
+    }
+    CHECK(passed >= 5 && passed <= 10 && passed + held == 1000);
+    nanosleep(&ts, NULL);
+    CHECK_EQ(ringlog_limit_pass_(&lim, 0, 5, &sup), 1);
+    CHECK(sup > 0 && sup <= (uint64_t)held); /* what the passes in between did not take */
+    /* 0 per second lets nothing through; every 0 means every call. */
+    CHECK_EQ(ringlog_limit_pass_(&(struct ringlog_limit){{0, 0}}, 0, 0, &sup), 0);
+    for (int i = 0; i < 3; i++)
+        RINGLOG_INFO_EVERY(0, g_log, "rated every0 %d", i);
+    r = read_rated();
+    CHECK_EQ(r.entries, 3);
+}
+
 /* ------------------------------------------------------------- levels */
 
 static int evaluated;
@@ -804,6 +912,7 @@ int main(int argc, char **argv)
     strings_case();
     mismatch_case();
     extended_case();
+    rate_limit_case();
     levels_case();
     site_case();
     dlopen_case();
