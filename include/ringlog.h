@@ -181,6 +181,16 @@ RINGLOG_API int ringlog_set_trigger_level(ringlog *log, int level, unsigned inte
 /* The auto-trigger level (-1: off) and, in *interval_ms if not NULL, its
  * interval. */
 RINGLOG_API int ringlog_get_trigger_level(ringlog *log, unsigned *interval_ms);
+/* Switch call sites of deferred logging off (on = 0) or back on (on = 1)
+ * in every process using the region, at once: the sites whose file is
+ * `file` or ends in "/" + `file` (NULL: any file), at `line` (0: any line),
+ * whose format matches the fnmatch(3) pattern `format_glob` (NULL: any).
+ * A switched-off call stores nothing and counts nowhere, like a call below
+ * the minimum level, and costs about as little (one more load of a line
+ * every call reads).  Returns the number of sites that matched, or
+ * RINGLOG_EINVAL / RINGLOG_EACCES (read-only mapping). */
+RINGLOG_API int ringlog_site_switch(ringlog *log, const char *file, unsigned line,
+                                    const char *format_glob, int on);
 /* 1 when a call at `level` would be stored (log NULL: the default region;
  * 0 when there is none).  What the macros test before evaluating arguments. */
 RINGLOG_API int ringlog_enabled(const ringlog *log, unsigned level);
@@ -222,7 +232,7 @@ struct ringlog_site {
     uint8_t nargs;
     uint16_t flags_;
     uint8_t types[RINGLOG_MAX_ARGS]; /* enum ringlog_arg_type */
-    uint64_t priv_[5];
+    uint64_t priv_[6];
 };
 /* What the macros call: `fmt` is site->format again, followed by the
  * arguments.  Same guarantees as ringlog_write (lock-free, async-signal-
@@ -398,7 +408,14 @@ struct ringlog_site_info {
     uint32_t level;
     uint32_t nargs;
     uint32_t id;
+    uint32_t off; /* switched off (ringlog_site_switch) */
 };
+/* Every call site in the region's dictionary, once each, in no set order;
+ * the strings are valid during the callback.  Returns the count, or a
+ * RINGLOG_E* code; fn returning non-zero stops the walk. */
+RINGLOG_API int ringlog_reader_sites(ringlog_reader *r,
+                                     int (*fn)(void *arg, const struct ringlog_site_info *si),
+                                     void *arg);
 RINGLOG_API int ringlog_entry_site(ringlog_reader *r, const struct ringlog_entry *e,
                                    struct ringlog_site_info *out);
 

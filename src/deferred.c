@@ -13,6 +13,8 @@
 
 #include <errno.h>
 #include <float.h>
+#include <fnmatch.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -29,6 +31,9 @@ struct rl_site {
     /* How each string argument is captured, 4 per word (enum below), the
      * same in every region; stored before the first `cache` store. */
     _Atomic uint64_t plan[4];
+    /* The site's switch as last read: tag << 32 | sites_gen << 1 | off
+     * (ringlog_site_switch); re-read when the region's sites_gen moves. */
+    _Atomic uint64_t sw;
 };
 _Static_assert(sizeof(struct rl_site) == sizeof(struct ringlog_site), "site layout");
 _Static_assert(offsetof(struct rl_site, cache) == offsetof(struct ringlog_site, priv_),
@@ -389,6 +394,79 @@ static size_t capture(const struct rl_site *s, unsigned char *buf, va_list ap, u
     return n;
 }
 
+/* The site's switch in this region, read after the generation that
+ * covers it (acquire: the switch word was stored before the bump). */
+static uint64_t site_switch_read(ringlog *log, struct rl_site *s, uint32_t id)
+{
+    const struct rl_region *g = &log->g;
+    uint32_t gen = atomic_load_explicit(&g->hdr->sites_gen, memory_order_acquire);
+    uint32_t off = 0;
+    uint64_t at = (uint64_t)id * 8;
+    if (g->dict && at >= rl_dict_arena(g->dict_size) &&
+        at + sizeof(struct rl_dict_rec) <= g->dict_size) {
+        const _Atomic uint32_t *w =
+            (const _Atomic uint32_t *)(const void *)(g->dict + at +
+                                                     offsetof(struct rl_dict_rec, switches));
+        off = atomic_load_explicit(w, memory_order_relaxed) & 1;
+    }
+    uint64_t v = (uint64_t)log->tag << 32 | (uint64_t)(gen & 0x7fffffffu) << 1 | off;
+    atomic_store_explicit(&s->sw, v, memory_order_relaxed);
+    return v;
+}
+
+struct switch_ctx {
+    struct rl_region *g;
+    const char *file, *glob;
+    unsigned line;
+    int on, n;
+};
+
+static int file_matches(const char *site_file, const char *want)
+{
+    size_t a = strlen(site_file), b = strlen(want);
+    if (a == b)
+        return strcmp(site_file, want) == 0;
+    return a > b && site_file[a - b - 1] == '/' && strcmp(site_file + a - b, want) == 0;
+}
+
+static int switch_one(void *arg, uint32_t id)
+{
+    struct switch_ctx *c = arg;
+    const char *why;
+    struct rl_site_copy *sc = rl_dict_copy(c->g, id, &why);
+    if (!sc)
+        return 0;
+    int match = (!c->file || file_matches(sc->file, c->file)) && (!c->line || sc->line == c->line) &&
+                (!c->glob || fnmatch(c->glob, sc->fmt, 0) == 0);
+    free(sc);
+    if (!match)
+        return 0;
+    _Atomic uint32_t *w = (_Atomic uint32_t *)(void *)(c->g->dict + (size_t)id * 8 +
+                                                       offsetof(struct rl_dict_rec, switches));
+    if (c->on)
+        atomic_fetch_and_explicit(w, ~1u, memory_order_relaxed);
+    else
+        atomic_fetch_or_explicit(w, 1u, memory_order_relaxed);
+    c->n++;
+    return 0;
+}
+
+int ringlog_site_switch(ringlog *log, const char *file, unsigned line, const char *format_glob,
+                        int on)
+{
+    if (!log)
+        return rl_fail(RINGLOG_EINVAL, "NULL log");
+    if (!log->g.map.writable)
+        return rl_fail(RINGLOG_EACCES, "region mapped read-only");
+    struct switch_ctx c = {&log->g, file && *file ? file : NULL, format_glob, line, on != 0, 0};
+    rl_dict_each(&log->g, switch_one, &c);
+    /* After the switch words: a producer that sees the new generation
+     * (acquire) sees them. */
+    if (c.n)
+        atomic_fetch_add_explicit(&log->g.hdr->sites_gen, 1, memory_order_release);
+    return c.n;
+}
+
 static int log_site(ringlog *log, struct rl_site *s, uint64_t suppressed, va_list ap)
 {
     int saved_errno = errno; /* for %m, and given back: logging never changes errno */
@@ -400,6 +478,18 @@ static int log_site(ringlog *log, struct rl_site *s, uint64_t suppressed, va_lis
     uint32_t id = (uint32_t)c;
     if (RL_UNLIKELY((uint32_t)(c >> 32) != log->tag || id == 0))
         id = site_register(log, s);
+    if (RL_LIKELY(id != 0)) {
+        /* Switched off?  sites_gen shares the line of min_level, which the
+         * caller has just read: one compare while nothing changes. */
+        uint32_t gen = atomic_load_explicit(&log->g.hdr->sites_gen, memory_order_relaxed);
+        uint64_t sw = atomic_load_explicit(&s->sw, memory_order_relaxed);
+        if (RL_UNLIKELY(sw >> 32 != log->tag || ((sw >> 1) & 0x7fffffffu) != (gen & 0x7fffffffu)))
+            sw = site_switch_read(log, s, id);
+        if (sw & 1) {
+            errno = saved_errno;
+            return 0; /* switched off: not an entry, not a loss */
+        }
+    }
     int rc;
     if (RL_LIKELY(id != 0)) {
         unsigned char buf[RINGLOG_DEFERRED_MAX];

@@ -73,7 +73,8 @@ static int matches(const struct rl_region *g, uint32_t off, const struct rec_vie
     if (off < arena || off > g->dict_size - sizeof(struct rl_dict_rec) || (off & 7))
         return 0;
     const unsigned char *r = g->dict + off;
-    if (memcmp(r, &v->h, sizeof v->h) != 0) /* magic, size, hash, lengths */
+    /* magic, size, hash, lengths; not the switch word, which changes */
+    if (memcmp(r, &v->h, offsetof(struct rl_dict_rec, switches)) != 0)
         return 0;
     if (v->h.size > g->dict_size - off)
         return 0;
@@ -190,6 +191,8 @@ struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const 
     }
     unsigned char *p = (unsigned char *)(c + 1);
     memcpy(p, g->dict + off + sizeof h, body);
+    uint32_t sw = h.switches;
+    h.switches = 0; /* hashed as zero: switching a site off keeps its record valid */
     uint64_t hash = fnv64(0xcbf29ce484222325ull, &h.line, 16);
     hash = fnv64(hash, p, body);
     for (unsigned i = 0; i < h.nargs; i++)
@@ -208,6 +211,7 @@ struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const 
         return NULL;
     }
     c->id = id;
+    c->off = sw & 1;
     c->line = h.line;
     c->nargs = h.nargs;
     c->level = h.level;
@@ -218,4 +222,21 @@ struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const 
     c->func = func;
     *why = NULL;
     return c;
+}
+
+int rl_dict_each(const struct rl_region *g, int (*fn)(void *arg, uint32_t id), void *arg)
+{
+    if (!g->dict)
+        return 0;
+    const _Atomic uint32_t *b = (const _Atomic uint32_t *)(const void *)(g->dict + sizeof(struct rl_dict_hdr));
+    uint32_t nb = rl_dict_buckets(g->dict_size), n = 0;
+    for (uint32_t i = 0; i < nb; i++) {
+        uint32_t id = atomic_load_explicit(&b[i], memory_order_acquire);
+        if (!id)
+            continue;
+        n++;
+        if (fn(arg, id))
+            break;
+    }
+    return (int)n;
 }

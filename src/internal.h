@@ -230,10 +230,14 @@ uint32_t rl_dict_register(struct rl_region *g, const struct rl_site_desc *d);
  * corrupt.  Caller frees. */
 struct rl_site_copy {
     uint32_t id, line, nargs, level;
+    uint32_t off; /* switched off (when copied) */
     uint8_t types[RINGLOG_MAX_ARGS];
     const char *fmt, *file, *func; /* into the same allocation */
 };
 struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const char **why);
+/* Calls fn with the id of every site the dictionary's buckets reference
+ * (each once); stops when fn returns non-zero.  Returns the count. */
+int rl_dict_each(const struct rl_region *g, int (*fn)(void *arg, uint32_t id), void *arg);
 
 /* deferred.c: reader side */
 size_t rl_deferred_text(const struct rl_site_copy *site, const struct ringlog_entry *e, char *buf,

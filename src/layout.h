@@ -97,7 +97,9 @@ struct rl_header {
      * "Versioning": compatible additions). */
     _Atomic uint32_t trigger_level;
     _Atomic uint32_t trigger_interval_ms;
-    uint32_t reserved460;
+    /* 460: bumped (release) after a call site's switch changes: producers
+     * re-read their site's switch when it differs from what they saw. */
+    _Atomic uint32_t sites_gen;
     /* 464: clock ticks of the last auto-trigger; written at most once per
      * interval, so the line every call reads stays shared. */
     _Atomic uint64_t last_auto_trigger;
@@ -268,7 +270,9 @@ struct rl_dict_rec {
     uint16_t fmt_len;  /* 22: without the NUL */
     uint16_t file_len; /* 24 */
     uint16_t func_len; /* 26 */
-    uint32_t reserved; /* 28 */
+    /* 28: the site's switch (atomic; bit 0: off), the one word of a record
+     * that changes after publication; hashed as zero. */
+    uint32_t switches;
     /* 32: uint8_t types[nargs]; format NUL file NUL function NUL; zero pad */
 };
 static inline uint32_t rl_dict_buckets(uint32_t dict_size) { return dict_size / 64; }
@@ -346,6 +350,7 @@ _Static_assert(offsetof(struct rl_header, recorder_pid) == 400, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, min_level) == 448, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, trigger_level) == 452, "FORMAT.md");
 _Static_assert(offsetof(struct rl_header, last_auto_trigger) == 464, "FORMAT.md");
+_Static_assert(offsetof(struct rl_header, sites_gen) == 460, "FORMAT.md");
 _Static_assert(sizeof(struct rl_registry_slot) == 16, "FORMAT.md");
 _Static_assert(sizeof(struct rl_lane) == RL_LANE_HDR_SIZE, "FORMAT.md");
 _Static_assert(offsetof(struct rl_lane, seq) == 8, "FORMAT.md");

@@ -1006,7 +1006,40 @@ int ringlog_entry_site(ringlog_reader *r, const struct ringlog_entry *e,
     out->level = c->level;
     out->nargs = c->nargs;
     out->id = c->id;
+    out->off = c->off;
     return 0;
+}
+
+struct sites_ctx {
+    const struct rl_region *g;
+    int (*fn)(void *arg, const struct ringlog_site_info *si);
+    void *arg;
+    int stopped;
+};
+
+static int each_site(void *arg, uint32_t id)
+{
+    struct sites_ctx *c = arg;
+    const char *why;
+    struct rl_site_copy *sc = rl_dict_copy(c->g, id, &why);
+    if (!sc)
+        return 0; /* a corrupt record: not a site */
+    struct ringlog_site_info si = {sc->fmt, sc->file, sc->func, sc->line, sc->level,
+                                   sc->nargs, sc->id, sc->off};
+    c->stopped = c->fn(c->arg, &si) != 0;
+    free(sc);
+    return c->stopped;
+}
+
+int ringlog_reader_sites(ringlog_reader *r, int (*fn)(void *arg, const struct ringlog_site_info *si),
+                         void *arg)
+{
+    if (!r || !fn)
+        return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    /* The latest image's dictionary: a snapshot's second image has every
+     * site the first has. */
+    struct sites_ctx c = {latest(r), fn, arg, 0};
+    return rl_dict_each(c.g, each_site, &c);
 }
 
 size_t ringlog_entry_text(ringlog_reader *r, const struct ringlog_entry *e, char *buf, size_t cap)

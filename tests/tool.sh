@@ -40,7 +40,7 @@ trap cleanup EXIT
 new_region() { "$RL" demo --seconds 0 --threads 1 --ring-size 4096 --keep --name "$1" >/dev/null 2>&1; }
 
 expect "help" "$RL" --help
-for c in demo tail dump stats ls rm write trigger record level; do
+for c in demo tail dump stats ls rm write trigger record level sites; do
     expect "$c --help" "$RL" "$c" --help
     grep -q "^Usage: ringlog $c" "$TMP/out" && ok "$c --help prints its usage" || bad "$c --help prints its usage"
     expect "help $c" "$RL" help "$c"
@@ -266,6 +266,26 @@ if [ -x "$EX" ]; then
     sed 's/"index":[0-9]*,//' "$TMP/tail.out" | while read -r l; do grep -qxF "$l" "$TMP/dump.json" || echo "$l"; done >"$TMP/nomatch"
     check "each tail --json line equals dump --json's (index aside)" [ ! -s "$TMP/nomatch" ]
     "$RL" rm "$DT" >/dev/null 2>&1
+    # Call sites: listed with what the region holds of each; one switched
+    # off stops storing in every process, back on it stores again (issue 13).
+    ST="$NAME-sites"
+    "$EX" "$ST" 3 >/dev/null 2>&1
+    expect "sites lists the call sites" "$RL" sites "$ST"
+    grep -q "^ *[0-9]*  on   info  *3  examples/orders.c:[0-9]*  order %d filled: %u lots of %s at %.2f$" "$TMP/out" &&
+        ok "sites shows id, state, level, entries held, place and format" || { bad "sites shows id, state, level, entries held, place and format"; cat "$TMP/out"; }
+    expect "sites --off FILE with --format" "$RL" sites "$ST" --off orders.c --format '*filled*'
+    grep -q "1 call site switched off" "$TMP/out" && ok "sites says how many it switched" || bad "sites says how many it switched"
+    "$EX" "$ST" 3 >/dev/null 2>&1
+    n=$("$RL" dump "$ST" | grep -c "filled")
+    m=$("$RL" dump "$ST" | grep -c "pricing order")
+    check "a switched-off site stores nothing in a new process ($n filled, $m pricing)" [ "$n" -eq 3 ] && [ "$m" -eq 6 ]
+    expect "sites --on" "$RL" sites "$ST" --on 'examples/orders.c'
+    "$EX" "$ST" 3 >/dev/null 2>&1
+    n=$("$RL" dump "$ST" | grep -c "filled")
+    check "switched back on, it stores again ($n)" [ "$n" -eq 6 ]
+    expect_fail "sites --off of no site fails" "no call site matches" "$RL" sites "$ST" --off nosuch.c:1
+    expect_fail "sites --off FILE:0 is refused" "bad line" "$RL" sites "$ST" --off orders.c:0
+    "$RL" rm "$ST" >/dev/null 2>&1
     expect "level set" "$RL" level "$DN" info
     grep -q "level info (2), was trace (0)" "$TMP/out" && ok "level reports the change" || bad "level reports the change"
     "$RL" rm "$DN" >/dev/null 2>&1

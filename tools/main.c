@@ -34,7 +34,8 @@ static const char main_help[] =
     "  write   log one text entry (or one per line of standard input)\n"
     "  trigger raise a trigger (recorders write a snapshot)\n"
     "  record  wait for triggers and write snapshot files\n"
-    "  level   show or set a region's run-time minimum level\n"
+    "  level   show or set a region's run-time minimum level (and auto-trigger)\n"
+    "  sites   list the call sites; switch some off or on in every process\n"
     "  help    show this text, or `ringlog help COMMAND`\n"
     "\n"
     "NAME is a shared-memory name (\"app\" or \"/app\") or, when it contains a\n"
@@ -131,7 +132,7 @@ struct command {
 static const struct command commands[] = {
     {"demo", cmd_demo}, {"tail", cmd_tail}, {"dump", cmd_dump},   {"stats", cmd_stats},
     {"ls", cmd_ls},     {"rm", cmd_rm},     {"write", cmd_write}, {"trigger", cmd_trigger}, {"record", cmd_record},
-    {"level", cmd_level}, {NULL, NULL},
+    {"level", cmd_level}, {"sites", cmd_sites}, {NULL, NULL},
 };
 
 static const struct command *find_command(const char *name)
