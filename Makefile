@@ -1,11 +1,23 @@
-# ringlog — build, test, install.
+# ringlog — build, test, install.  This file is the one build description:
+# tests/run.sh and fuzz/run.sh only call its targets and run what they build.
 #   make                 library (static + shared) and the ringlog tool
 #   make test            unit, stress, kill, signal, fuzz-replay, sanitizer tests
+#   make check T=test_basic   build and run one test (SAN=asan|tsan: in that build)
+#   make check-headers check-bad-arg check-cxx check-replay check-tool
+#                        the other checks of `make test`, one at a time
+#   make fuzz            libFuzzer run (fuzz/run.sh; the binary: SAN=fuzz)
 #   make install         PREFIX=/usr/local DESTDIR=
-# Variables: CC, CFLAGS_EXTRA, BUILD (output dir), SAN (asan|tsan)
-
+# Variables: CC, CXX, CFLAGS_EXTRA, SAN (asan|tsan|fuzz), BUILD (output dir;
+# default build, or build-$(SAN)).  SAN=tsan and SAN=fuzz default CC to clang.
 CC       ?= cc
-BUILD    ?= build
+CLANGXX  ?= clang++
+# TSan: clang's knows C11 atomics best; libFuzzer is clang's.
+ifneq ($(filter tsan fuzz,$(SAN)),)
+  ifeq ($(origin CC),default)
+    CC := clang
+  endif
+endif
+BUILD    ?= build$(if $(SAN),-$(SAN))
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 INCDIR   ?= $(PREFIX)/include
@@ -17,25 +29,44 @@ VERSION  := 0.1.0
 
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
             -Wformat=2 -Wno-format-nonliteral
+ifeq ($(SAN),fuzz)
+  CFLAGS ?= -O1 -g
+endif
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(CFLAGS_EXTRA) -Iinclude -Isrc
 LDLIBS   := -lpthread
 
+# SAN_CFLAGS: compile flags of a sanitizer build; RUN_ENV: how its tests run.
 ifeq ($(SAN),asan)
-  ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined
+  RUN_ENV := RINGLOG_STRESS_SCALE=25 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 endif
 ifeq ($(SAN),tsan)
-  ALL_CFLAGS += -fsanitize=thread
+  SAN_CFLAGS := -fsanitize=thread
   LDFLAGS += -fsanitize=thread
+  RUN_ENV := RINGLOG_STRESS_SCALE=10 TSAN_OPTIONS=halt_on_error=1:exitcode=66
 endif
+# The library for libFuzzer: ASan+UBSan, coverage without the fuzzer's main.
+ifeq ($(SAN),fuzz)
+  SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link
+  LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(CFLAGS_EXTRA) $(SAN_CFLAGS) -Iinclude -Isrc
+# Compile tests of the public headers: as a user compiles them, -Werror.
+HDR_CFLAGS   := -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude
+HDR_CXXFLAGS := -std=c++11 -Wall -Wextra -Werror -Iinclude
+
+# The tests `make test` also runs under TSan (the others run under ASan only).
+TSAN_TESTS := test_stress test_basic test_queue test_snapshot test_deferred test_stopped
 
 LIB_SRC  := $(wildcard src/*.c)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 PIC_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/pic/%.o)
 TOOL_SRC := $(wildcard tools/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
-TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_NAMES := $(TEST_SRC:tests/%.c=%)
+TESTS    := $(TEST_NAMES:%=$(BUILD)/tests/%)
+HEADERS  := $(wildcard include/*.h)
 EX_SRC   := $(wildcard examples/*.c)
 EXAMPLES := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 
@@ -43,7 +74,8 @@ STATIC   := $(BUILD)/libringlog.a
 SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
-.PHONY: all lib tool tests examples test test-quick fuzz install uninstall clean bench bench-quick
+.PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
+        check-cxx check-replay check-tool fuzz seeds install uninstall clean bench bench-quick
 
 all: $(STATIC) $(SHARED) $(TOOL) examples
 
@@ -88,14 +120,87 @@ $(BUILD)/examples/%: examples/%.c $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
-# Full suite: normal build, ASan+UBSan and TSan builds of the concurrent
-# tests, fuzz corpus replay, header compile tests.  Ends "N passed, N failed".
+# fuzz/fuzz_region.c two ways: a corpus replayer (any build) and, with
+# SAN=fuzz (clang), the libFuzzer target that fuzz/run.sh runs.
+$(BUILD)/fuzz_region_replay: fuzz/fuzz_region.c $(STATIC) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+$(BUILD)/fuzz_region: fuzz/fuzz_region.c $(STATIC) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -DRINGLOG_LIBFUZZER -o $@ $< $(STATIC) $(LDLIBS)
+
+# The real-region and snapshot seeds of fuzz/corpus (rerun after a layout change).
+$(BUILD)/make_seeds: fuzz/make_seeds.c $(STATIC) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+seeds: $(BUILD)/make_seeds
+	$(BUILD)/make_seeds fuzz/corpus
+
+# The deferred macros compiled as C++11, with $(CXX) and with $(CLANGXX)
+# when it is installed.
+$(BUILD)/cxx_deferred: tests/cxx_deferred.cc $(STATIC) $(HEADERS)
+	$(CXX) $(HDR_CXXFLAGS) $(SAN_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+$(BUILD)/cxx_deferred_clang: tests/cxx_deferred.cc $(STATIC) $(HEADERS)
+	$(CLANGXX) $(HDR_CXXFLAGS) $(SAN_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+CXX_DEFERRED = $(BUILD)/cxx_deferred $(if $(shell command -v $(CLANGXX) 2>/dev/null),$(BUILD)/cxx_deferred_clang)
+
+# ---- tests ------------------------------------------------------------------
+# Full suite (tests/run.sh): normal build, ASan+UBSan and TSan builds of the
+# tests, fuzz corpus replay, libFuzzer, compile tests, -Werror builds of gcc
+# and clang.  Ends "N passed, M failed".
 test: all tests
 	@sh tests/run.sh
 
 # Only the normal build's tests (fast edit-compile-test loop).
 test-quick: all tests
 	@RINGLOG_QUICK=1 sh tests/run.sh
+
+# One test alone, run as `make test` runs it: make check T=test_basic [SAN=asan|tsan]
+check: $(addprefix $(BUILD)/tests/,$(filter $(T),$(TEST_NAMES))) $(BUILD)/tests/plugin_deferred.so
+	@$(if $(filter $(T),$(TEST_NAMES)),:,echo "usage: make check T=NAME [SAN=asan|tsan]; NAME: $(TEST_NAMES)" >&2; exit 2)
+	$(RUN_ENV) $(BUILD)/tests/$(T)
+
+# Every input of fuzz/corpus through the replayer.
+check-replay: $(BUILD)/fuzz_region_replay
+	$(RUN_ENV) $(BUILD)/fuzz_region_replay fuzz/corpus
+
+# The public headers compile alone as C11 (-pedantic) and as C++11.
+check-headers:
+	@mkdir -p $(BUILD)
+	printf '#include "ringlog.h"\n#include "ringlog_queue.h"\nint main(void){return 0;}\n' > $(BUILD)/hdr.c
+	$(CC) $(HDR_CFLAGS) -c $(BUILD)/hdr.c -o $(BUILD)/hdr.o
+	printf '#include "ringlog.h"\n#include "ringlog_queue.h"\nint main(){return 0;}\n' > $(BUILD)/hdr.cc
+	$(CXX) $(HDR_CXXFLAGS) -c $(BUILD)/hdr.cc -o $(BUILD)/hdr_cc.o
+
+# tests/bad_arg.c compiles as is, and fails to compile with each BAD_* macro
+# with an error that names the reason (DEFINE:word of the error).
+BAD_CFLAGS := -std=c11 -Wno-format -Iinclude
+BAD_ARGS := BAD_STRUCT:ringlog_argument_type_cannot_be_logged \
+            BAD_INT128:ringlog_argument_type_cannot_be_logged \
+            BAD_COMPLEX:ringlog_argument_type_cannot_be_logged \
+            BAD_MANY:ringlog_error_at_most_16_arguments
+check-bad-arg:
+	@mkdir -p $(BUILD)
+	$(CC) $(BAD_CFLAGS) -Wall -Wextra -Werror -c tests/bad_arg.c -o $(BUILD)/bad_arg.o
+	@for bad in $(BAD_ARGS); do \
+	    def=$${bad%%:*}; why=$${bad#*:}; \
+	    if $(CC) $(BAD_CFLAGS) -D$$def -c tests/bad_arg.c -o $(BUILD)/bad_arg.o 2>$(BUILD)/bad_arg.err; then \
+	        echo "$$def compiled"; exit 1; \
+	    fi; \
+	    grep -q "$$why" $(BUILD)/bad_arg.err || { cat $(BUILD)/bad_arg.err; exit 1; }; \
+	    echo "$$def: does not compile ($$why)"; \
+	done
+
+check-cxx: $(CXX_DEFERRED)
+	$(foreach t,$(CXX_DEFERRED),$(RUN_ENV) $(t) &&) :
+
+check-tool: $(TOOL)
+	sh tests/tool.sh $(TOOL)
+
+# For the scripts: make -s print-TSAN_TESTS
+print-%:
+	@echo $($*)
 
 fuzz:
 	@sh fuzz/run.sh
