@@ -469,6 +469,7 @@ fi
 T="$TMP/tail-backlog.rlog"
 "$RL" demo --seconds 0.2 --threads 1 --ring-size 1M --no-reader --keep --name "$T" >/dev/null 2>&1
 held=$("$RL" stats "$T" --json | sed -n 's/.*"total":{[^}]*"buffered":\([0-9]*\).*/\1/p')
+: >"$TMP/backlog.out" # exists before the loop below reads it
 timeout 20 "$RL" tail "$T" --no-color >"$TMP/backlog.out" 2>&1 &
 blpid=$!
 i=0
