@@ -257,11 +257,13 @@ RINGLOG_API int ringlog_log_counted_(ringlog *log, struct ringlog_site *site, ui
                                      const char *fmt, ...) RINGLOG_PRINTF(4, 5);
 
 /* Raise a trigger: logs a RINGLOG_TYPE_TRIGGER entry carrying `reason`
- * (cut at 256 bytes; may be NULL), counts it in the region, and wakes every
- * process waiting in ringlog_reader_wait_trigger (a recorder writes a
- * snapshot).  Lock-free and async-signal-safe; it makes one system call
- * (the futex wake).  Returns what logging the entry returned; the trigger
+ * (cut at RINGLOG_REASON_MAX bytes; may be NULL), counts it in the region,
+ * and wakes every process waiting in ringlog_reader_wait_trigger (a
+ * recorder writes a snapshot).  Lock-free and async-signal-safe; it makes
+ * the futex wake's system call and, with a recorder attached, checks that
+ * the recorder lives (kill and a /proc read) before freezing eviction.  Returns what logging the entry returned; the trigger
  * is raised even when the entry was dropped. */
+#define RINGLOG_REASON_MAX 256 /* bytes of a trigger's reason kept */
 RINGLOG_API int ringlog_trigger(ringlog *log, const char *reason);
 
 /* Write a snapshot of region `name` to `path`: a copy of everything its

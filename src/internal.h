@@ -141,6 +141,10 @@ static inline int rl_level_on(const ringlog *log, unsigned level)
     return level >= atomic_load_explicit(&log->g.hdr->min_level, memory_order_relaxed);
 }
 
+/* Knuth's multiplicative hash constant (2^32 / golden ratio): spreads
+ * small consecutive integers (thread ids, site ids) over a table. */
+#define RL_HASH_MUL 2654435761u
+
 /* lane.c: bumped in every forked child; a handle whose fork_gen differs
  * belongs to the parent's registry slot and must claim its own before
  * logging (rl_current_owner). */

@@ -330,7 +330,7 @@ int rl_lane_get(ringlog *log, unsigned depth, struct rl_lane_ref *out, int *lent
             }
     }
     if (cacheable)
-        i = take_lane(g, 0, keep, tid * 2654435761u % (keep ? keep : 1), tid, reg, RL_LANE_THREAD,
+        i = take_lane(g, 0, keep, tid * RL_HASH_MUL % (keep ? keep : 1), tid, reg, RL_LANE_THREAD,
                       &own);
     if (i >= 0) {
         struct rl_tls_slot *s = rl_tls.slot[depth];

@@ -299,7 +299,7 @@ struct rl_snap_header {
     uint32_t image_crc[2];  /*  48: CRC-32 of each image */
     uint32_t header_crc;    /*  56: CRC-32 of these 4096 bytes with this field 0 */
     uint32_t reserved;      /*  60 */
-    char reason[256];       /*  64: NUL-terminated */
+    char reason[256];       /*  64: NUL-terminated, RINGLOG_REASON_MAX bytes */
     uint64_t trigger_ns;    /* 320: wall clock of the first covered trigger's entry, 0 unknown */
     uint32_t first_trigger; /* 328: triggers first..last are covered (0, 0: taken by hand) */
     uint32_t last_trigger;  /* 332 */

@@ -332,7 +332,7 @@ int ringlog_trigger(ringlog *log, const char *reason)
     if (RL_UNLIKELY(!log))
         return RINGLOG_EINVAL;
     size_t n = 0;
-    while (reason && n < 256 && reason[n])
+    while (reason && n < RINGLOG_REASON_MAX && reason[n])
         n++;
     _Atomic uint32_t *word = &log->g.hdr->triggers;
     _Atomic uint32_t *seq = &log->g.hdr->trigger_seq;

@@ -84,7 +84,7 @@ struct ringlog_reader {
     int have_g2;
     const struct rl_snap_header *snap; /* in snapfile, checked by rl_snapshot_parse */
     struct rl_snap_damage snap_damage;  /* what a damaged snapshot could not give */
-    char snap_reason[257];             /* its reason, NUL-terminated for sure */
+    char snap_reason[RINGLOG_REASON_MAX + 1];             /* its reason, NUL-terminated for sure */
     /* Call sites met so far: validated private copies, by id (open
      * addressing, at most half full).  Records never change once
      * published, so a copy stays right for the reader's lifetime. */
@@ -207,8 +207,8 @@ static int open_snapshot(struct ringlog_reader *r, const char *name)
         r->have_g2 = 1;
     }
     r->snap = sh;
-    memcpy(r->snap_reason, sh->reason, 256);
-    r->snap_reason[256] = 0;
+    memcpy(r->snap_reason, sh->reason, RINGLOG_REASON_MAX);
+    r->snap_reason[RINGLOG_REASON_MAX] = 0;
     return 0;
 }
 
@@ -951,7 +951,7 @@ int ringlog_reader_wait_trigger(ringlog_reader *r, uint32_t *seen, int timeout_m
 
 static struct rl_site_copy **site_slot(struct rl_site_copy **t, size_t cap, uint32_t id)
 {
-    size_t i = (id * 2654435761u) & (cap - 1);
+    size_t i = (id * RL_HASH_MUL) & (cap - 1);
     while (t[i] && t[i]->id != id)
         i = (i + 1) & (cap - 1);
     return &t[i];

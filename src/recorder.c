@@ -26,7 +26,7 @@ struct pending {
     struct rl_snap_job j;
     unsigned char *buf; /* room for two images; ours to recycle */
     char path[4096];
-    char reason[256];
+    char reason[RINGLOG_REASON_MAX];
     int has_reason;
     uint32_t first, covered;
 };

@@ -13,6 +13,9 @@
  */
 #include "internal.h"
 
+_Static_assert(sizeof(((struct rl_snap_header *)0)->reason) == RINGLOG_REASON_MAX,
+               "a snapshot keeps a whole trigger reason");
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -72,7 +75,7 @@ struct trig_find {
     uint32_t best, high; /* lowest and highest newer number found */
     int found;
     uint64_t ns;
-    char reason[257];
+    char reason[RINGLOG_REASON_MAX + 1];
 };
 /* Trigger numbers (remarks) come from trigger_seq in the order triggers
  * start, the count in the order they finish, so the two need not agree:
@@ -89,7 +92,7 @@ static int trig_entry(void *arg, const struct ringlog_entry *e)
     f->found = 1;
     f->best = e->remarks;
     f->ns = e->time_ns;
-    size_t n = e->length < 256 ? e->length : 256;
+    size_t n = e->length < RINGLOG_REASON_MAX ? e->length : RINGLOG_REASON_MAX;
     memcpy(f->reason, e->data, n);
     f->reason[n] = 0;
     for (size_t i = 0; i < n; i++) /* a header field: printable text only */
