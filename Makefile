@@ -71,6 +71,9 @@ EX_SRC   := $(wildcard examples/*.c)
 EXAMPLES := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 
 STATIC   := $(BUILD)/libringlog.a
+# Tests and the fuzz target call internal functions (rl_*): they link the
+# objects as they are.  The installed archive exports ringlog_* only.
+INTERNAL := $(BUILD)/libringlog-internal.a
 SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
@@ -92,10 +95,20 @@ $(BUILD)/pic/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -fPIC -c $< -o $@
 
-$(STATIC): $(LIB_OBJ)
+$(INTERNAL): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
+
+# One relocatable object whose hidden symbols (everything but the
+# RINGLOG_API functions) are made local: a program linking the static
+# library sees no rl_* names to collide with its own.
+$(STATIC): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(CC) -r -nostdlib -o $(BUILD)/ringlog-all.o $^
+	objcopy --localize-hidden $(BUILD)/ringlog-all.o
+	ar rcs $@ $(BUILD)/ringlog-all.o
 
 $(SHARED): $(PIC_OBJ)
 	$(CC) -shared -Wl,-soname,libringlog.so.$(SOVER) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -108,9 +121,9 @@ $(TOOL): $(TOOL_SRC) $(STATIC) $(wildcard include/*.h) $(wildcard tools/*.h)
 
 # Tests see internal headers (src/) for white-box checks of the layout.
 # -rdynamic: the dlopen'ed plugin of test_deferred takes ringlog from the test.
-$(BUILD)/tests/%: tests/%.c $(STATIC) $(wildcard tests/*.h)
+$(BUILD)/tests/%: tests/%.c $(INTERNAL) $(wildcard tests/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -rdynamic -o $@ $< $(STATIC) $(LDLIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -rdynamic -o $@ $< $(INTERNAL) $(LDLIBS) -lm
 
 $(BUILD)/tests/plugin_deferred.so: tests/plugin_deferred.c include/ringlog.h include/ringlog_log.h
 	@mkdir -p $(@D)
@@ -122,15 +135,15 @@ $(BUILD)/examples/%: examples/%.c $(STATIC)
 
 # fuzz/fuzz_region.c two ways: a corpus replayer (any build) and, with
 # SAN=fuzz (clang), the libFuzzer target that fuzz/run.sh runs.
-$(BUILD)/fuzz_region_replay: fuzz/fuzz_region.c $(STATIC) $(HEADERS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+$(BUILD)/fuzz_region_replay: fuzz/fuzz_region.c $(INTERNAL) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(INTERNAL) $(LDLIBS)
 
-$(BUILD)/fuzz_region: fuzz/fuzz_region.c $(STATIC) $(HEADERS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -DRINGLOG_LIBFUZZER -o $@ $< $(STATIC) $(LDLIBS)
+$(BUILD)/fuzz_region: fuzz/fuzz_region.c $(INTERNAL) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -DRINGLOG_LIBFUZZER -o $@ $< $(INTERNAL) $(LDLIBS)
 
 # The real-region and snapshot seeds of fuzz/corpus (rerun after a layout change).
-$(BUILD)/make_seeds: fuzz/make_seeds.c $(STATIC) $(HEADERS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+$(BUILD)/make_seeds: fuzz/make_seeds.c $(INTERNAL) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(INTERNAL) $(LDLIBS)
 
 seeds: $(BUILD)/make_seeds
 	$(BUILD)/make_seeds fuzz/corpus
