@@ -63,3 +63,43 @@ void ringlog_close(ringlog *log)
     free(log->name);
     free(log);
 }
+
+/* The process-wide default region, and the run-time level. */
+
+static _Atomic(ringlog *) default_log;
+
+void ringlog_set_default(ringlog *log)
+{
+    atomic_store_explicit(&default_log, log, memory_order_release);
+}
+
+ringlog *ringlog_get_default(void)
+{
+    return atomic_load_explicit(&default_log, memory_order_acquire);
+}
+
+int ringlog_enabled(const ringlog *log, unsigned level)
+{
+    if (!log && !(log = atomic_load_explicit(&default_log, memory_order_acquire)))
+        return 0;
+    return rl_level_on(log, level);
+}
+
+int ringlog_set_level(ringlog *log, unsigned level)
+{
+    if (!log || level > 255)
+        return rl_fail(RINGLOG_EINVAL, "level %u: must be 0..255", level);
+    if (!log->g.map.writable)
+        return rl_fail(RINGLOG_EACCES, "region mapped read-only");
+    atomic_store_explicit(&log->g.hdr->min_level, level, memory_order_relaxed);
+    return 0;
+}
+
+int ringlog_get_level(ringlog *log)
+{
+    if (!log)
+        return rl_fail(RINGLOG_EINVAL, "NULL log");
+    uint32_t l = atomic_load_explicit(&log->g.hdr->min_level, memory_order_relaxed);
+    return l > 255 ? 255 : (int)l;
+}
+

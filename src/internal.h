@@ -266,6 +266,11 @@ struct rl_snap_damage {
     unsigned pieces;  /* pieces that failed their checksums, or images dropped */
     char text[256];   /* which, for people; "" when undamaged */
 };
+/* Reads the snapshot file `name` whole into *out (aligned_alloc'd; the
+ * caller frees it) and parses it.  RINGLOG_ENOENT, quietly, when `name` is
+ * not a path to a snapshot file. */
+int rl_snapshot_load(const char *name, unsigned char **out, struct rl_region img[2], unsigned *nimg,
+                     const struct rl_snap_header **hdr, struct rl_snap_damage *dmg);
 int rl_snapshot_parse(unsigned char *buf, size_t size, struct rl_region img[2], unsigned *nimg,
                       const struct rl_snap_header **hdr, struct rl_snap_damage *dmg);
 

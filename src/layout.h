@@ -260,6 +260,10 @@ struct rl_dict_hdr {
     _Atomic uint32_t full;    /* 8: registrations refused: dictionary full */
     uint32_t reserved[13];
 };
+/* A string argument of a deferred entry: a 2-byte length, then the bytes. */
+#define RL_STR_NULL 0xffffu /* the length of a NULL string */
+#define RL_STR_CUT 0x8000u  /* length flag: the string was cut */
+
 struct rl_dict_rec {
     uint32_t magic;    /*  0: RL_DICT_REC_MAGIC */
     uint32_t size;     /*  4: bytes of the record, a multiple of 8 */

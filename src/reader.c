@@ -159,47 +159,17 @@ static int claim_consumer(struct ringlog_reader *r)
     return rl_fail(RINGLOG_EBUSY, "could not take the consumer claim");
 }
 
-/* If `name` is a path to a snapshot file, read and check it whole.
- * Returns RINGLOG_ENOENT (quietly) when it is not a snapshot file. */
+/* If `name` is a path to a snapshot file, read and check it whole
+ * (snapfile.c).  Returns RINGLOG_ENOENT (quietly) when it is not one. */
 static int open_snapshot(struct ringlog_reader *r, const char *name)
 {
-    if (!name || !rl_plat_is_path(name))
-        return RINGLOG_ENOENT;
-    FILE *f = fopen(name, "rb");
-    if (!f)
-        return RINGLOG_ENOENT;
-    char magic[8];
-    if (fread(magic, 1, 8, f) != 8 || memcmp(magic, RL_SNAP_MAGIC, 8) != 0) {
-        fclose(f);
-        return RINGLOG_ENOENT;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
-        (uint64_t)st.st_size > ((uint64_t)1 << 40)) {
-        fclose(f);
-        return rl_fail(RINGLOG_EFORMAT, "%s: snapshot of unreadable size", name);
-    }
-    size_t size = (size_t)st.st_size;
-    unsigned char *buf = aligned_alloc(64, (size + 63) & ~(size_t)63);
-    if (!buf) {
-        fclose(f);
-        return rl_fail(RINGLOG_ENOMEM, "%s: no memory for %zu bytes", name, size);
-    }
-    rewind(f);
-    size_t got = fread(buf, 1, size, f);
-    fclose(f);
     struct rl_region img[2];
     unsigned nimg = 0;
     const struct rl_snap_header *sh = NULL;
-    int rc = got == size ? rl_snapshot_parse(buf, size, img, &nimg, &sh, &r->snap_damage)
-                         : rl_fail(RINGLOG_EIO, "%s: short read", name);
-    if (rc) {
-        /* Name the file in the message, keep the reason. */
-        char why[400];
-        snprintf(why, sizeof why, "%s", ringlog_errmsg());
-        free(buf);
-        return rl_fail(rc, "%s: %s", name, why);
-    }
+    unsigned char *buf = NULL;
+    int rc = rl_snapshot_load(name, &buf, img, &nimg, &sh, &r->snap_damage);
+    if (rc)
+        return rc;
     r->snapfile = buf;
     r->g = img[0];
     if (nimg > 1) {

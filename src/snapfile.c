@@ -7,7 +7,9 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
 {
@@ -190,5 +192,46 @@ int rl_snapshot_parse(unsigned char *buf, size_t size, struct rl_region img[2], 
         return rl_fail(RINGLOG_EFORMAT, "snapshot damaged beyond use: %s", dmg->text);
     *nimg = good;
     *hdr = sh;
+    return 0;
+}
+
+int rl_snapshot_load(const char *name, unsigned char **out, struct rl_region img[2], unsigned *nimg,
+                     const struct rl_snap_header **hdr, struct rl_snap_damage *dmg)
+{
+    if (!name || !rl_plat_is_path(name))
+        return RINGLOG_ENOENT;
+    FILE *f = fopen(name, "rb");
+    if (!f)
+        return RINGLOG_ENOENT;
+    char magic[8];
+    if (fread(magic, 1, 8, f) != 8 || memcmp(magic, RL_SNAP_MAGIC, 8) != 0) {
+        fclose(f);
+        return RINGLOG_ENOENT;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
+        (uint64_t)st.st_size > ((uint64_t)1 << 40)) {
+        fclose(f);
+        return rl_fail(RINGLOG_EFORMAT, "%s: snapshot of unreadable size", name);
+    }
+    size_t size = (size_t)st.st_size;
+    unsigned char *buf = aligned_alloc(64, (size + 63) & ~(size_t)63);
+    if (!buf) {
+        fclose(f);
+        return rl_fail(RINGLOG_ENOMEM, "%s: no memory for %zu bytes", name, size);
+    }
+    rewind(f);
+    size_t got = fread(buf, 1, size, f);
+    fclose(f);
+    int rc = got == size ? rl_snapshot_parse(buf, size, img, nimg, hdr, dmg)
+                         : rl_fail(RINGLOG_EIO, "%s: short read", name);
+    if (rc) {
+        /* Name the file in the message, keep the reason. */
+        char why[400];
+        snprintf(why, sizeof why, "%s", ringlog_errmsg());
+        free(buf);
+        return rl_fail(rc, "%s: %s", name, why);
+    }
+    *out = buf;
     return 0;
 }
