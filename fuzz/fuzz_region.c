@@ -268,6 +268,9 @@ static int may_hold(const unsigned char *m, size_t size)
         if (f && (int64_t)(f - oldest) > 0 && (int64_t)(f - cut) <= 0)
             cut = f - 1;
     }
+    /* The checker, on any bytes: it must answer, never crash or hang. */
+    char why[160];
+    (void)rl_region_check(&g, why, sizeof why);
     for (uint32_t i = 0; i < g.nlanes; i++) {
         struct rl_lane *l = rl_lane_at(&g, i);
         uint64_t t = atomic_load(&l->tail), h = atomic_load(&l->head);

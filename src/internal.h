@@ -154,6 +154,11 @@ extern _Atomic uint32_t rl_fork_gen;
 int rl_region_open(struct rl_region *g, const char *name, const struct ringlog_options *o,
                    int writable, int may_create);
 int rl_region_validate(struct rl_region *g, const void *base, size_t size);
+/* The invariants of a quiescent region (region.c): lanes' bounds, the walk
+ * from tail to head, seq order and exact accounting per lane.  Returns the
+ * problems found, the first described in why (cap bytes; 0: none). */
+int rl_lane_check(const struct rl_region *g, uint32_t i, char *why, size_t cap);
+int rl_region_check(const struct rl_region *g, char *why, size_t cap);
 void rl_region_close(struct rl_region *g);
 int rl_registry_claim(struct rl_region *g, uint32_t *owner);
 void rl_registry_release(struct rl_region *g, uint32_t owner);

@@ -428,6 +428,73 @@ static uint64_t count_buffered(const struct rl_region *g, struct rl_lane *l)
     return n;
 }
 
+/* The invariants of a quiescent lane (no call in flight), checked like
+ * concurrencykit's ck_ring_valid: for tests after a run and for the fuzz
+ * target on any bytes.  Returns the problems found (0: valid); the first
+ * is described in why. */
+int rl_lane_check(const struct rl_region *g, uint32_t i, char *why, size_t cap)
+{
+    struct rl_lane *l = rl_lane_at(g, i);
+    uint64_t t = ld(&l->tail), h = ld(&l->head), seq = ld(&l->seq), rd = ld(&l->read);
+    int bad = 0;
+#define RL_CHECK_FAIL(...)                                                                        \
+    do {                                                                                          \
+        if (!bad++ && cap)                                                                        \
+            snprintf(why, cap, __VA_ARGS__);                                                      \
+    } while (0)
+    if (h < t || h - t > g->size) {
+        RL_CHECK_FAIL("lane %u: head %llu, tail %llu: more than the lane holds", i,
+                      (unsigned long long)h, (unsigned long long)t);
+        return bad;
+    }
+    if (h & (RL_ALIGN - 1) || t & (RL_ALIGN - 1))
+        RL_CHECK_FAIL("lane %u: head or tail not %u-aligned", i, RL_ALIGN);
+    struct rl_walk w;
+    rl_walk_init(&w, g, l, t, h);
+    uint64_t pos = 0, len, last = 0, n = 0, at = w.pos;
+    int k, have = 0;
+    while ((k = rl_walk_next(&w, &pos, &len)) != RL_WALK_END) {
+        if (k == RL_WALK_CORRUPT)
+            RL_CHECK_FAIL("lane %u: a length at %llu crosses its sub-buffer", i,
+                          (unsigned long long)at);
+        at = w.pos;
+        if (k != RL_WALK_ENTRY)
+            continue;
+        uint64_t so = atomic_load_explicit(rl_lane_word(g, l, pos + 8), memory_order_relaxed);
+        uint64_t s = rl_seq_extend(so & RL_SEQ_MASK, seq);
+        if (have && s <= last)
+            RL_CHECK_FAIL("lane %u: entry at %llu has seq %llu after %llu", i,
+                          (unsigned long long)pos, (unsigned long long)s, (unsigned long long)last);
+        if (s >= seq)
+            RL_CHECK_FAIL("lane %u: entry seq %llu not below the lane's %llu", i,
+                          (unsigned long long)s, (unsigned long long)seq);
+        last = s;
+        have = 1;
+        n++;
+    }
+    if (w.pos != h && w.pos < h)
+        RL_CHECK_FAIL("lane %u: the walk stopped at %llu, head %llu", i,
+                      (unsigned long long)w.pos, (unsigned long long)h);
+    if (rd > seq)
+        RL_CHECK_FAIL("lane %u: read %llu above written %llu", i, (unsigned long long)rd,
+                      (unsigned long long)seq);
+    uint64_t acc = rd + ld(&l->lost) + ld(&l->overwritten) + n + ld(&l->abandoned);
+    if (acc != seq)
+        RL_CHECK_FAIL("lane %u: written %llu, read + lost + overwritten + buffered + abandoned "
+                      "%llu",
+                      i, (unsigned long long)seq, (unsigned long long)acc);
+#undef RL_CHECK_FAIL
+    return bad;
+}
+
+int rl_region_check(const struct rl_region *g, char *why, size_t cap)
+{
+    int bad = 0;
+    for (uint32_t i = 0; i < g->nlanes; i++)
+        bad += rl_lane_check(g, i, bad ? NULL : why, bad ? 0 : cap);
+    return bad;
+}
+
 void rl_lane_stats(const struct rl_region *g, uint32_t i, struct ringlog_stats *s)
 {
     struct rl_lane *l = rl_lane_at(g, i);

@@ -61,6 +61,10 @@ static void balanced(ringlog *log)
     struct ringlog_stats t;
     CHECK(ringlog_stats(log, &t, NULL, 0) > 0);
     CHECK_EQ(t.written, t.read + t.lost + t.overwritten + t.buffered);
+    char why[200] = "";
+    CHECK_EQ(rl_region_check(&log->g, why, sizeof why), 0);
+    if (why[0])
+        fprintf(stderr, "region check: %s\n", why);
 }
 
 static void test_roundtrip(void)

@@ -130,6 +130,12 @@ static void threads_come_and_go(unsigned total, unsigned wave, unsigned per, uns
     CHECK_EQ(atomic_load(&stored) + atomic_load(&refused), calls);
     CHECK_EQ(t.written, calls);
     CHECK_EQ(t.written, t.read + t.lost + t.overwritten + t.buffered + t.abandoned);
+    {
+        char why[200] = "";
+        CHECK_EQ(rl_region_check(&lg->g, why, sizeof why), 0); /* every lane's invariants */
+        if (why[0])
+            fprintf(stderr, "region check: %s\n", why);
+    }
     CHECK_EQ(v.entries, atomic_load(&stored));
     CHECK_EQ(v.entries + v.gap_calls, calls);
     CHECK_EQ(v.gap_calls, t.lost);
@@ -206,6 +212,12 @@ static void fork_while_logging(void)
     CHECK_EQ(t.written, calls);
     CHECK_EQ(v.entries + v.gap_calls, calls);
     CHECK_EQ(t.written, t.read + t.lost + t.overwritten + t.buffered + t.abandoned);
+    {
+        char why[200] = "";
+        CHECK_EQ(rl_region_check(&lg->g, why, sizeof why), 0); /* every lane's invariants */
+        if (why[0])
+            fprintf(stderr, "region check: %s\n", why);
+    }
     CHECK_EQ(v.bad, 0);
     for (int k = 0; k < FORKS; k++)
         CHECK_EQ(v.next[100 + k], CHILD_N); /* every child's entries, all of them */
