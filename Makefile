@@ -23,6 +23,10 @@ LIBDIR   ?= $(PREFIX)/lib
 INCDIR   ?= $(PREFIX)/include
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
+# Debian's python3 looks in /usr/local/lib/python3.X/dist-packages (and,
+# for PREFIX=/usr, /usr/lib/python3/dist-packages).
+PYVER    := $(shell python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+PYDIR    ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(PYVER)/dist-packages)
 
 SOVER    := 0
 VERSION  := 0.1.0
@@ -78,7 +82,7 @@ SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
 .PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
-        check-cxx check-replay check-tool fuzz seeds install uninstall clean bench bench-quick
+        check-cxx check-replay check-tool check-python fuzz seeds install uninstall clean bench bench-quick
 
 all: $(STATIC) $(SHARED) $(TOOL) examples
 
@@ -211,6 +215,11 @@ check-cxx: $(CXX_DEFERRED)
 check-tool: $(TOOL)
 	sh tests/tool.sh $(TOOL)
 
+# The Python reader (python/ringlog, ctypes over the shared library).
+check-python: $(SHARED) $(TOOL) $(EXAMPLES)
+	RINGLOG_LIB=$(abspath $(BUILD))/libringlog.so.$(SOVER) PYTHONPATH=python \
+	    python3 tests/test_python.py $(TOOL) $(BUILD)/examples/orders
+
 # For the scripts: make -s print-TSAN_TESTS
 print-%:
 	@echo $($*)
@@ -237,11 +246,14 @@ install: all
 	install -m 644 docs/ringlog.1 $(DESTDIR)$(MANDIR)/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' ringlog.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ringlog.pc
+	install -d $(DESTDIR)$(PYDIR)/ringlog
+	install -m 644 python/ringlog/__init__.py python/ringlog/__main__.py $(DESTDIR)$(PYDIR)/ringlog/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libringlog.* $(DESTDIR)$(INCDIR)/ringlog.h $(DESTDIR)$(INCDIR)/ringlog_log.h $(DESTDIR)$(INCDIR)/ringlog_queue.h \
 	      $(DESTDIR)$(BINDIR)/ringlog $(DESTDIR)$(MANDIR)/man1/ringlog.1 \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/ringlog.pc
+	rm -rf $(DESTDIR)$(PYDIR)/ringlog
 
 clean:
 	rm -rf build build-asan build-tsan build-clang build-werror build-fuzz
