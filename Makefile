@@ -82,9 +82,16 @@ SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
 .PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
-        check-cxx check-replay check-tool check-python fuzz seeds install uninstall clean bench bench-quick
+        check-cxx check-replay check-tool check-python check-capture fuzz seeds install uninstall clean bench bench-quick
 
-all: $(STATIC) $(SHARED) $(TOOL) examples
+CAPTURE  := $(BUILD)/libringlog_capture.so
+
+all: $(STATIC) $(SHARED) $(TOOL) $(CAPTURE) examples
+
+# The LD_PRELOAD capture library (ringlog run): the library's objects
+# inside, so that it needs nothing installed.
+$(CAPTURE): capture/capture.c $(PIC_OBJ) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ capture/capture.c $(PIC_OBJ) $(LDFLAGS) -ldl $(LDLIBS)
 
 lib: $(STATIC) $(SHARED)
 tool: $(TOOL)
@@ -215,6 +222,14 @@ check-cxx: $(CXX_DEFERRED)
 check-tool: $(TOOL)
 	sh tests/tool.sh $(TOOL)
 
+# ringlog run and the capture library, with real programs.
+$(BUILD)/tests/capture_prog: tests/capture_prog.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+check-capture: $(TOOL) $(CAPTURE) $(BUILD)/tests/capture_prog
+	sh tests/capture.sh $(BUILD)
+
 # The Python reader (python/ringlog, ctypes over the shared library).
 check-python: $(SHARED) $(TOOL) $(EXAMPLES)
 	RINGLOG_LIB=$(abspath $(BUILD))/libringlog.so.$(SOVER) PYTHONPATH=python \
@@ -243,6 +258,8 @@ install: all
 	ln -sf libringlog.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libringlog.so
 	install -m 644 include/ringlog.h include/ringlog_log.h include/ringlog_queue.h $(DESTDIR)$(INCDIR)/
 	install -m 755 $(TOOL) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(LIBDIR)/ringlog
+	install -m 755 $(CAPTURE) $(DESTDIR)$(LIBDIR)/ringlog/
 	install -m 644 docs/ringlog.1 $(DESTDIR)$(MANDIR)/man1/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' ringlog.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ringlog.pc
