@@ -147,4 +147,32 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 BENCH_OUT="$OUT" sh bench/report.sh "$RAW" "$RUNS" >"$OUT/latest.md"
+
+# Calls that store nothing, and the price of `ringlog run`'s capture of a
+# write(2) line (issue 13): the median of RUNS runs of each.
+make -s build/ringlog build/libringlog_capture.so
+cc $CFLAGS bench/bench_calls.c build/libringlog.a -lpthread -o $B/bench_calls
+cc $CFLAGS bench/bench_capture.c -o $B/bench_capture
+: >"$B/calls.tsv"
+for run in $(seq 1 "$RUNS"); do
+    $B/bench_calls >>"$B/calls.tsv"
+    $B/bench_capture plain 2>/dev/null >>"$B/calls.tsv"
+    build/ringlog run ringlog-bench-capture -- $B/bench_capture captured 2>/dev/null >>"$B/calls.tsv"
+done
+build/ringlog rm ringlog-bench-capture >/dev/null 2>&1 || true
+{
+    echo
+    echo "## Calls that store nothing; the capture of a write(2) line"
+    echo
+    echo "Per call, ns, median over $RUNS runs of each run's p50 and p99 (bench/bench_calls.c,"
+    echo "bench/bench_capture.c; the capture writes a 38-byte line to stderr, /dev/null)."
+    echo
+    echo "| case | p50 | p99 |"
+    echo "|---|---:|---:|"
+    awk -F'\t' '{k=$1" "$2; p50[k]=p50[k]" "$3; p99[k]=p99[k]" "$4; if(!(k in seen)){seen[k]=1; order[n++]=k}}
+        function med(s,  a, m, i, j, t) { m = split(s, a, " ");
+            for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return a[int((m + 1) / 2)] }
+        END { for (i = 0; i < n; i++) printf "| %s | %s | %s |\n", order[i], med(p50[order[i]]), med(p99[order[i]]) }' "$B/calls.tsv"
+} >>"$OUT/latest.md"
 cat "$OUT/latest.md"

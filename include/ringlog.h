@@ -242,6 +242,9 @@ struct ringlog_site {
  * instead, so nothing is lost. */
 RINGLOG_API int ringlog_log_(ringlog *log, struct ringlog_site *site, const char *fmt, ...)
     RINGLOG_PRINTF(3, 4);
+/* What the macros test before evaluating arguments: the run-time level and
+ * the site's switch (ringlog_site_switch).  One call, a few loads. */
+RINGLOG_API int ringlog_site_on_(ringlog *log, unsigned level, struct ringlog_site *site);
 /* Rate-limited sites (RINGLOG_*_EVERY, RINGLOG_*_LIMIT): the state of one
  * site, and the macros' calls.  ringlog_limit_pass_ is lock-free and
  * async-signal-safe: one atomic add (every N) or a CAS on a one-second

@@ -40,8 +40,9 @@
  *
  * Levels: calls below RINGLOG_MIN_LEVEL (a compile-time constant; define it
  * before including ringlog.h) vanish, arguments unevaluated.  Calls below
- * the region's run-time minimum (ringlog_set_level, `ringlog level`) cost
- * one load and evaluate no argument.
+ * the region's run-time minimum (ringlog_set_level, `ringlog level`), and
+ * calls of a site switched off (ringlog_site_switch, `ringlog sites
+ * --off`), cost one call and a few loads and evaluate no argument.
  */
 #ifndef RINGLOG_LOG_H
 #define RINGLOG_LOG_H
@@ -83,12 +84,11 @@
     do {                                                                                          \
         if ((level) >= RINGLOG_MIN_LEVEL) {                                                       \
             ringlog *ringlog_l_ = (log);                                                          \
-            if (ringlog_enabled(ringlog_l_, (level))) {                                           \
-                static struct ringlog_site ringlog_site_ = {                                      \
-                    "" RINGLOG_FIRST_(__VA_ARGS__), __FILE__, __func__, __LINE__, (level),        \
-                    RINGLOG_NARGS_(__VA_ARGS__), 0, {RINGLOG_TYPES_(__VA_ARGS__)}, {0}};          \
+            static struct ringlog_site ringlog_site_ = {                                          \
+                "" RINGLOG_FIRST_(__VA_ARGS__), __FILE__, __func__, __LINE__, (level),            \
+                RINGLOG_NARGS_(__VA_ARGS__), 0, {RINGLOG_TYPES_(__VA_ARGS__)}, {0}};              \
+            if (ringlog_site_on_(ringlog_l_, (level), &ringlog_site_))                            \
                 ringlog_log_(ringlog_l_, &ringlog_site_, __VA_ARGS__);                            \
-            }                                                                                     \
         }                                                                                         \
     } while (0)
 
@@ -107,16 +107,15 @@
     do {                                                                                          \
         if ((level) >= RINGLOG_MIN_LEVEL) {                                                       \
             ringlog *ringlog_l_ = (log);                                                          \
-            if (ringlog_enabled(ringlog_l_, (level))) {                                           \
+            static struct ringlog_site ringlog_site_ = {                                          \
+                "" RINGLOG_FIRST_(__VA_ARGS__), __FILE__, __func__, __LINE__, (level),            \
+                RINGLOG_NARGS_(__VA_ARGS__), RINGLOG_SITE_COUNTED,                                \
+                {RINGLOG_TYPES_(__VA_ARGS__)}, {0}};                                              \
+            if (ringlog_site_on_(ringlog_l_, (level), &ringlog_site_)) {                          \
                 static struct ringlog_limit ringlog_lim_;                                         \
                 uint64_t ringlog_sup_ = 0;                                                        \
-                if (ringlog_limit_pass_(&ringlog_lim_, (every), (per_s), &ringlog_sup_)) {        \
-                    static struct ringlog_site ringlog_site_ = {                                  \
-                        "" RINGLOG_FIRST_(__VA_ARGS__), __FILE__, __func__, __LINE__, (level),    \
-                        RINGLOG_NARGS_(__VA_ARGS__), RINGLOG_SITE_COUNTED,                        \
-                        {RINGLOG_TYPES_(__VA_ARGS__)}, {0}};                                      \
+                if (ringlog_limit_pass_(&ringlog_lim_, (every), (per_s), &ringlog_sup_))          \
                     ringlog_log_counted_(ringlog_l_, &ringlog_site_, ringlog_sup_, __VA_ARGS__);  \
-                }                                                                                 \
             }                                                                                     \
         }                                                                                         \
     } while (0)

@@ -412,6 +412,23 @@ static int switch_one(void *arg, uint32_t id)
     return 0;
 }
 
+/* The macros' test before they evaluate any argument: the level, then
+ * the site's switch as last read.  A site not yet read in this region
+ * passes: log_site reads its switch. */
+int ringlog_site_on_(ringlog *log, unsigned level, struct ringlog_site *site)
+{
+    if (!log && !(log = ringlog_get_default()))
+        return 0;
+    if (!rl_level_on(log, level))
+        return 0;
+    const struct rl_site *s = (const struct rl_site *)(const void *)site;
+    uint64_t sw = atomic_load_explicit(&s->sw, memory_order_relaxed);
+    uint32_t gen = atomic_load_explicit(&log->g.hdr->sites_gen, memory_order_relaxed);
+    if (sw >> 32 == log->tag && ((sw >> 1) & 0x7fffffffu) == (gen & 0x7fffffffu))
+        return !(sw & 1);
+    return 1;
+}
+
 int ringlog_site_switch(ringlog *log, const char *file, unsigned line, const char *format_glob,
                         int on)
 {
@@ -515,7 +532,7 @@ int ringlog_limit_pass_(struct ringlog_limit *lim, unsigned every, unsigned per_
     if (every) {
         pass = atomic_fetch_add_explicit(w, 1, memory_order_relaxed) % every == 0;
     } else if (per_second) {
-        uint64_t sec = (rl_plat_mono_ns() / 1000000000u) & ((UINT64_C(1) << 40) - 1);
+        uint64_t sec = (rl_plat_coarse_ns() / 1000000000u) & ((UINT64_C(1) << 40) - 1);
         uint64_t cap = per_second < 0xffffffu ? per_second : 0xffffffu;
         uint64_t cur = atomic_load_explicit(w, memory_order_relaxed);
         for (;;) {

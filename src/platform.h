@@ -19,6 +19,9 @@ uint64_t rl_plat_tsc(void);
 /* HOT: CLOCK_MONOTONIC in ns (vDSO, no system call on Linux). */
 uint64_t rl_plat_mono_ns(void);
 uint64_t rl_plat_real_ns(void);
+/* HOT: CLOCK_MONOTONIC to the last timer tick (a few ms): for per-second
+ * rate limits, where a few ns matter and a few ms do not. */
+uint64_t rl_plat_coarse_ns(void);
 
 /* HOT: take the two cache lines from `p` on for writing ahead of time (the
  * writer's next entries), where the CPU can (prefetchw), otherwise a read
