@@ -82,7 +82,7 @@ SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
 .PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
-        check-cxx check-replay check-tool check-python check-capture fuzz seeds install uninstall clean bench bench-quick
+        check-cxx check-replay check-tool check-python check-capture check-top fuzz seeds install uninstall clean bench bench-quick
 
 CAPTURE  := $(BUILD)/libringlog_capture.so
 
@@ -127,8 +127,15 @@ $(SHARED): $(PIC_OBJ)
 	ln -sf libringlog.so.$(SOVER) $(BUILD)/libringlog.so
 
 # The tool links the static library so it runs from a fresh clone as is.
+# `ringlog top` needs ncurses (libncurses-dev); without it the tool is
+# built all the same and top says what is missing.
+HAVE_NCURSES := $(shell printf '\043include <curses.h>\nint main(void){return initscr()==0;}\n' | \
+                  $(CC) -x c - -lncursesw -o /dev/null 2>/dev/null && echo 1)
+TOOL_NCURSES := $(if $(HAVE_NCURSES),-DRINGLOG_HAVE_NCURSES,)
+TOOL_NCLIBS  := $(if $(HAVE_NCURSES),-lncursesw,)
+
 $(TOOL): $(TOOL_SRC) $(STATIC) $(wildcard include/*.h) $(wildcard tools/*.h)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TOOL_SRC) $(STATIC) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(TOOL_NCURSES) $(LDFLAGS) -o $@ $(TOOL_SRC) $(STATIC) $(LDLIBS) $(TOOL_NCLIBS)
 
 # Tests see internal headers (src/) for white-box checks of the layout.
 # -rdynamic: the dlopen'ed plugin of test_deferred takes ringlog from the test.
@@ -226,6 +233,9 @@ check-tool: $(TOOL)
 $(BUILD)/tests/capture_prog: tests/capture_prog.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+check-top: $(TOOL)
+	sh tests/top.sh $(TOOL)
 
 check-capture: $(TOOL) $(CAPTURE) $(BUILD)/tests/capture_prog
 	sh tests/capture.sh $(BUILD)

@@ -21,7 +21,7 @@
  * in pieces, flagged truncated.  errno and every return value are the
  * program's own.
  */
-#include <ringlog.h>
+#include "internal.h" /* rl_put: a cut piece is flagged, NUL bytes and all */
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -56,15 +56,9 @@ static void emit(int which, const char *p, size_t n, int cut)
     unsigned level = which ? cap_err_level : cap_out_level;
     if (n && p[n - 1] == '\r')
         n--;
-    if (cut) {
-        /* ringlog_printf flags a cut; the bytes go in as text. */
-        char tmp[LINE_MAX_ + 1];
-        memcpy(tmp, p, n);
-        tmp[n] = 0;
-        ringlog_printf(cap_log, level, "%s%s", tmp, "\xe2\x80\xa6");
+    if (!rl_level_on(cap_log, level))
         return;
-    }
-    ringlog_write(cap_log, level, RINGLOG_TYPE_TEXT, 0, p, n);
+    rl_put(cap_log, level, RINGLOG_TYPE_TEXT, 0, cut ? RINGLOG_FLAG_TRUNCATED : 0, p, n);
 }
 
 /* Splits what the program wrote into lines, joining partial ones. */
@@ -173,6 +167,10 @@ static FILE *wrap(FILE *orig, int fd, int mode)
     if (!f)
         return orig;
     setvbuf(f, NULL, mode, 0);
+    /* fileno(stderr) must still say 2: programs ask it (isatty, Python's
+     * sys.stderr).  glibc's cookie streams write through the cookie only,
+     * never through _fileno. */
+    f->_fileno = fd;
     return f;
 }
 

@@ -59,6 +59,20 @@ rc=$?
 # dup2s 2 onto 1): --stdout captures them.
 "$RL" run "$R" --stdout -- "$TMP/s.sh" 2>/dev/null
 "$RL" dump "$R" | grep -q "script says" && ok "a builtin's >&2 with --stdout" || bad "a builtin's >&2 with --stdout"
+# Python writes fd 2 itself and must find it (fileno(stderr) == 2).
+if command -v python3 >/dev/null 2>&1; then
+    "$RL" run "$R" -- python3 -c 'import sys; sys.stderr.write("from python\n")' 2>/dev/null
+    rc=$?
+    [ "$rc" -eq 0 ] && "$RL" dump "$R" | grep -q "from python" && ok "python's stderr" || bad "python's stderr ($rc)"
+fi
+# A line over 2048 bytes with NUL bytes: every byte kept, pieces flagged.
+if command -v python3 >/dev/null 2>&1; then
+    "$RL" rm "$R" >/dev/null 2>&1
+    "$RL" run "$R" -- python3 -c 'import os; os.write(2, b"a" * 1000 + b"\0" * 2000 + b"\n")' 2>/dev/null
+    "$RL" dump "$R" --json | grep '"flags":1,' | grep -q '"message":"a\{1000\}\(\\u0000\)\{1048\}"' &&
+        ok "a long line with NUL bytes: the first piece whole (2048 bytes), flagged" ||
+        bad "a long line with NUL bytes: the first piece whole (2048 bytes), flagged"
+fi
 head -c 3000 /dev/urandom >"$TMP/bin"
 "$RL" run "$R" -- sh -c "cat '$TMP/bin' >&2" 2>"$TMP/binout"
 cmp -s "$TMP/bin" "$TMP/binout" && ok "binary output passes through unchanged" || bad "binary output passes through unchanged"

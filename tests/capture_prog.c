@@ -22,6 +22,10 @@ static void *thread_lines(void *arg)
 
 int main(void)
 {
+    if (fileno(stderr) != 2) {
+        printf("fileno(stderr) is %d under capture\n", fileno(stderr));
+        failed = 1;
+    }
     fprintf(stderr, "plain fprintf\n");
     fputs("par", stderr);
     fputs("tial ", stderr);

@@ -37,6 +37,7 @@ static const char main_help[] =
     "  level   show or set a region's run-time minimum level (and auto-trigger)\n"
     "  sites   list the call sites; switch some off or on in every process\n"
     "  run     run a program, capturing its stderr, syslog and err/warn lines\n"
+    "  top     a live view of regions: rates, counters, levels, newest messages\n"
     "  help    show this text, or `ringlog help COMMAND`\n"
     "\n"
     "NAME is a shared-memory name (\"app\" or \"/app\") or, when it contains a\n"
@@ -133,7 +134,7 @@ struct command {
 static const struct command commands[] = {
     {"demo", cmd_demo}, {"tail", cmd_tail}, {"dump", cmd_dump},   {"stats", cmd_stats},
     {"ls", cmd_ls},     {"rm", cmd_rm},     {"write", cmd_write}, {"trigger", cmd_trigger}, {"record", cmd_record},
-    {"level", cmd_level}, {"sites", cmd_sites}, {"run", cmd_run}, {NULL, NULL},
+    {"level", cmd_level}, {"sites", cmd_sites}, {"run", cmd_run}, {"top", cmd_top}, {NULL, NULL},
 };
 
 static const struct command *find_command(const char *name)

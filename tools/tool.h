@@ -132,6 +132,7 @@ int cmd_record(int argc, char **argv);
 int cmd_level(int argc, char **argv);
 int cmd_sites(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* Shared by stats and demo (read_cmds.c). */
 void print_info(FILE *out, const char *name, const struct ringlog_info *in);
