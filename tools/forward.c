@@ -1,0 +1,246 @@
+/*
+ * ringlog forward: the region's consuming reader, handing each entry to a
+ * system log.  --journald: journald's native protocol (one datagram per
+ * entry on its socket, with fields), no libsystemd needed.
+ */
+#include "view.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char forward_help[] =
+    "Usage: ringlog forward NAME --journald [SOCKET] [--exit-when-idle]\n"
+    "\n"
+    "Consume region NAME (as `ringlog tail` does: one consuming reader per\n"
+    "region) and send each entry to journald over its native protocol, one\n"
+    "datagram per entry on SOCKET (default /run/systemd/journal/socket), with\n"
+    "the fields\n"
+    "  MESSAGE           the text (a deferred entry formatted; binary as hex)\n"
+    "  PRIORITY          from the level: trace, debug 7; info 6; notice 5;\n"
+    "                    warn 4; error 3; critical and above 2\n"
+    "  SYSLOG_IDENTIFIER ringlog, SYSLOG_PID the writer's pid\n"
+    "  CODE_FILE, CODE_LINE, CODE_FUNC   a deferred entry's call site\n"
+    "  RINGLOG_REGION, RINGLOG_INDEX, RINGLOG_LANE, RINGLOG_CPU, RINGLOG_TID,\n"
+    "  RINGLOG_SEQ, RINGLOG_LEVEL, RINGLOG_TYPE, RINGLOG_FLAGS, and RINGLOG_TIME_NS\n"
+    "  (when the entry was written; journald stamps its own receive time).\n"
+    "Calls that will never arrive are sent as one message each, \"N entries\n"
+    "lost\", PRIORITY 4, with RINGLOG_GAP_FIRST and RINGLOG_GAP_COUNT.  An entry\n"
+    "journald does not take (not running, restarted) is retried once 100 ms\n"
+    "later, then counted as unsent; the summary on standard error at the end\n"
+    "says how many were sent, lost upstream and unsent, and the exit status is\n"
+    "1 when any was unsent.  Runs until SIGINT or SIGTERM, or with\n"
+    "--exit-when-idle once nothing new has come for 500 ms.\n"
+    "\n"
+    "Options:\n"
+    "  -J, --journald [SOCKET]  forward to journald\n"
+    "      --exit-when-idle     stop after 500 ms with nothing new\n"
+    "  -h, --help               show this help\n";
+
+static volatile sig_atomic_t fwd_stop;
+static void on_stop(int sig)
+{
+    (void)sig;
+    fwd_stop = 1;
+}
+
+struct forwarder {
+    const char *region;
+    ringlog_reader *r;
+    int fd;
+    struct sockaddr_un addr;
+    socklen_t alen;
+    struct sbuf dgram, scratch;
+    uint64_t sent, unsent, gaps, gap_calls;
+};
+
+/* One field: KEY=value, or, when the value holds a newline, the binary
+ * form (KEY, newline, 64-bit little-endian length, value, newline). */
+static void field(struct sbuf *b, const char *key, const void *val, size_t n)
+{
+    if (!memchr(val, '\n', n)) {
+        sb_puts(b, key);
+        sb_putc(b, '=');
+        sb_add(b, val, n);
+        sb_putc(b, '\n');
+        return;
+    }
+    sb_puts(b, key);
+    sb_putc(b, '\n');
+    unsigned char len[8];
+    for (int i = 0; i < 8; i++)
+        len[i] = (unsigned char)((uint64_t)n >> (8 * i));
+    sb_add(b, len, 8);
+    sb_add(b, val, n);
+    sb_putc(b, '\n');
+}
+
+static void fieldf(struct sbuf *b, const char *key, unsigned long long v)
+{
+    char t[32];
+    int n = snprintf(t, sizeof t, "%llu", v);
+    field(b, key, t, (size_t)n);
+}
+
+static int priority(unsigned level)
+{
+    static const int p[] = {7, 7, 6, 5, 4, 3, 2};
+    return level < 7 ? p[level] : 2;
+}
+
+static void send_dgram(struct forwarder *f)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (sendto(f->fd, f->dgram.p, f->dgram.len, MSG_NOSIGNAL, (struct sockaddr *)&f->addr,
+                   f->alen) == (ssize_t)f->dgram.len) {
+            f->sent++;
+            return;
+        }
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    f->unsent++;
+}
+
+static int fwd_entry(void *arg, const struct ringlog_entry *e)
+{
+    struct forwarder *f = arg;
+    struct decoded d;
+    decode_entry(f->r, e, &d, &f->scratch);
+    struct sbuf *b = &f->dgram;
+    sb_reset(b);
+    if (d.msg) {
+        field(b, "MESSAGE", d.msg, d.msg_len);
+    } else {
+        struct sbuf hex = {0};
+        sb_hex(&hex, e->data, e->length);
+        field(b, "MESSAGE", hex.p ? hex.p : "", hex.len);
+        sb_free(&hex);
+    }
+    fieldf(b, "PRIORITY", (unsigned long long)priority(e->level));
+    field(b, "SYSLOG_IDENTIFIER", "ringlog", 7);
+    if (e->pid)
+        fieldf(b, "SYSLOG_PID", e->pid);
+    if (d.have_site) {
+        field(b, "CODE_FILE", d.file, strlen(d.file));
+        fieldf(b, "CODE_LINE", d.line);
+        field(b, "CODE_FUNC", d.function, strlen(d.function));
+    }
+    field(b, "RINGLOG_REGION", f->region, strlen(f->region));
+    fieldf(b, "RINGLOG_INDEX", e->index);
+    fieldf(b, "RINGLOG_LANE", e->lane);
+    fieldf(b, "RINGLOG_CPU", e->cpu);
+    fieldf(b, "RINGLOG_TID", e->tid);
+    fieldf(b, "RINGLOG_SEQ", e->seq);
+    fieldf(b, "RINGLOG_LEVEL", e->level);
+    fieldf(b, "RINGLOG_TYPE", e->type);
+    fieldf(b, "RINGLOG_FLAGS", e->flags);
+    fieldf(b, "RINGLOG_TIME_NS", e->time_ns);
+    send_dgram(f);
+    return 0;
+}
+
+static int fwd_gap(void *arg, uint64_t first, uint64_t count)
+{
+    struct forwarder *f = arg;
+    f->gaps++;
+    f->gap_calls += count;
+    struct sbuf *b = &f->dgram;
+    sb_reset(b);
+    char msg[96];
+    int n = snprintf(msg, sizeof msg, "%llu entries lost (index %llu..%llu)",
+                     (unsigned long long)count, (unsigned long long)first,
+                     (unsigned long long)(first + count - 1));
+    field(b, "MESSAGE", msg, (size_t)n);
+    field(b, "PRIORITY", "4", 1);
+    field(b, "SYSLOG_IDENTIFIER", "ringlog", 7);
+    field(b, "RINGLOG_REGION", f->region, strlen(f->region));
+    fieldf(b, "RINGLOG_GAP_FIRST", first);
+    fieldf(b, "RINGLOG_GAP_COUNT", count);
+    send_dgram(f);
+    return 0;
+}
+
+enum { F_HELP = 1, F_JOURNALD, F_IDLE };
+
+int cmd_forward(int argc, char **argv)
+{
+    static const struct opt_def opts[] = {
+        {"help", 'h', OPT_NONE, F_HELP},
+        {"journald", 'J', OPT_NONE, F_JOURNALD},
+        {"exit-when-idle", 0, OPT_NONE, F_IDLE},
+        {NULL, 0, OPT_NONE, 0},
+    };
+    struct opt_state st;
+    const char *name = NULL, *sock = NULL;
+    int id, journald = 0, idle_exit = 0, npos = 0;
+    opt_init(&st, argc, argv);
+    while ((id = opt_next(&st, opts)) != OPT_END) {
+        switch (id) {
+        case F_HELP: fputs(forward_help, stdout); return 0;
+        case F_JOURNALD: journald = 1; break;
+        case F_IDLE: idle_exit = 1; break;
+        case OPT_POSITIONAL:
+            if (npos == 0)
+                name = st.value;
+            else if (npos == 1 && journald)
+                sock = st.value;
+            else
+                usage_error("unexpected argument '%s'", st.value);
+            npos++;
+            break;
+        default: break;
+        }
+    }
+    if (!name)
+        usage_error("missing region NAME");
+    if (!journald)
+        usage_error("say where to: --journald [SOCKET]");
+    if (!sock)
+        sock = "/run/systemd/journal/socket";
+    struct forwarder f;
+    memset(&f, 0, sizeof f);
+    f.region = name;
+    f.addr.sun_family = AF_UNIX;
+    if (strlen(sock) >= sizeof f.addr.sun_path)
+        usage_error("socket path too long: %s", sock);
+    strcpy(f.addr.sun_path, sock);
+    f.alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sock) + 1);
+    f.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (f.fd < 0)
+        die(EXIT_RUNTIME, "socket: %s", strerror(errno));
+    f.r = open_reader_or_die(name, RINGLOG_READER_CONSUME);
+    signal(SIGINT, on_stop);
+    signal(SIGTERM, on_stop);
+    struct ringlog_handler h = {fwd_entry, fwd_gap, &f};
+    struct timespec idle0;
+    clock_gettime(CLOCK_MONOTONIC, &idle0);
+    while (!fwd_stop) {
+        int n = ringlog_read(f.r, &h, 100);
+        if (n < 0) {
+            warnx_("%s: reading: %s", name, tool_describe(n, name));
+            break;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (n > 0)
+            idle0 = now;
+        else if (idle_exit && (now.tv_sec - idle0.tv_sec) * 1000 +
+                                      (now.tv_nsec - idle0.tv_nsec) / 1000000 >= 500)
+            break;
+    }
+    ringlog_reader_close(f.r);
+    close(f.fd);
+    sb_free(&f.dgram);
+    sb_free(&f.scratch);
+    fprintf(stderr, "ringlog: forward: %s: %llu sent to journald (%llu of them gaps covering %llu "
+                    "calls), %llu unsent\n",
+            name, (unsigned long long)f.sent, (unsigned long long)f.gaps,
+            (unsigned long long)f.gap_calls, (unsigned long long)f.unsent);
+    return f.unsent ? EXIT_RUNTIME : 0;
+}
