@@ -82,7 +82,7 @@ SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
 .PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
-        check-cxx check-replay check-tool check-python check-capture check-top check-journald fuzz seeds install uninstall clean bench bench-quick
+        check-cxx check-replay check-tool check-python check-capture check-top check-journald check-syslog fuzz seeds install uninstall clean bench bench-quick
 
 CAPTURE  := $(BUILD)/libringlog_capture.so
 
@@ -233,6 +233,9 @@ check-tool: $(TOOL)
 $(BUILD)/tests/capture_prog: tests/capture_prog.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+check-syslog: $(TOOL) $(EXAMPLES)
+	sh tests/syslog.sh $(BUILD)
 
 check-journald: $(TOOL) $(EXAMPLES)
 	sh tests/journald.sh $(BUILD)

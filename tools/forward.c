@@ -6,6 +6,7 @@
 #include "view.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,18 @@
 
 static const char forward_help[] =
     "Usage: ringlog forward NAME --journald [SOCKET] [--exit-when-idle]\n"
+    "       ringlog forward NAME --syslog URL [--facility F] [--exit-when-idle]\n"
+    "\n"
+    "With --syslog, each entry goes as an RFC 5424 message to URL:\n"
+    "udp://HOST:PORT (one datagram each), tcp://HOST:PORT (octet-counted\n"
+    "framing, RFC 6587; reconnected when the server restarts) or unix:PATH (a\n"
+    "datagram socket such as /dev/log).  PRI is the facility (default user;\n"
+    "a name or 0..23) and the level's severity as for journald below; the\n"
+    "timestamp is the entry's, APP-NAME ringlog, PROCID the writer's pid,\n"
+    "MSGID TEXT, DEFERRED, TRIGGER, BINARY or GAP, and structured data\n"
+    "[ringlog@32473 region index lane tid seq] plus file, line and function\n"
+    "for a deferred entry.  A message that cannot be sent (after one\n"
+    "reconnection) is counted as unsent.\n"
     "\n"
     "Consume region NAME (as `ringlog tail` does: one consuming reader per\n"
     "region) and send each entry to journald over its native protocol, one\n"
@@ -39,6 +52,9 @@ static const char forward_help[] =
     "\n"
     "Options:\n"
     "  -J, --journald [SOCKET]  forward to journald\n"
+    "  -S, --syslog URL         forward to a syslog server (see above)\n"
+    "  -f, --facility F         syslog facility: kern user mail daemon auth syslog\n"
+    "                           lpr news uucp cron authpriv ftp local0..local7, or 0..23\n"
     "      --exit-when-idle     stop after 500 ms with nothing new\n"
     "  -h, --help               show this help\n";
 
@@ -55,6 +71,12 @@ struct forwarder {
     int fd;
     struct sockaddr_un addr;
     socklen_t alen;
+    /* syslog */
+    int syslog, tcp, facility;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    char host[256];
+    const char *target;
     struct sbuf dgram, scratch;
     uint64_t sent, unsent, gaps, gap_calls;
 };
@@ -93,8 +115,97 @@ static int priority(unsigned level)
     return level < 7 ? p[level] : 2;
 }
 
+/* The syslog server: connect (TCP) or just a socket (UDP, unix). */
+static int syslog_connect(struct forwarder *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = socket(f->sa.ss_family, (f->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+    if (f->fd < 0)
+        return -1;
+    if (f->tcp && connect(f->fd, (struct sockaddr *)&f->sa, f->salen) != 0) {
+        close(f->fd);
+        f->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static void send_syslog(struct forwarder *f)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int ok;
+        if (f->tcp) {
+            char len[24];
+            int n = snprintf(len, sizeof len, "%zu ", f->dgram.len);
+            ok = f->fd >= 0 && send_all(f->fd, len, (size_t)n) == 0 &&
+                 send_all(f->fd, f->dgram.p, f->dgram.len) == 0;
+        } else {
+            ok = f->fd >= 0 && sendto(f->fd, f->dgram.p, f->dgram.len, MSG_NOSIGNAL,
+                                      (struct sockaddr *)&f->sa, f->salen) == (ssize_t)f->dgram.len;
+        }
+        if (ok) {
+            f->sent++;
+            return;
+        }
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        syslog_connect(f); /* a restarted server: a new connection */
+    }
+    f->unsent++;
+}
+
+/* RFC 5424 PARAM-VALUE: '"', '\\' and ']' escaped. */
+static void sd_param(struct sbuf *b, const char *name, const char *v, size_t n)
+{
+    sb_printf(b, " %s=\"", name);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '"' || v[i] == '\\' || v[i] == ']')
+            sb_putc(b, '\\');
+        sb_putc(b, v[i]);
+    }
+    sb_putc(b, '"');
+}
+
+static void syslog_head(struct forwarder *f, unsigned level, uint64_t time_ns, uint32_t pid,
+                        const char *msgid)
+{
+    struct sbuf *b = &f->dgram;
+    sb_reset(b);
+    char ts[64];
+    if (time_ns)
+        fmt_time_us(ts, sizeof ts, time_ns, 1);
+    else
+        snprintf(ts, sizeof ts, "-");
+    sb_printf(b, "<%d>1 %s %s ringlog ", f->facility * 8 + priority(level), ts, f->host);
+    if (pid)
+        sb_printf(b, "%u", pid);
+    else
+        sb_putc(b, '-');
+    sb_printf(b, " %s [ringlog@32473", msgid);
+    sd_param(b, "region", f->region, strlen(f->region));
+}
+
 static void send_dgram(struct forwarder *f)
 {
+    if (f->syslog) {
+        send_syslog(f);
+        return;
+    }
     for (int attempt = 0; attempt < 2; attempt++) {
         if (sendto(f->fd, f->dgram.p, f->dgram.len, MSG_NOSIGNAL, (struct sockaddr *)&f->addr,
                    f->alen) == (ssize_t)f->dgram.len) {
@@ -107,11 +218,39 @@ static void send_dgram(struct forwarder *f)
     f->unsent++;
 }
 
+static void syslog_entry(struct forwarder *f, const struct ringlog_entry *e,
+                         const struct decoded *d)
+{
+    const char *msgid = e->type == RINGLOG_TYPE_DEFERRED  ? "DEFERRED"
+                        : e->type == RINGLOG_TYPE_TEXT    ? "TEXT"
+                        : e->type == RINGLOG_TYPE_TRIGGER ? "TRIGGER"
+                                                          : "BINARY";
+    syslog_head(f, e->level, e->time_ns, e->pid, msgid);
+    struct sbuf *b = &f->dgram;
+    sb_printf(b, " index=\"%llu\" lane=\"%u\" tid=\"%u\" seq=\"%llu\"",
+              (unsigned long long)e->index, e->lane, e->tid, (unsigned long long)e->seq);
+    if (d->have_site) {
+        sd_param(b, "file", d->file, strlen(d->file));
+        sb_printf(b, " line=\"%u\"", d->line);
+        sd_param(b, "function", d->function, strlen(d->function));
+    }
+    sb_puts(b, "] ");
+    if (d->msg)
+        sb_add(b, d->msg, d->msg_len);
+    else
+        sb_hex(b, e->data, e->length);
+    send_dgram(f);
+}
+
 static int fwd_entry(void *arg, const struct ringlog_entry *e)
 {
     struct forwarder *f = arg;
     struct decoded d;
     decode_entry(f->r, e, &d, &f->scratch);
+    if (f->syslog) {
+        syslog_entry(f, e, &d);
+        return 0;
+    }
     struct sbuf *b = &f->dgram;
     sb_reset(b);
     if (d.msg) {
@@ -156,6 +295,13 @@ static int fwd_gap(void *arg, uint64_t first, uint64_t count)
     int n = snprintf(msg, sizeof msg, "%llu entries lost (index %llu..%llu)",
                      (unsigned long long)count, (unsigned long long)first,
                      (unsigned long long)(first + count - 1));
+    if (f->syslog) {
+        syslog_head(f, RINGLOG_LEVEL_WARN, 0, 0, "GAP");
+        sb_printf(b, " first=\"%llu\" count=\"%llu\"] %s", (unsigned long long)first,
+                  (unsigned long long)count, msg);
+        send_dgram(f);
+        return 0;
+    }
     field(b, "MESSAGE", msg, (size_t)n);
     field(b, "PRIORITY", "4", 1);
     field(b, "SYSLOG_IDENTIFIER", "ringlog", 7);
@@ -166,7 +312,56 @@ static int fwd_gap(void *arg, uint64_t first, uint64_t count)
     return 0;
 }
 
-enum { F_HELP = 1, F_JOURNALD, F_IDLE };
+enum { F_HELP = 1, F_JOURNALD, F_IDLE, F_SYSLOG, F_FACILITY };
+
+static int parse_facility(const char *s)
+{
+    static const char *const names[] = {"kern", "user", "mail", "daemon", "auth", "syslog",
+                                        "lpr", "news", "uucp", "cron", "authpriv", "ftp"};
+    for (int i = 0; i < 12; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    if (strncmp(s, "local", 5) == 0 && s[5] >= '0' && s[5] <= '7' && !s[6])
+        return 16 + (s[5] - '0');
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s && !*end && v >= 0 && v <= 23)
+        return (int)v;
+    usage_error("--facility: unknown facility '%s'", s);
+}
+
+/* udp://HOST:PORT, tcp://HOST:PORT, unix:PATH */
+static void parse_target(struct forwarder *f, const char *url)
+{
+    memset(&f->sa, 0, sizeof f->sa);
+    if (strncmp(url, "unix:", 5) == 0) {
+        struct sockaddr_un *u = (struct sockaddr_un *)&f->sa;
+        u->sun_family = AF_UNIX;
+        if (strlen(url + 5) == 0 || strlen(url + 5) >= sizeof u->sun_path)
+            usage_error("--syslog: bad unix socket path in '%s'", url);
+        strcpy(u->sun_path, url + 5);
+        f->salen = (socklen_t)sizeof *u;
+        return;
+    }
+    int tcp = strncmp(url, "tcp://", 6) == 0;
+    if (!tcp && strncmp(url, "udp://", 6) != 0)
+        usage_error("--syslog: '%s' is not udp://HOST:PORT, tcp://HOST:PORT or unix:PATH", url);
+    char host[256];
+    snprintf(host, sizeof host, "%s", url + 6);
+    char *colon = strrchr(host, ':');
+    if (!colon || !colon[1])
+        usage_error("--syslog: '%s' has no :PORT", url);
+    *colon = 0;
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_socktype = tcp ? SOCK_STREAM : SOCK_DGRAM;
+    int rc = getaddrinfo(host, colon + 1, &hints, &res);
+    if (rc != 0 || !res)
+        die(EXIT_RUNTIME, "--syslog %s: %s", url, gai_strerror(rc));
+    memcpy(&f->sa, res->ai_addr, res->ai_addrlen);
+    f->salen = res->ai_addrlen;
+    freeaddrinfo(res);
+    f->tcp = tcp;
+}
 
 int cmd_forward(int argc, char **argv)
 {
@@ -174,17 +369,21 @@ int cmd_forward(int argc, char **argv)
         {"help", 'h', OPT_NONE, F_HELP},
         {"journald", 'J', OPT_NONE, F_JOURNALD},
         {"exit-when-idle", 0, OPT_NONE, F_IDLE},
+        {"syslog", 'S', OPT_VALUE, F_SYSLOG},
+        {"facility", 'f', OPT_VALUE, F_FACILITY},
         {NULL, 0, OPT_NONE, 0},
     };
     struct opt_state st;
-    const char *name = NULL, *sock = NULL;
-    int id, journald = 0, idle_exit = 0, npos = 0;
+    const char *name = NULL, *sock = NULL, *url = NULL;
+    int id, journald = 0, idle_exit = 0, npos = 0, facility = 1;
     opt_init(&st, argc, argv);
     while ((id = opt_next(&st, opts)) != OPT_END) {
         switch (id) {
         case F_HELP: fputs(forward_help, stdout); return 0;
         case F_JOURNALD: journald = 1; break;
         case F_IDLE: idle_exit = 1; break;
+        case F_SYSLOG: url = st.value; break;
+        case F_FACILITY: facility = parse_facility(st.value); break;
         case OPT_POSITIONAL:
             if (npos == 0)
                 name = st.value;
@@ -199,21 +398,35 @@ int cmd_forward(int argc, char **argv)
     }
     if (!name)
         usage_error("missing region NAME");
-    if (!journald)
-        usage_error("say where to: --journald [SOCKET]");
-    if (!sock)
-        sock = "/run/systemd/journal/socket";
+    if (!journald == !url)
+        usage_error("say where to: --journald [SOCKET] or --syslog URL (one of them)");
     struct forwarder f;
     memset(&f, 0, sizeof f);
     f.region = name;
-    f.addr.sun_family = AF_UNIX;
-    if (strlen(sock) >= sizeof f.addr.sun_path)
-        usage_error("socket path too long: %s", sock);
-    strcpy(f.addr.sun_path, sock);
-    f.alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sock) + 1);
-    f.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (f.fd < 0)
-        die(EXIT_RUNTIME, "socket: %s", strerror(errno));
+    f.fd = -1;
+    if (url) {
+        f.syslog = 1;
+        f.target = url;
+        f.facility = facility;
+        parse_target(&f, url);
+        if (gethostname(f.host, sizeof f.host) != 0 || !f.host[0])
+            snprintf(f.host, sizeof f.host, "-");
+        f.host[sizeof f.host - 1] = 0;
+        if (syslog_connect(&f) != 0 && !f.tcp)
+            die(EXIT_RUNTIME, "--syslog %s: %s", url, strerror(errno));
+        /* TCP: a server not there yet is retried at each message. */
+    } else {
+        if (!sock)
+            sock = "/run/systemd/journal/socket";
+        f.addr.sun_family = AF_UNIX;
+        if (strlen(sock) >= sizeof f.addr.sun_path)
+            usage_error("socket path too long: %s", sock);
+        strcpy(f.addr.sun_path, sock);
+        f.alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(sock) + 1);
+        f.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (f.fd < 0)
+            die(EXIT_RUNTIME, "socket: %s", strerror(errno));
+    }
     f.r = open_reader_or_die(name, RINGLOG_READER_CONSUME);
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);
@@ -235,12 +448,13 @@ int cmd_forward(int argc, char **argv)
             break;
     }
     ringlog_reader_close(f.r);
-    close(f.fd);
+    if (f.fd >= 0)
+        close(f.fd);
     sb_free(&f.dgram);
     sb_free(&f.scratch);
-    fprintf(stderr, "ringlog: forward: %s: %llu sent to journald (%llu of them gaps covering %llu "
+    fprintf(stderr, "ringlog: forward: %s: %llu sent to %s (%llu of them gaps covering %llu "
                     "calls), %llu unsent\n",
-            name, (unsigned long long)f.sent, (unsigned long long)f.gaps,
+            name, (unsigned long long)f.sent, url ? url : "journald", (unsigned long long)f.gaps,
             (unsigned long long)f.gap_calls, (unsigned long long)f.unsent);
     return f.unsent ? EXIT_RUNTIME : 0;
 }
