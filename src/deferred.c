@@ -412,21 +412,27 @@ static int switch_one(void *arg, uint32_t id)
     return 0;
 }
 
-/* The macros' test before they evaluate any argument: the level, then
- * the site's switch as last read.  A site not yet read in this region
- * passes: log_site reads its switch. */
+/* The macros' test before they evaluate any argument, and the only check
+ * of a site's switch on the common path: the level, then the switch as
+ * last read, re-read when the region's sites_gen moved (sites_gen shares
+ * min_level's line: one compare while nothing changes).  A site not yet
+ * registered in this region passes: log_site registers it and reads its
+ * switch. */
 int ringlog_site_on_(ringlog *log, unsigned level, struct ringlog_site *site)
 {
     if (!log && !(log = ringlog_get_default()))
         return 0;
     if (!rl_level_on(log, level))
         return 0;
-    const struct rl_site *s = (const struct rl_site *)(const void *)site;
+    struct rl_site *s = (struct rl_site *)(void *)site;
     uint64_t sw = atomic_load_explicit(&s->sw, memory_order_relaxed);
     uint32_t gen = atomic_load_explicit(&log->g.hdr->sites_gen, memory_order_relaxed);
-    if (sw >> 32 == log->tag && ((sw >> 1) & 0x7fffffffu) == (gen & 0x7fffffffu))
+    if (RL_LIKELY(sw >> 32 == log->tag && ((sw >> 1) & 0x7fffffffu) == (gen & 0x7fffffffu)))
         return !(sw & 1);
-    return 1;
+    uint64_t c = atomic_load_explicit(&s->cache, memory_order_acquire);
+    if ((uint32_t)(c >> 32) != log->tag || (uint32_t)c == 0)
+        return 1;
+    return !(site_switch_read(log, s, (uint32_t)c) & 1);
 }
 
 int ringlog_site_switch(ringlog *log, const char *file, unsigned line, const char *format_glob,
@@ -454,16 +460,12 @@ static int log_site(ringlog *log, struct rl_site *s, uint64_t suppressed, va_lis
         return RINGLOG_EINVAL;
     uint64_t c = atomic_load_explicit(&s->cache, memory_order_acquire);
     uint32_t id = (uint32_t)c;
-    if (RL_UNLIKELY((uint32_t)(c >> 32) != log->tag || id == 0))
+    if (RL_UNLIKELY((uint32_t)(c >> 32) != log->tag || id == 0)) {
+        /* First call in this region: register, then read the switch
+         * (another process may have switched the site off already).  Later
+         * calls had it checked by ringlog_site_on_ before their arguments. */
         id = site_register(log, s);
-    if (RL_LIKELY(id != 0)) {
-        /* Switched off?  sites_gen shares the line of min_level, which the
-         * caller has just read: one compare while nothing changes. */
-        uint32_t gen = atomic_load_explicit(&log->g.hdr->sites_gen, memory_order_relaxed);
-        uint64_t sw = atomic_load_explicit(&s->sw, memory_order_relaxed);
-        if (RL_UNLIKELY(sw >> 32 != log->tag || ((sw >> 1) & 0x7fffffffu) != (gen & 0x7fffffffu)))
-            sw = site_switch_read(log, s, id);
-        if (sw & 1) {
+        if (id && (site_switch_read(log, s, id) & 1)) {
             errno = saved_errno;
             return 0; /* switched off: not an entry, not a loss */
         }

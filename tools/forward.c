@@ -76,7 +76,6 @@ struct forwarder {
     struct sockaddr_storage sa;
     socklen_t salen;
     char host[256];
-    const char *target;
     struct sbuf dgram, scratch;
     uint64_t sent, unsent, gaps, gap_calls;
 };
@@ -406,7 +405,6 @@ int cmd_forward(int argc, char **argv)
     f.fd = -1;
     if (url) {
         f.syslog = 1;
-        f.target = url;
         f.facility = facility;
         parse_target(&f, url);
         if (gethostname(f.host, sizeof f.host) != 0 || !f.host[0])

@@ -43,6 +43,7 @@ struct site_row {
 struct site_list {
     struct site_row *v;
     size_t n, cap;
+    uint64_t end; /* index after the last item the peek delivered */
 };
 
 static int add_site(void *arg, const struct ringlog_site_info *si)
@@ -67,9 +68,17 @@ static int add_site(void *arg, const struct ringlog_site_info *si)
     return 0;
 }
 
+static int count_gap(void *arg, uint64_t first, uint64_t count)
+{
+    struct site_list *l = arg;
+    l->end = first + count;
+    return 0;
+}
+
 static int count_entry(void *arg, const struct ringlog_entry *e)
 {
     struct site_list *l = arg;
+    l->end = e->index + 1;
     if (e->type != RINGLOG_TYPE_DEFERRED)
         return 0;
     for (size_t i = 0; i < l->n; i++)
@@ -167,14 +176,16 @@ int cmd_sites(int argc, char **argv)
     int rc = ringlog_reader_sites(r, add_site, &l);
     if (rc < 0)
         die(EXIT_RUNTIME, "%s: %s", name, tool_describe(rc, name));
-    /* What the region still holds of each site: one peek pass. */
-    struct ringlog_handler h = {count_entry, NULL, &l};
+    /* What the region still holds of each site: one peek pass, up to the
+     * calls made when it began, so that a busy region cannot keep it
+     * going (as dump does). */
+    struct ringlog_handler h = {count_entry, count_gap, &l};
     struct ringlog_info info;
     if (l.n && ringlog_reader_info(r, &info) == 0) {
         int n;
         do
             n = ringlog_read(r, &h, 0);
-        while (n > 0);
+        while (n > 0 && l.end < info.next_index);
     }
     ringlog_reader_close(r);
     qsort(l.v, l.n, sizeof *l.v, by_place);
