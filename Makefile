@@ -55,7 +55,13 @@ ifeq ($(SAN),fuzz)
   SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link
   LDFLAGS += -fsanitize=address,undefined
 endif
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(CFLAGS_EXTRA) $(SAN_CFLAGS) -Iinclude -Isrc
+# Compressed recording files: with <zstd.h> (libzstd-dev) at build time the
+# library loads libzstd.so.1 when it first needs it (src/zstd.c); it never
+# links it, so it still needs only libc and pthreads.  Without the header,
+# recordings are written and read uncompressed and --compress says why not.
+HAVE_ZSTD := $(shell printf '\043include <zstd.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo 1)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(CFLAGS_EXTRA) $(SAN_CFLAGS) -Iinclude -Isrc \
+              $(if $(HAVE_ZSTD),-DRINGLOG_HAVE_ZSTD,)
 # Compile tests of the public headers: as a user compiles them, -Werror.
 HDR_CFLAGS   := -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude
 HDR_CXXFLAGS := -std=c++11 -Wall -Wextra -Werror -Iinclude

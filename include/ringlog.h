@@ -337,6 +337,61 @@ RINGLOG_API int ringlog_recorder_start(const char *name, const struct ringlog_re
  * number of snapshots written.  A snapshot being written is finished. */
 RINGLOG_API uint64_t ringlog_recorder_stop(ringlog_recorder *rec);
 
+/* Continuous recording: a thread that is the region's consuming reader and
+ * writes everything it reads, in index order with every gap, into
+ * recording files in `dir`, named NAME-<UTC time>-i<first index>.rlrec.
+ * Each file stands alone (its own header and the call sites its entries
+ * use) and reads like a region: ringlog_reader_open(path, PEEK), `ringlog
+ * dump`, `stats`, `export`.  Entries are written in blocks with a CRC-32
+ * (zstd-compressed with RINGLOG_CONTINUOUS_ZSTD), at most flush_ms after
+ * they were read, so a crash of the recording process loses at most that
+ * much; the file in progress is always readable up to its last block.
+ * A file is closed (with a summary and the region's counters, then
+ * fsync'd) when it passes max_file_size; the next one continues the
+ * index where it ended, so nothing is lost or duplicated between files.
+ * After each rotation the oldest files of NAME beyond max_files, or older
+ * than max_age_s, are removed.  On a write error (a full disk, a removed
+ * directory) the file is cut back to its last whole block, recording
+ * stops, on_file reports the error, and the entries it had read but not
+ * written are counted as `unsaved`; entries not yet read stay in the
+ * region.  Not for the log path: it allocates, and makes system calls. */
+typedef struct ringlog_continuous ringlog_continuous;
+#define RINGLOG_CONTINUOUS_ZSTD 0x1u /* compress blocks with zstd (libzstd.so.1) */
+struct ringlog_continuous_file {
+    uint64_t first_index, next_index; /* indices [first, next) are in it */
+    uint64_t entries, gap_calls;      /* entries, and calls reported as gaps */
+    uint64_t bytes;                   /* the file's size */
+};
+struct ringlog_continuous_options {
+    const char *dir;        /* required; created if missing */
+    uint64_t max_file_size; /* bytes; 0: 64 MiB */
+    unsigned max_files;     /* files of NAME kept in dir; 0: no limit */
+    unsigned max_age_s;     /* older files are removed; 0: no limit */
+    unsigned flags;         /* RINGLOG_CONTINUOUS_* */
+    int zstd_level;         /* 1..19; 0: 3 */
+    unsigned flush_ms;      /* longest an entry waits in memory; 0: 1000 */
+    /* Called from the recording thread when a file is closed (err 0), or
+     * with err < 0 when recording stopped on an error (path: the file
+     * being written; ringlog_errmsg() has the detail). */
+    void (*on_file)(void *arg, const char *path, const struct ringlog_continuous_file *f,
+                    int err);
+    void *arg;
+};
+struct ringlog_continuous_stats {
+    uint64_t entries, gap_calls; /* written to files */
+    uint64_t files;              /* files started */
+    uint64_t bytes;              /* bytes written, compressed or not */
+    uint64_t raw_bytes;          /* bytes of records before compression */
+    uint64_t unsaved;            /* entries and gap calls read but not written (an error) */
+};
+RINGLOG_API int ringlog_continuous_start(const char *name,
+                                         const struct ringlog_continuous_options *opts,
+                                         ringlog_continuous **out);
+/* Stops: reads what the region holds now, writes it, closes the file, and
+ * frees.  Fills *st (may be NULL).  Returns 0, or the error that stopped
+ * recording early (ringlog_errmsg() says what). */
+RINGLOG_API int ringlog_continuous_stop(ringlog_continuous *c, struct ringlog_continuous_stats *st);
+
 /* Counters, per lane and in total.  At quiescence (no log call in progress):
  *     written == read + lost + overwritten + buffered + abandoned
  * `too_big` is part of `lost`.  The total also counts calls that found no

@@ -254,6 +254,40 @@ size_t rl_deferred_text(const struct rl_site_copy *site, const struct ringlog_en
 
 /* reader.c */
 int rl_reader_open_memory(void *base, size_t size, unsigned flags, ringlog_reader **out);
+/* The reader's validated copy of site `id` (NULL and *why when unknown or
+ * corrupt), valid until the reader is closed; the region's fixed header;
+ * whether it reads a live region (not a file). */
+const struct rl_site_copy *rl_reader_site(ringlog_reader *r, uint32_t id, const char **why);
+const struct rl_header_fixed *rl_reader_fixed(ringlog_reader *r);
+int rl_reader_live(const ringlog_reader *r);
+
+/* recorder.c: create `dir` if missing, then create and remove a file in it,
+ * so that a recorder that cannot save says so at start; `what` names the
+ * files in the message ("snapshots"). */
+int rl_probe_dir(const char *dir, const char *what);
+
+/* recfile.c: reading recording files (continuous.c writes them). */
+struct rl_rec_reader;
+/* RINGLOG_ENOENT, quietly, when `name` is not a recording file. */
+int rl_rec_open(const char *name, struct rl_rec_reader **out);
+void rl_rec_close(struct rl_rec_reader *rr);
+/* Delivers entries and gaps like ringlog_read (adds them to *n); 1 when a
+ * callback stopped it, 0 at the end of what is written, or an error. */
+int rl_rec_read(struct rl_rec_reader *rr, const struct ringlog_handler *h, struct ringlog_gap *cur,
+                int *n);
+const struct rl_site_copy *rl_rec_site(struct rl_rec_reader *rr, uint32_t id);
+int rl_rec_sites(struct rl_rec_reader *rr, int (*fn)(void *arg, const struct rl_site_copy *c),
+                 void *arg);
+int rl_rec_stats(struct rl_rec_reader *rr, struct ringlog_stats *total,
+                 struct ringlog_stats *per_ring, unsigned max);
+void rl_rec_info(struct rl_rec_reader *rr, struct ringlog_info *info);
+const struct rl_rec_header *rl_rec_header(const struct rl_rec_reader *rr);
+
+/* zstd.c: libzstd loaded on first use (when built with <zstd.h>). */
+int rl_zstd_available(const char **why);
+size_t rl_zstd_bound(size_t n);
+int rl_zstd_compress(void *dst, size_t cap, const void *src, size_t n, int level, size_t *out);
+int rl_zstd_decompress(void *dst, size_t cap, const void *src, size_t n, size_t *out);
 
 /* crash.c: ringlog_close of the handle the crash or trigger-signal handler
  * logs to detaches it (the crash handler is uninstalled). */

@@ -321,6 +321,85 @@ _Static_assert(offsetof(struct rl_snap_header, trigger_ns) == 320, "FORMAT.md");
 _Static_assert(offsetof(struct rl_snap_header, last_trigger) == 332, "FORMAT.md");
 _Static_assert(offsetof(struct rl_snap_header, table_offset) == 344, "FORMAT.md");
 
+/* Recording files, written by continuous recording (docs/FORMAT.md,
+ * "Recording files"): this header, then blocks of records. */
+#define RL_REC_MAGIC "RLREC001"
+#define RL_REC_VERSION 1u
+#define RL_REC_HEADER_SIZE 512u
+#define RL_REC_F_ZSTD 0x1u /* header flags: blocks may be zstd-compressed */
+struct rl_rec_header {
+    char magic[8];           /*   0 */
+    uint32_t version;        /*   8 */
+    uint32_t header_size;    /*  12: 512 */
+    uint32_t region_version; /*  16: the region's layout version */
+    uint32_t nlanes;         /*  20 */
+    uint64_t lane_size;      /*  24 */
+    uint64_t created_ns;     /*  32: the region's creation, ns since the epoch */
+    uint64_t opened_ns;      /*  40: this file's start, ns since the epoch */
+    uint64_t first_index;    /*  48: the first index this file may hold */
+    uint64_t clock_hz;       /*  56: the region's clock rate */
+    uint32_t policy;         /*  64 */
+    uint32_t clock;          /*  68: RL_CLOCK_* */
+    uint32_t creator_pid;    /*  72 */
+    uint32_t file_no;        /*  76: 0 for a recording's first file, then 1, 2... */
+    uint64_t run_id;         /*  80: the same in every file of one recording */
+    uint32_t flags;          /*  88: RL_REC_F_* */
+    uint32_t name_len;       /*  92: bytes of name */
+    char name[256];          /*  96: the region's name, NUL-padded */
+    char pad[RL_REC_HEADER_SIZE - 356];
+    uint32_t crc;            /* 508: CRC-32 of bytes 0..507 */
+};
+_Static_assert(sizeof(struct rl_rec_header) == RL_REC_HEADER_SIZE, "FORMAT.md");
+_Static_assert(offsetof(struct rl_rec_header, run_id) == 80, "FORMAT.md");
+_Static_assert(offsetof(struct rl_rec_header, name) == 96, "FORMAT.md");
+_Static_assert(offsetof(struct rl_rec_header, crc) == 508, "FORMAT.md");
+
+#define RL_REC_BLOCK_MAGIC 0x4b4c4252u /* "RBLK" */
+#define RL_REC_B_ZSTD 0x1u             /* the stored bytes are one zstd frame */
+#define RL_REC_RAW_MAX (64u << 20)     /* a block's records: at most 64 MiB */
+struct rl_rec_block {
+    uint32_t magic;      /*  0: RL_REC_BLOCK_MAGIC */
+    uint32_t flags;      /*  4: RL_REC_B_* */
+    uint32_t raw_len;    /*  8: bytes of records */
+    uint32_t stored_len; /* 12: bytes that follow this header */
+    uint32_t crc;        /* 16: CRC-32 of the stored bytes */
+    uint32_t hcrc;       /* 20: CRC-32 of bytes 0..19 */
+};
+_Static_assert(sizeof(struct rl_rec_block) == 24, "FORMAT.md");
+
+/* A record: its length (header included, a multiple of 8), its kind. */
+enum { RL_REC_ENTRY = 1, RL_REC_GAP = 2, RL_REC_SITE = 3, RL_REC_END = 4 };
+struct rl_rec_rec {
+    uint32_t len;
+    uint16_t kind;
+    uint16_t reserved;
+};
+struct rl_rec_entry {                /* after rl_rec_rec; then `length` bytes */
+    uint64_t index, timestamp, time_ns, seq;
+    uint32_t lane, level, type, remarks, flags, pid, tid, length;
+};
+struct rl_rec_gap {
+    uint64_t first_index, count, first_seq;
+    uint32_t lane, reserved;
+};
+struct rl_rec_site {                 /* then types[nargs], fmt, file, func, each NUL-ended */
+    uint32_t id, line, level, nargs, off, fmt_len, file_len, func_len;
+};
+struct rl_rec_end {
+    uint64_t next_index;  /* the first index of the next file */
+    uint64_t entries;     /* entries in this file */
+    uint64_t gap_calls;   /* calls this file reports as gaps */
+    uint64_t closed_ns;
+    /* The region's totals when the file was closed (struct ringlog_stats). */
+    uint64_t written, read, lost, overwritten, abandoned, buffered;
+    uint32_t why;         /* 0 rotated, 1 recording stopped */
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct rl_rec_entry) == 64, "FORMAT.md");
+_Static_assert(sizeof(struct rl_rec_gap) == 32, "FORMAT.md");
+_Static_assert(sizeof(struct rl_rec_site) == 32, "FORMAT.md");
+_Static_assert(sizeof(struct rl_rec_end) == 88, "FORMAT.md");
+
 /* FNV-1a, enough to tell a corrupt header from a good one. */
 static inline uint32_t rl_checksum(const void *p, size_t n)
 {

@@ -90,6 +90,8 @@ struct ringlog_reader {
      * published, so a copy stays right for the reader's lifetime. */
     struct rl_site_copy **sites;
     size_t nsites, capsites;
+    /* A recording file (recfile.c): everything goes through it. */
+    struct rl_rec_reader *rec;
 };
 
 static uint64_t ld(_Atomic uint64_t *p)
@@ -214,6 +216,14 @@ int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out)
     r->pid = rl_plat_pid();
     struct ringlog_options o = {.flags = RINGLOG_OPEN_EXISTING};
     int rc = open_snapshot(r, name);
+    if (rc == RINGLOG_ENOENT) {
+        rc = rl_rec_open(name, &r->rec);
+        if (rc == 0) {
+            r->flags = RINGLOG_READER_PEEK;
+            *out = r;
+            return 0;
+        }
+    }
     if (rc == 0) {
         r->flags = flags = RINGLOG_READER_PEEK; /* a file on disk: nothing to consume */
     } else if (rc != RINGLOG_ENOENT) {
@@ -292,6 +302,7 @@ void ringlog_reader_close(ringlog_reader *r)
         free(r->ls[i].buf);
     free(r->ls);
     free(r->heap);
+    rl_rec_close(r->rec);
     rl_region_close(&r->g);
     free(r->snapfile);
     for (size_t i = 0; i < r->capsites; i++)
@@ -797,6 +808,11 @@ int ringlog_read(ringlog_reader *r, const struct ringlog_handler *h, int timeout
 {
     if (!r)
         return rl_fail(RINGLOG_EINVAL, "reader is NULL");
+    if (r->rec) {
+        /* A file: what is written is ready; nothing to wait for. */
+        int n = 0, rc = rl_rec_read(r->rec, h, &r->cur_gap, &n);
+        return rc < 0 ? rc : n;
+    }
     uint64_t start = rl_plat_mono_ns();
     uint64_t sleep_ns = IDLE_SLEEP_MIN_NS;
     /* How long held-back entries may keep a timeout-0 read waiting (a
@@ -851,6 +867,8 @@ int ringlog_reader_stats(ringlog_reader *r, struct ringlog_stats *total,
 {
     if (!r)
         return rl_fail(RINGLOG_EINVAL, "reader is NULL");
+    if (r->rec)
+        return rl_rec_stats(r->rec, total, per_ring, max);
     return rl_stats(latest(r), total, per_ring, max);
 }
 
@@ -858,6 +876,10 @@ int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info)
 {
     if (!r || !info)
         return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    if (r->rec) {
+        rl_rec_info(r->rec, info);
+        return 0;
+    }
     const struct rl_header_fixed *hd = &r->g.fixed;
     info->version = hd->version;
     info->nrings = hd->nlanes;
@@ -896,6 +918,8 @@ int ringlog_reader_wait_trigger(ringlog_reader *r, uint32_t *seen, int timeout_m
 {
     if (!r || !seen)
         return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    if (r->rec)
+        return rl_fail(RINGLOG_EINVAL, "a recording file raises no triggers");
     _Atomic uint32_t *word = &r->g.hdr->triggers;
     uint64_t start = rl_plat_mono_ns();
     for (;;) {
@@ -929,6 +953,11 @@ static struct rl_site_copy **site_slot(struct rl_site_copy **t, size_t cap, uint
 
 static const struct rl_site_copy *reader_site(ringlog_reader *r, uint32_t id, const char **why)
 {
+    if (r->rec) {
+        const struct rl_site_copy *c = rl_rec_site(r->rec, id);
+        *why = c ? NULL : "unknown call site";
+        return c;
+    }
     if (r->capsites) {
         struct rl_site_copy *c = *site_slot(r->sites, r->capsites, id);
         if (c)
@@ -1001,11 +1030,23 @@ static int each_site(void *arg, uint32_t id)
     return c->stopped;
 }
 
+static int each_rec_site(void *arg, const struct rl_site_copy *sc)
+{
+    struct sites_ctx *c = arg;
+    struct ringlog_site_info si = {sc->fmt, sc->file, sc->func, sc->line, sc->level,
+                                   sc->nargs, sc->id, sc->off};
+    return c->fn(c->arg, &si) != 0;
+}
+
 int ringlog_reader_sites(ringlog_reader *r, int (*fn)(void *arg, const struct ringlog_site_info *si),
                          void *arg)
 {
     if (!r || !fn)
         return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    if (r->rec) {
+        struct sites_ctx c = {NULL, fn, arg, 0};
+        return rl_rec_sites(r->rec, each_rec_site, &c);
+    }
     /* The latest image's dictionary: a snapshot's second image has every
      * site the first has. */
     struct sites_ctx c = {latest(r), fn, arg, 0};
@@ -1040,4 +1081,19 @@ size_t ringlog_entry_text(ringlog_reader *r, const struct ringlog_entry *e, char
     }
     return rl_sformat(buf, cap, "[type %u, remarks %u, %zu bytes]", e->type, e->remarks,
                       e->length);
+}
+
+const struct rl_site_copy *rl_reader_site(ringlog_reader *r, uint32_t id, const char **why)
+{
+    return reader_site(r, id, why);
+}
+
+const struct rl_header_fixed *rl_reader_fixed(ringlog_reader *r)
+{
+    return &r->g.fixed;
+}
+
+int rl_reader_live(const ringlog_reader *r)
+{
+    return r->live;
 }

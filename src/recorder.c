@@ -366,10 +366,10 @@ static void *recorder_main(void *arg)
 /* A recorder that cannot save must say so when it starts, not when the
  * first trigger comes: create the directory if missing, then create and
  * remove a file in it, the way a snapshot will. */
-static int probe_dir(const char *dir)
+int rl_probe_dir(const char *dir, const char *what)
 {
     if (!*dir)
-        return rl_fail(RINGLOG_EINVAL, "the snapshot directory is an empty string");
+        return rl_fail(RINGLOG_EINVAL, "the directory for %s is an empty string", what);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return rl_fail(errno == EACCES ? RINGLOG_EACCES : RINGLOG_EIO, "%s: cannot create: %s",
                        dir, strerror(errno));
@@ -386,7 +386,7 @@ static int probe_dir(const char *dir)
     if (fd < 0) {
         int e = errno;
         return rl_fail(e == EACCES || e == EPERM || e == EROFS ? RINGLOG_EACCES : RINGLOG_EIO,
-                       "%s: cannot write snapshots here: %s", dir, strerror(e));
+                       "%s: cannot write %s here: %s", dir, what, strerror(e));
     }
     close(fd);
     unlink(probe);
@@ -399,7 +399,7 @@ int ringlog_recorder_start(const char *name, const struct ringlog_recorder_optio
     if (!name || !opts || !opts->dir || !out)
         return rl_fail(RINGLOG_EINVAL, "name, options, options->dir and out are required");
     *out = NULL;
-    int rc = probe_dir(opts->dir);
+    int rc = rl_probe_dir(opts->dir, "snapshots");
     if (rc)
         return rc;
     struct ringlog_recorder *rec = calloc(1, sizeof *rec);
