@@ -88,7 +88,7 @@ SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
 .PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
-        check-cxx check-replay check-tool check-python check-capture check-top check-journald check-syslog fuzz seeds install uninstall clean bench bench-quick
+        check-cxx check-replay check-tool check-record check-python check-capture check-top check-journald check-syslog fuzz seeds install uninstall clean bench bench-quick
 
 CAPTURE  := $(BUILD)/libringlog_capture.so
 
@@ -234,6 +234,10 @@ check-cxx: $(CXX_DEFERRED)
 
 check-tool: $(TOOL)
 	sh tests/tool.sh $(TOOL)
+
+# ringlog record --continuous: rotation, zstd, pruning, full disk.
+check-record: $(TOOL) $(EXAMPLES)
+	sh tests/record.sh $(BUILD)
 
 # ringlog run and the capture library, with real programs.
 $(BUILD)/tests/capture_prog: tests/capture_prog.c

@@ -548,6 +548,23 @@ struct ringlog_info {
 };
 RINGLOG_API int ringlog_reader_info(ringlog_reader *r, struct ringlog_info *info);
 
+/* A reader of a recording file: what the file says of itself.  Returns 0,
+ * or RINGLOG_ENOENT when the reader reads something else. */
+struct ringlog_recording {
+    const char *region;        /* the recorded region's name */
+    uint64_t first_index;      /* indices [first_index, next_index) are in the file */
+    uint64_t next_index;
+    uint64_t opened_ns;        /* when the file was started, ns since the epoch */
+    uint64_t closed_ns;        /* when it was closed; 0: still written, or cut short */
+    uint64_t run_id;           /* the same in every file of one recording */
+    uint32_t file_no;          /* 0 for a recording's first file, then 1, 2... */
+    uint32_t closed_why;       /* 0 rotated, 1 recording stopped (when closed_ns) */
+    uint64_t blocks, zstd_blocks; /* blocks read whole, and how many were compressed */
+    uint64_t raw_bytes;        /* bytes of records in them, uncompressed */
+    struct ringlog_stats region_total; /* the region's counters at close (when closed_ns) */
+};
+RINGLOG_API int ringlog_reader_recording(ringlog_reader *r, struct ringlog_recording *out);
+
 /* Sleep (no polling: a futex in the region) until the region's trigger
  * count differs from *seen, at most timeout_ms (< 0: no limit).  Returns 1
  * and updates *seen when a trigger came, 0 on timeout.  Start with *seen
@@ -588,6 +605,7 @@ enum ringlog_kind {
                                     empty, or a header without its magic */
     RINGLOG_KIND_UNREADABLE = 4, /* cannot be opened to look (`err`: RINGLOG_EACCES...) */
     RINGLOG_KIND_OTHER = 5,      /* not ringlog's (`why` says what it is not) */
+    RINGLOG_KIND_RECORDING = 6,  /* a recording file (ringlog_continuous_start; `version`) */
 };
 struct ringlog_probe {
     int kind;         /* enum ringlog_kind */

@@ -32,9 +32,10 @@ static inline void bump(_Atomic uint64_t *p)
  * Entries in it the consumer has not claimed are counted as overwritten;
  * the tail moves over them by compare-and-swap (the consumer moves it
  * too), once per sub-buffer, not per call.  Refused (-1) while a snapshot
- * freezes the region.
+ * freezes the region, except for a trigger's own entry (`exempt`): the
+ * trigger freezes the region before it logs it.
  */
-static int evict(struct rl_region *g, struct rl_lane *l, uint64_t p, uint64_t now)
+static int evict(struct rl_region *g, struct rl_lane *l, uint64_t p, uint64_t now, int exempt)
 {
     if (p < g->size)
         return 0; /* first lap: nothing there */
@@ -50,7 +51,7 @@ static int evict(struct rl_region *g, struct rl_lane *l, uint64_t p, uint64_t no
     /* A snapshot is copying: keep the history (DESIGN.md, "Snapshots").
      * Signed: clocks of two CPUs may differ by a hair. */
     uint64_t until = atomic_load_explicit(&g->hdr->freeze_until, memory_order_relaxed);
-    if (RL_UNLIKELY(until && (int64_t)(until - now) > 0))
+    if (RL_UNLIKELY(until && (int64_t)(until - now) > 0) && !exempt)
         return -1;
     /* Bounded: every failed CAS means the consumer moved the tail forward,
      * and it never passes our head.  The bound only matters for corrupt
@@ -88,7 +89,7 @@ static int evict(struct rl_region *g, struct rl_lane *l, uint64_t p, uint64_t no
  * where the entry goes; the pad, if any, is published with the entry.
  */
 static int make_room(struct rl_region *g, struct rl_lane *l, struct rl_wpos *wp, uint64_t *h,
-                     uint64_t need, uint64_t now)
+                     uint64_t need, uint64_t now, int exempt)
 {
     uint64_t p = *h, in = p & (g->sub - 1);
     uint64_t pad = in && in + need > g->sub ? g->sub - in : 0;
@@ -107,7 +108,7 @@ static int make_room(struct rl_region *g, struct rl_lane *l, struct rl_wpos *wp,
              * reader that sees our stores must see its tail (INV-R4). */
             atomic_thread_fence(memory_order_release);
         }
-    } else if ((at & (g->sub - 1)) == 0 && evict(g, l, at, now) != 0) {
+    } else if ((at & (g->sub - 1)) == 0 && evict(g, l, at, now, exempt) != 0) {
         if (pad) {
             /* The pad alone: it fills our own sub-buffer, always allowed. */
             if (pad >= RL_EHDR)
@@ -173,7 +174,7 @@ static int lane_put(struct rl_region *g, struct rl_lane *l, struct rl_wpos *wp, 
     uint64_t in = h & (g->sub - 1);
     if (RL_UNLIKELY(in == 0 || in + need > g->sub ||
                     (g->policy == RINGLOG_DROP && h + need > wp->limit))) {
-        int rc = make_room(g, l, wp, &h, need, now);
+        int rc = make_room(g, l, wp, &h, need, now, type == RINGLOG_TYPE_TRIGGER);
         if (rc)
             return refuse(l, wp, rc == -2 ? &l->frozen : NULL, RINGLOG_DROPPED);
     }
@@ -344,11 +345,11 @@ int ringlog_trigger(ringlog *log, const char *reason)
         atomic_compare_exchange_strong_explicit(seq, &s, done, memory_order_relaxed,
                                                 memory_order_relaxed);
     uint32_t number = atomic_fetch_add_explicit(seq, 1, memory_order_relaxed) + 1;
-    /* The entry first, so a recorder woken below finds it in the rings
-     * (and so that the freeze cannot refuse the trigger's own entry). */
-    int rc = rl_put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
     /* With a recorder attached, hold the history until it has copied it:
-     * writers stop evicting (DESIGN.md, "Snapshots").  Raised, never
+     * writers stop evicting and the consumer stops claiming (DESIGN.md,
+     * "Snapshots").  Before the entry: a consumer that copies the entry
+     * (its head load is an acquire of our publishing release) then sees
+     * the freeze, and leaves the entry for the snapshot.  Raised, never
      * lowered, by racing triggers; it expires by itself should the
      * recorder die. */
     struct rl_header *hd = log->g.hdr;
@@ -361,6 +362,9 @@ int ringlog_trigger(ringlog *log, const char *reason)
                                                       memory_order_relaxed, memory_order_relaxed))
             ;
     }
+    /* The entry before the count, so a recorder woken below finds it in
+     * the rings; the freeze never refuses it (evict's `exempt`). */
+    int rc = rl_put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
     atomic_fetch_add_explicit(word, 1, memory_order_release);
     rl_plat_futex_wake(word);
     return rc;

@@ -452,6 +452,17 @@ static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
             return rc;
         uint64_t nt;
         if (consume) {
+            /* A snapshot is copying the lanes for a trigger: leave what
+             * we copied where it can copy it too, and take it when the
+             * freeze is over (at most RL_FREEZE_MS).  A trigger freezes
+             * before it publishes its entry, and we loaded the head with
+             * acquire: a copy that holds the entry sees the freeze. */
+            uint64_t until = atomic_load_explicit(&g->hdr->freeze_until, memory_order_relaxed);
+            if (until && (int64_t)(until - rl_ticks(g->clock)) > 0) {
+                s->len = mark;
+                s->copied_to = s->pos;
+                return 0;
+            }
             /* Claim: moving the tail over the copies proves the writer did
              * not evict them meanwhile (it evicts by moving the tail first). */
             nt = s->pos;
@@ -1096,4 +1107,14 @@ const struct rl_header_fixed *rl_reader_fixed(ringlog_reader *r)
 int rl_reader_live(const ringlog_reader *r)
 {
     return r->live;
+}
+
+int ringlog_reader_recording(ringlog_reader *r, struct ringlog_recording *out)
+{
+    if (!r || !out)
+        return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    if (!r->rec)
+        return rl_fail(RINGLOG_ENOENT, "not a recording file");
+    *out = *rl_rec_about(r->rec);
+    return 0;
 }

@@ -42,6 +42,8 @@ struct rl_rec_reader {
     uint64_t next_index, triggers;
     uint32_t damaged;
     char damage[400];
+    struct ringlog_recording about;
+    uint64_t cur_zstd; /* the block just loaded was compressed */
 };
 
 static int read_at(int fd, void *buf, size_t n, uint64_t off)
@@ -167,6 +169,7 @@ static int load_block(struct rl_rec_reader *rr, int scan)
         }
         rr->rlen = b.raw_len;
         rr->rpos = 0;
+        rr->cur_zstd = (b.flags & RL_REC_B_ZSTD) != 0;
         return 1;
     }
     return 0;
@@ -272,6 +275,9 @@ static int scan(struct rl_rec_reader *rr)
     rr->next_index = rr->h.first_index;
     int rc;
     while ((rc = load_block(rr, 1)) == 1) {
+        rr->about.blocks++;
+        rr->about.zstd_blocks += rr->cur_zstd;
+        rr->about.raw_bytes += rr->rlen;
         const unsigned char *b;
         size_t n;
         int kind;
@@ -309,6 +315,15 @@ static int scan(struct rl_rec_reader *rr)
                 memcpy(&e, b, sizeof e);
                 if (e.next_index > rr->next_index && e.next_index - rr->next_index < (UINT64_C(1) << 48))
                     rr->next_index = e.next_index;
+                struct ringlog_stats *t = &rr->about.region_total;
+                rr->about.closed_ns = e.closed_ns;
+                rr->about.closed_why = e.why;
+                t->written = e.written;
+                t->read = e.read;
+                t->lost = e.lost;
+                t->overwritten = e.overwritten;
+                t->abandoned = e.abandoned;
+                t->buffered = e.buffered;
             }
         }
     }
@@ -324,7 +339,18 @@ static int scan(struct rl_rec_reader *rr)
     rr->off = rr->h.header_size;
     rr->rlen = rr->rpos = 0;
     rr->corrupt = 0;
+    rr->about.region = rr->name;
+    rr->about.first_index = rr->h.first_index;
+    rr->about.next_index = rr->next_index;
+    rr->about.opened_ns = rr->h.opened_ns;
+    rr->about.run_id = rr->h.run_id;
+    rr->about.file_no = rr->h.file_no;
     return 0;
+}
+
+const struct ringlog_recording *rl_rec_about(const struct rl_rec_reader *rr)
+{
+    return &rr->about;
 }
 
 int rl_rec_open(const char *name, struct rl_rec_reader **out)

@@ -604,6 +604,11 @@ int ringlog_probe(const char *name, struct ringlog_probe *out)
         memcpy(&out->version, h + 8, 4);
         return 0;
     }
+    if (got >= 12 && memcmp(h, RL_REC_MAGIC, 8) == 0) {
+        out->kind = RINGLOG_KIND_RECORDING;
+        memcpy(&out->version, h + 8, 4);
+        return 0;
+    }
     /* A creator stores the magic last: dying between creating and sizing
      * the object leaves it empty; after, a header page with no magic in
      * which only the immutable fields (bytes 8..127) may have been stored. */

@@ -57,6 +57,7 @@ run "fuzz corpus replay (normal build)" $MK $NORMAL check-replay
 if [ -x build/ringlog ]; then
     run "tool end to end" $MK $NORMAL check-tool
 fi
+run "continuous recording (rotation, zstd, full disk)" $MK $NORMAL check-record
 run "Python reader" $MK $NORMAL check-python
 run "capture (ringlog run, LD_PRELOAD)" $MK $NORMAL check-capture
 run "ringlog top under tmux" $MK $NORMAL check-top

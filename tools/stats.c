@@ -139,8 +139,11 @@ void print_info(FILE *out, const char *name, const struct ringlog_info *in)
             in->min_level <= RINGLOG_LEVEL_CRITICAL ? ringlog_level_name(in->min_level) : "number",
             in->min_level);
     fmt_size(size, sizeof size, in->dict_size);
-    fprintf(out, "call sites:  %u in a %s dictionary, %llu bytes used", in->sites, size,
-            (unsigned long long)in->dict_used);
+    if (in->dict_size)
+        fprintf(out, "call sites:  %u in a %s dictionary, %llu bytes used", in->sites, size,
+                (unsigned long long)in->dict_used);
+    else /* a recording file: the sites its entries use */
+        fprintf(out, "call sites:  %u", in->sites);
     if (in->sites_refused)
         fprintf(out, "; %u registrations refused (full: those calls were logged as text)",
                 in->sites_refused);
@@ -159,6 +162,39 @@ void print_info(FILE *out, const char *name, const struct ringlog_info *in)
             fprintf(out, "trigger at:  %s\n", at);
         }
     }
+}
+
+/* What a recording file says of itself (ringlog_reader_recording). */
+static void print_recording(FILE *out, const struct ringlog_recording *rc)
+{
+    char opened[64], closed[64];
+    fmt_time_us(opened, sizeof opened, rc->opened_ns, 0);
+    fprintf(out, "recording:   of region %s, file %u of its run %016llx\n", rc->region,
+            rc->file_no, (unsigned long long)rc->run_id);
+    fprintf(out, "indices:     %llu..%llu (%llu)\n", (unsigned long long)rc->first_index,
+            (unsigned long long)rc->next_index,
+            (unsigned long long)(rc->next_index - rc->first_index));
+    fprintf(out, "opened:      %s\n", opened);
+    if (rc->closed_ns) {
+        fmt_time_us(closed, sizeof closed, rc->closed_ns, 0);
+        fprintf(out, "closed:      %s (%s)\n", closed,
+                rc->closed_why == 0 ? "rotated" : "recording stopped");
+    } else {
+        fprintf(out, "closed:      no (being written, or its recorder died)\n");
+    }
+    fprintf(out, "blocks:      %llu, %llu zstd-compressed; %llu bytes of records\n",
+            (unsigned long long)rc->blocks, (unsigned long long)rc->zstd_blocks,
+            (unsigned long long)rc->raw_bytes);
+    if (rc->closed_ns) {
+        const struct ringlog_stats *t = &rc->region_total;
+        fprintf(out,
+                "region then: written %llu, read %llu, lost %llu, overwritten %llu, "
+                "abandoned %llu, buffered %llu\n",
+                (unsigned long long)t->written, (unsigned long long)t->read,
+                (unsigned long long)t->lost, (unsigned long long)t->overwritten,
+                (unsigned long long)t->abandoned, (unsigned long long)t->buffered);
+    }
+    fputs("counters:    of this file: read = its entries, lost = its calls in gaps\n", out);
 }
 
 static void json_stats_obj(struct sbuf *b, const struct ringlog_stats *s, long ring)
@@ -229,6 +265,8 @@ int cmd_stats(int argc, char **argv)
         busy = info.next_index != before;
     }
     unsigned n = (unsigned)rc < cap ? (unsigned)rc : cap;
+    struct ringlog_recording rec;
+    int is_rec = ringlog_reader_recording(r, &rec) == 0;
 
     if (json) {
         struct sbuf b = {0};
@@ -257,11 +295,31 @@ int cmd_stats(int argc, char **argv)
                   info.min_level, info.sites, info.sites_refused,
                   (unsigned long long)info.dict_size, (unsigned long long)info.dict_used,
                   stats_balanced(&total) ? "true" : "false", busy ? "true" : "false");
+        if (is_rec) {
+            b.len--; /* the closing brace and newline go after the recording */
+            b.len--;
+            sb_puts(&b, ",\"recording\":{\"region\":\"");
+            sb_json_escaped(&b, (const unsigned char *)rec.region, strlen(rec.region));
+            sb_printf(&b,
+                      "\",\"first_index\":%llu,\"next_index\":%llu,\"opened_ns\":%llu,"
+                      "\"closed_ns\":%llu,\"closed_why\":%u,\"run_id\":%llu,\"file_no\":%u,"
+                      "\"blocks\":%llu,\"zstd_blocks\":%llu,\"raw_bytes\":%llu,"
+                      "\"region_total\":",
+                      (unsigned long long)rec.first_index, (unsigned long long)rec.next_index,
+                      (unsigned long long)rec.opened_ns, (unsigned long long)rec.closed_ns,
+                      rec.closed_why, (unsigned long long)rec.run_id, rec.file_no,
+                      (unsigned long long)rec.blocks, (unsigned long long)rec.zstd_blocks,
+                      (unsigned long long)rec.raw_bytes);
+            json_stats_obj(&b, &rec.region_total, -1);
+            sb_puts(&b, "}}\n");
+        }
         if (sb_write_stdout(&b) != 0 && errno != EPIPE)
             warnx_("writing output: %s", strerror(errno));
         sb_free(&b);
     } else {
         print_info(stdout, name, &info);
+        if (is_rec)
+            print_recording(stdout, &rec);
         fputc('\n', stdout);
         print_stats_table(stdout, per, n, &total);
         fputc('\n', stdout);

@@ -88,7 +88,10 @@ int snapshot_damaged(ringlog_reader *r, const char *name)
     struct ringlog_info info;
     if (ringlog_reader_info(r, &info) != 0 || !info.snapshot_damage)
         return 0;
-    warnx_("%s: damaged snapshot, read in part: %s", name, info.snapshot_damage);
+    struct ringlog_recording rec;
+    warnx_("%s: damaged %s, read in part: %s", name,
+           ringlog_reader_recording(r, &rec) == 0 ? "recording file" : "snapshot",
+           info.snapshot_damage);
     return 1;
 }
 
