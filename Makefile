@@ -246,10 +246,15 @@ check-top: $(TOOL)
 check-capture: $(TOOL) $(CAPTURE) $(BUILD)/tests/capture_prog
 	sh tests/capture.sh $(BUILD)
 
-# The Python reader (python/ringlog, ctypes over the shared library).
+# The Python reader (python/ringlog, ctypes over the shared library), under
+# pytest (Debian: python3-pytest).  PYTHON: the first python3 on PATH that
+# has pytest, else /usr/bin/python3 (Debian's, where python3-pytest lives,
+# when PATH finds another python3 first, e.g. pyenv's).
+PYTHON ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(if $(shell $(p) -c 'import pytest' 2>/dev/null && echo y),$(p))) python3)
 check-python: $(SHARED) $(TOOL) $(EXAMPLES)
 	RINGLOG_LIB=$(abspath $(BUILD))/libringlog.so.$(SOVER) PYTHONPATH=python \
-	    python3 tests/test_python.py $(TOOL) $(BUILD)/examples/orders
+	RINGLOG_TOOL=$(TOOL) RINGLOG_ORDERS=$(BUILD)/examples/orders \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/test_python.py
 
 # For the scripts: make -s print-TSAN_TESTS
 print-%:
