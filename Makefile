@@ -82,7 +82,7 @@ SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
 .PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
-        check-cxx check-replay check-tool check-python check-capture check-top check-journald check-syslog fuzz seeds install uninstall clean bench bench-quick
+        check-cxx check-replay check-tool check-python check-capture check-top check-journald check-syslog check-jsonl fuzz seeds install uninstall clean bench bench-quick
 
 CAPTURE  := $(BUILD)/libringlog_capture.so
 
@@ -236,6 +236,10 @@ $(BUILD)/tests/capture_prog: tests/capture_prog.c
 
 check-syslog: $(TOOL) $(EXAMPLES)
 	sh tests/syslog.sh $(BUILD)
+
+# `ringlog tail --json` read by jq and by rsyslog's imfile + mmjsonparse.
+check-jsonl: $(TOOL) $(EXAMPLES)
+	sh tests/jsonl.sh $(BUILD)
 
 check-journald: $(TOOL) $(EXAMPLES)
 	sh tests/journald.sh $(BUILD)

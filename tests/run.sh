@@ -62,6 +62,7 @@ run "capture (ringlog run, LD_PRELOAD)" $MK $NORMAL check-capture
 run "ringlog top under tmux" $MK $NORMAL check-top
 run "forward to a real journald" $MK $NORMAL check-journald
 run "forward to a real rsyslog (TCP, UDP, restart)" $MK $NORMAL check-syslog
+run "tail --json read by jq and rsyslog imfile+mmjsonparse" $MK $NORMAL check-jsonl
 run "header compiles as C11 and C++" $MK $NORMAL check-headers
 run "unloggable argument types fail to compile" $MK $NORMAL check-bad-arg
 run "deferred macros from C++11 (g++ and clang++)" $MK $NORMAL check-cxx
