@@ -5,6 +5,9 @@
 #   make check T=test_basic   build and run one test (SAN=asan|tsan: in that build)
 #   make check-headers check-bad-arg check-cxx check-replay check-tool
 #                        the other checks of `make test`, one at a time
+#   make check-python check-jsonl check-syslog check-journald ...
+#                        the tool and reader tiers (python3-pytest, jq, rsyslog)
+#   make bench-forward   entries/s of `ringlog forward --syslog tcp://` into rsyslog
 #   make fuzz            libFuzzer run (fuzz/run.sh; the binary: SAN=fuzz)
 #   make install         PREFIX=/usr/local DESTDIR=
 # Variables: CC, CXX, CFLAGS_EXTRA, SAN (asan|tsan|fuzz), BUILD (output dir;
@@ -82,7 +85,7 @@ SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
 .PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
-        check-cxx check-replay check-tool check-python check-capture check-top check-journald check-syslog check-jsonl fuzz seeds install uninstall clean bench bench-quick
+        check-cxx check-replay check-tool check-python check-capture check-top check-journald check-syslog check-jsonl fuzz seeds install uninstall clean bench bench-quick bench-forward
 
 CAPTURE  := $(BUILD)/libringlog_capture.so
 
@@ -273,6 +276,11 @@ bench:
 
 bench-quick:
 	@BENCH_QUICK=1 sh bench/run.sh
+
+# `ringlog forward --syslog tcp://` into a foreground rsyslog: entries/s of
+# the forwarder and end to end, median of 3 runs (N=200000 RUNS=3).
+bench-forward: $(TOOL) $(EXAMPLES)
+	@bash bench/forward_rate.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
