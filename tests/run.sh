@@ -15,6 +15,10 @@
 #   warnings                             gcc and clang -Werror builds of everything
 #   headers                              include/ringlog.h as C11 and as C++
 #   tool                                 `ringlog` end to end (demo, dump, stats, errors)
+#   Python reader                        tests/test_python.py under pytest (python3-pytest)
+#   capture, top                         `ringlog run` (LD_PRELOAD), `ringlog top` under tmux
+#   journald, rsyslog                    `ringlog forward` into a real journald / rsyslog
+#   tail --json                          read by jq and rsyslog imfile + mmjsonparse
 set -u
 cd "$(dirname "$0")/.." || exit 2
 JOBS=${JOBS:-2}
