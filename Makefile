@@ -261,7 +261,7 @@ PYTHON ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(if $(shell $(p) -c 
 check-python: $(SHARED) $(TOOL) $(EXAMPLES)
 	RINGLOG_LIB=$(abspath $(BUILD))/libringlog.so.$(SOVER) PYTHONPATH=python \
 	RINGLOG_TOOL=$(TOOL) RINGLOG_ORDERS=$(BUILD)/examples/orders \
-	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/test_python.py
+	    $(PYTHON) -m pytest -q -p no:cacheprovider --basetemp=$(BUILD)/pytest tests/test_python.py
 
 # For the scripts: make -s print-TSAN_TESTS
 print-%:

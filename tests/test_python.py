@@ -185,18 +185,13 @@ def test_info(region, entries, rl):
 
 def test_stats_balance(region, entries):
     with ringlog.Reader(region) as r:
-        s = r.stats()
+        s, info_lanes = r.stats(), r.info()["lanes"]
     t = s["total"]
     assert t["written"] == t["read"] + t["lost"] + t["overwritten"] + t["buffered"] + t["abandoned"]
     assert t["buffered"] == t["written"] == len(entries)
-    assert len(s["lanes"]) == r_lanes(region)
+    assert len(s["lanes"]) == info_lanes
     for k in t:
         assert t[k] == sum(l[k] for l in s["lanes"]), k
-
-
-def r_lanes(region):
-    with ringlog.Reader(region) as r:
-        return r.info()["lanes"]
 
 
 def test_stats_equal_the_tools(region, rl):
