@@ -92,6 +92,8 @@ CONF
 }
 
 echo "ringlog forward --syslog tcp:// into rsyslog $("$RSD" -v | awk 'NR == 1 { print $2 }'), $N entries, $RUNS runs ($(nproc) CPUs)"
+# Other work on the CPUs moves these numbers a lot: say how busy they were.
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 fwd=()
 e2e=()
 for r in $(seq 1 "$RUNS"); do
@@ -102,3 +104,4 @@ for r in $(seq 1 "$RUNS"); do
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 printf 'median:   forwarder %8d entries/s   end to end %8d entries/s\n' "$(median "${fwd[@]}")" "$(median "${e2e[@]}")"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
