@@ -5,6 +5,9 @@
 #   make check T=test_basic   build and run one test (SAN=asan|tsan: in that build)
 #   make check-headers check-bad-arg check-cxx check-replay check-tool
 #                        the other checks of `make test`, one at a time
+#   make check-python check-jsonl check-syslog check-journald ...
+#                        the tool and reader tiers (python3-pytest, jq, rsyslog)
+#   make bench-forward   entries/s of `ringlog forward --syslog tcp://` into rsyslog
 #   make fuzz            libFuzzer run (fuzz/run.sh; the binary: SAN=fuzz)
 #   make install         PREFIX=/usr/local DESTDIR=
 # Variables: CC, CXX, CFLAGS_EXTRA, SAN (asan|tsan|fuzz), BUILD (output dir;
@@ -88,7 +91,7 @@ SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
 .PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
-        check-cxx check-replay check-tool check-record check-python check-capture check-top check-journald check-syslog fuzz seeds install uninstall clean bench bench-quick
+        check-cxx check-replay check-tool check-record check-python check-capture check-top check-journald check-syslog check-jsonl fuzz seeds install uninstall clean bench bench-quick bench-forward
 
 CAPTURE  := $(BUILD)/libringlog_capture.so
 
@@ -247,6 +250,10 @@ $(BUILD)/tests/capture_prog: tests/capture_prog.c
 check-syslog: $(TOOL) $(EXAMPLES)
 	sh tests/syslog.sh $(BUILD)
 
+# `ringlog tail --json` read by jq and by rsyslog's imfile + mmjsonparse.
+check-jsonl: $(TOOL) $(EXAMPLES)
+	sh tests/jsonl.sh $(BUILD)
+
 check-journald: $(TOOL) $(EXAMPLES)
 	sh tests/journald.sh $(BUILD)
 
@@ -256,10 +263,15 @@ check-top: $(TOOL)
 check-capture: $(TOOL) $(CAPTURE) $(BUILD)/tests/capture_prog
 	sh tests/capture.sh $(BUILD)
 
-# The Python reader (python/ringlog, ctypes over the shared library).
+# The Python reader (python/ringlog, ctypes over the shared library), under
+# pytest (Debian: python3-pytest).  PYTHON: the first python3 on PATH that
+# has pytest, else /usr/bin/python3 (Debian's, where python3-pytest lives,
+# when PATH finds another python3 first, e.g. pyenv's).
+PYTHON ?= $(firstword $(foreach p,python3 /usr/bin/python3,$(if $(shell $(p) -c 'import pytest' 2>/dev/null && echo y),$(p))) python3)
 check-python: $(SHARED) $(TOOL) $(EXAMPLES)
 	RINGLOG_LIB=$(abspath $(BUILD))/libringlog.so.$(SOVER) PYTHONPATH=python \
-	    python3 tests/test_python.py $(TOOL) $(BUILD)/examples/orders
+	RINGLOG_TOOL=$(TOOL) RINGLOG_ORDERS=$(BUILD)/examples/orders \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider --basetemp=$(BUILD)/pytest tests/test_python.py
 
 # For the scripts: make -s print-TSAN_TESTS
 print-%:
@@ -274,6 +286,11 @@ bench:
 
 bench-quick:
 	@BENCH_QUICK=1 sh bench/run.sh
+
+# `ringlog forward --syslog tcp://` into a foreground rsyslog: entries/s of
+# the forwarder and end to end, median of 3 runs (N=200000 RUNS=3).
+bench-forward: $(TOOL) $(EXAMPLES)
+	@bash bench/forward_rate.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \

@@ -15,6 +15,10 @@
 #   warnings                             gcc and clang -Werror builds of everything
 #   headers                              include/ringlog.h as C11 and as C++
 #   tool                                 `ringlog` end to end (demo, dump, stats, errors)
+#   Python reader                        tests/test_python.py under pytest (python3-pytest)
+#   capture, top                         `ringlog run` (LD_PRELOAD), `ringlog top` under tmux
+#   journald, rsyslog                    `ringlog forward` into a real journald / rsyslog
+#   tail --json                          read by jq and rsyslog imfile + mmjsonparse
 set -u
 cd "$(dirname "$0")/.." || exit 2
 JOBS=${JOBS:-2}
@@ -63,6 +67,7 @@ run "capture (ringlog run, LD_PRELOAD)" $MK $NORMAL check-capture
 run "ringlog top under tmux" $MK $NORMAL check-top
 run "forward to a real journald" $MK $NORMAL check-journald
 run "forward to a real rsyslog (TCP, UDP, restart)" $MK $NORMAL check-syslog
+run "tail --json read by jq and rsyslog imfile+mmjsonparse" $MK $NORMAL check-jsonl
 run "header compiles as C11 and C++" $MK $NORMAL check-headers
 run "unloggable argument types fail to compile" $MK $NORMAL check-bad-arg
 run "deferred macros from C++11 (g++ and clang++)" $MK $NORMAL check-cxx
