@@ -3,7 +3,7 @@
 #   make                 library (static + shared) and the ringlog tool
 #   make test            unit, stress, kill, signal, fuzz-replay, sanitizer tests
 #   make check T=test_basic   build and run one test (SAN=asan|tsan: in that build)
-#   make check-headers check-bad-arg check-cxx check-replay check-tool
+#   make check-headers check-bad-arg check-cxx check-replay check-tool check-ctf
 #                        the other checks of `make test`, one at a time
 #   make fuzz            libFuzzer run (fuzz/run.sh; the binary: SAN=fuzz)
 #   make install         PREFIX=/usr/local DESTDIR=
@@ -82,7 +82,7 @@ SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
 .PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
-        check-cxx check-replay check-tool check-python check-capture check-top check-journald check-syslog fuzz seeds install uninstall clean bench bench-quick
+        check-cxx check-replay check-tool check-python check-capture check-top check-journald check-syslog check-ctf fuzz seeds install uninstall clean bench bench-quick
 
 CAPTURE  := $(BUILD)/libringlog_capture.so
 
@@ -239,6 +239,14 @@ check-syslog: $(TOOL) $(EXAMPLES)
 
 check-journald: $(TOOL) $(EXAMPLES)
 	sh tests/journald.sh $(BUILD)
+
+# ringlog export --ctf, read back by babeltrace2 (Debian's babeltrace2).
+$(BUILD)/tests/ctf_prog: tests/ctf_prog.c $(STATIC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+check-ctf: $(TOOL) $(BUILD)/tests/ctf_prog
+	sh tests/ctf.sh $(BUILD)
 
 check-top: $(TOOL)
 	sh tests/top.sh $(TOOL)

@@ -403,7 +403,9 @@ static void emit_gap(struct exporter *x, const struct ringlog_gap *g, uint64_t t
     /* The count goes to the packet that holds the gap event, and to the
      * following ones: events_discarded counts the lane's losses so far. */
     s->discarded += g->count;
-    ev_begin(x, EC_GAP, ts, g->first_index, ts, 0, 0, g->lane, 0, 0, g->first_seq, 0, 0);
+    /* A gap has no time of its own (time_ns and timestamp 0): its event
+     * time only places it in the index order. */
+    ev_begin(x, EC_GAP, ts, g->first_index, 0, 0, 0, g->lane, 0, 0, g->first_seq, 0, 0);
     put_u64(&x->ev, g->first_index);
     put_u64(&x->ev, g->count);
     put_u32(&x->ev, g->lane);
