@@ -15,6 +15,7 @@
 #   warnings                             gcc and clang -Werror builds of everything
 #   headers                              include/ringlog.h as C11 and as C++
 #   tool                                 `ringlog` end to end (demo, dump, stats, errors)
+#   ctf                                  `ringlog export --ctf` read back by babeltrace2
 set -u
 cd "$(dirname "$0")/.." || exit 2
 JOBS=${JOBS:-2}
@@ -62,6 +63,7 @@ run "capture (ringlog run, LD_PRELOAD)" $MK $NORMAL check-capture
 run "ringlog top under tmux" $MK $NORMAL check-top
 run "forward to a real journald" $MK $NORMAL check-journald
 run "forward to a real rsyslog (TCP, UDP, restart)" $MK $NORMAL check-syslog
+run "CTF export read by babeltrace2" $MK $NORMAL check-ctf
 run "header compiles as C11 and C++" $MK $NORMAL check-headers
 run "unloggable argument types fail to compile" $MK $NORMAL check-bad-arg
 run "deferred macros from C++11 (g++ and clang++)" $MK $NORMAL check-cxx
