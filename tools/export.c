@@ -451,7 +451,8 @@ static int on_export_entry(void *arg, const struct ringlog_entry *e)
     } else if (cls == EC_CRASH) {
         struct ringlog_crash c;
         memset(&c, 0, sizeof c);
-        memcpy(&c, e->data, e->length < sizeof c ? e->length : sizeof c);
+        if (e->length) /* a short (corrupt) one: the rest reads as 0 */
+            memcpy(&c, e->data, e->length < sizeof c ? e->length : sizeof c);
         put_u32(&x->ev, c.signo);
         put_u64(&x->ev, c.addr);
         put_u64(&x->ev, c.ip);
