@@ -60,9 +60,12 @@ roundtrip() {
     fi
 }
 
-# --- a region of 3 threads, a writer and a trigger; gaps ------------------
+# --- a region of 3 threads, forged entries, a writer, a trigger; gaps -----
 # 16 KiB lanes, drop policy: each thread's lane fills and refuses the rest.
-"$PROG" "$NAME" 3 400 16384 drop "$TMP/snap.rlsnap" || bad "ctf_prog ran"
+# CTF_PROG_FORGE: also entries a broken producer could write (deferred
+# entries of unknown sites or with bytes that do not fit, a NUL in a text,
+# a short crash entry, raw and application types).
+CTF_PROG_FORGE=200 "$PROG" "$NAME" 3 400 16384 drop "$TMP/snap.rlsnap" || bad "ctf_prog ran"
 "$RL" write "$NAME" --level error "written by ringlog write" || bad "ringlog write"
 "$RL" trigger "$NAME" "ctf test trigger" >/dev/null || bad "ringlog trigger"
 roundtrip "region" "$NAME" "$TMP/r"
@@ -73,7 +76,12 @@ n=$(grep -c '^WARNING: Tracer may have discarded events' "$TMP/bt.err")
     bad "region: events_discarded seen by babeltrace2 ($n lanes)"
 grep -q 'ringlog:trigger: .*msg = "ctf test trigger"' "$TMP/bt.txt" && ok "region: trigger event" ||
     bad "region: trigger event"
-[ "$(ls "$TMP/r" | grep -c '^lane_')" -ge 5 ] && ok "region: a stream file per lane" ||
+n=$(grep -c 'ringlog:deferred: .*msg = "\[ringlog: ' "$TMP/bt.txt")
+[ "$n" -ge 150 ] && ok "region: $n forged deferred entries as ringlog:deferred" ||
+    bad "region: forged deferred entries as ringlog:deferred ($n)"
+grep -q 'ringlog:crash: .*signo = 11, addr = 0x0' "$TMP/bt.txt" && ok "region: a short crash entry" ||
+    bad "region: a short crash entry"
+[ "$(ls "$TMP/r" | grep -c '^lane_')" -ge 6 ] && ok "region: a stream file per lane" ||
     bad "region: a stream file per lane ($(ls "$TMP/r" | tr '\n' ' '))"
 # The typed fields as babeltrace2 decodes the classes.
 awk '/Event class `ringlog:site_/ {s = /ID/} {print}' "$TMP/details.txt" >/dev/null

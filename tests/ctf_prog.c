@@ -4,6 +4,10 @@
  * argument from the message), with a text entry every fifth round.  The
  * region is made with RING bytes per lane and POLICY (drop|overwrite);
  * with SNAP, a snapshot of the region is written there at the end.
+ * With CTF_PROG_FORGE=N in the environment it also writes N entries a
+ * broken or hostile producer could: DEFERRED entries naming any site id
+ * with random bytes, a text with a NUL and control characters, a raw
+ * entry, a crash entry too short for its struct, an application type.
  * Usage: ctf_prog NAME THREADS COUNT RING POLICY [SNAP] */
 #include <ringlog.h>
 
@@ -54,6 +58,23 @@ int main(int argc, char **argv)
         pthread_create(&th[t], NULL, producer, (void *)(long)t);
     for (int t = 0; t < threads; t++)
         pthread_join(th[t], NULL);
+    const char *forge = getenv("CTF_PROG_FORGE");
+    if (forge) {
+        srand(7);
+        for (int i = atoi(forge); i > 0; i--) {
+            unsigned char junk[64];
+            size_t n = (size_t)(rand() % 65);
+            for (size_t k = 0; k < n; k++)
+                junk[k] = (unsigned char)rand();
+            ringlog_write(lg, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_DEFERRED, (uint32_t)(rand() % 4096),
+                          junk, n);
+        }
+        static const char text[] = "nul\0 inside\ttab\nnewline \"quoted\" back\\slash";
+        ringlog_write(lg, RINGLOG_LEVEL_ERROR, RINGLOG_TYPE_TEXT, 0, text, sizeof text - 1);
+        ringlog_write(lg, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_RAW, 9, "\x01\x02\xff", 3);
+        ringlog_write(lg, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_CRASH, 0, "\x0b\0\0", 3);
+        ringlog_write(lg, RINGLOG_LEVEL_INFO, RINGLOG_TYPE_USER + 1, 5, "app", 3);
+    }
     if (argc > 6 && ringlog_snapshot(argv[1], argv[6], "ctf test", 0) != 0) {
         fprintf(stderr, "ctf_prog: snapshot: %s\n", ringlog_errmsg());
         return 1;
