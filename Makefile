@@ -95,7 +95,7 @@ $(CAPTURE): capture/capture.c $(PIC_OBJ) $(HEADERS)
 
 lib: $(STATIC) $(SHARED)
 tool: $(TOOL)
-tests: $(TESTS) $(BUILD)/tests/plugin_deferred.so
+tests: $(TESTS) $(BUILD)/tests/plugin_deferred.so $(BUILD)/tests/ctf_prog
 examples: $(EXAMPLES)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h)
