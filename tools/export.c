@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 static const char export_help[] =
-    "Usage: ringlog export NAME|FILE --ctf DIR [--force]\n"
+    "Usage: ringlog export NAME|FILE --ctf DIR [--force] [--quiet]\n"
     "\n"
     "Write every entry the region (or snapshot file) still holds as a CTF 1.8\n"
     "trace in DIR, for babeltrace2 and Trace Compass: `metadata` (TSDL) and one\n"
