@@ -143,6 +143,19 @@ cp "$TMP/snap.rlsnap" "$TMP/bad.rlsnap"
 printf 'XXXX' | dd of="$TMP/bad.rlsnap" bs=1 seek=0 conv=notrunc 2>/dev/null
 expect_fail "a snapshot with a broken magic is refused" 1 "bad.rlsnap" \
     "$RL" export "$TMP/bad.rlsnap" --ctf "$TMP/x2"
+# A damaged snapshot (its piece checksum table, as in tests/tool.sh): what
+# verifies is exported and readable, the damage said, the exit status 1.
+cp "$TMP/snap.rlsnap" "$TMP/damaged.rlsnap"
+toff=$(od -An -t u8 -j 344 -N 8 "$TMP/snap.rlsnap" | tr -d ' ')
+printf '\377' | dd of="$TMP/damaged.rlsnap" bs=1 seek="$toff" conv=notrunc 2>/dev/null
+"$RL" export "$TMP/damaged.rlsnap" --ctf "$TMP/d" 2>"$TMP/err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "damaged snapshot, read in part" "$TMP/err" &&
+    babeltrace2 "$TMP/d" 2>/dev/null | grep -q 'ringlog:site_'; then
+    ok "a damaged snapshot: exported as far as it verifies, said, exit 1"
+else
+    bad "a damaged snapshot: exported as far as it verifies, said, exit 1 (exit $rc)"; sed 's/^/    /' "$TMP/err"
+fi
 expect_fail "no such region" 1 "no such" "$RL" export "ringlog-ctf-none-$$" --ctf "$TMP/x3"
 expect_fail "--ctf is required" 2 "missing --ctf" "$RL" export "$NAME"
 expect_fail "NAME is required" 2 "missing NAME" "$RL" export --ctf "$TMP/x4"
