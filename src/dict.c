@@ -184,7 +184,8 @@ struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const 
     size_t body = (size_t)h.nargs + h.fmt_len + 1 + h.file_len + 1 + h.func_len + 1;
     if (body > h.size - sizeof h)
         return NULL;
-    /* Laid out as rl_site_copy_of expects: struct, types, format. */
+    /* Laid out as rl_site_copy_of expects: struct, types, format (and
+     * ringlog_entry_site hands out this copy's `fmt`). */
     struct rl_site_copy *c = malloc(sizeof *c + body);
     if (!c) {
         *why = "out of memory";
