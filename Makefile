@@ -3,7 +3,7 @@
 #   make                 library (static + shared) and the ringlog tool
 #   make test            unit, stress, kill, signal, fuzz-replay, sanitizer tests
 #   make check T=test_basic   build and run one test (SAN=asan|tsan: in that build)
-#   make check-headers check-bad-arg check-cxx check-replay check-tool
+#   make check-headers check-bad-arg check-cxx check-replay check-tool check-ctf
 #                        the other checks of `make test`, one at a time
 #   make check-python check-jsonl check-syslog check-journald ...
 #                        the tool and reader tiers (python3-pytest, jq, rsyslog)
@@ -91,7 +91,9 @@ SHARED   := $(BUILD)/libringlog.so.$(VERSION)
 TOOL     := $(BUILD)/ringlog
 
 .PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
-        check-cxx check-replay check-tool check-record check-python check-capture check-top check-journald check-syslog check-jsonl fuzz seeds install uninstall clean bench bench-quick bench-forward
+        check-cxx check-replay check-tool check-record check-python check-capture check-top \
+        check-journald check-syslog check-jsonl check-ctf fuzz seeds install uninstall clean \
+        bench bench-quick bench-forward
 
 CAPTURE  := $(BUILD)/libringlog_capture.so
 
@@ -104,7 +106,7 @@ $(CAPTURE): capture/capture.c $(PIC_OBJ) $(HEADERS)
 
 lib: $(STATIC) $(SHARED)
 tool: $(TOOL)
-tests: $(TESTS) $(BUILD)/tests/plugin_deferred.so
+tests: $(TESTS) $(BUILD)/tests/plugin_deferred.so $(BUILD)/tests/ctf_prog
 examples: $(EXAMPLES)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h)
@@ -256,6 +258,14 @@ check-jsonl: $(TOOL) $(EXAMPLES)
 
 check-journald: $(TOOL) $(EXAMPLES)
 	sh tests/journald.sh $(BUILD)
+
+# ringlog export --ctf, read back by babeltrace2 (Debian's babeltrace2).
+$(BUILD)/tests/ctf_prog: tests/ctf_prog.c $(STATIC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+check-ctf: $(TOOL) $(BUILD)/tests/ctf_prog
+	sh tests/ctf.sh $(BUILD)
 
 check-top: $(TOOL)
 	sh tests/top.sh $(TOOL)

@@ -153,6 +153,25 @@ static int on_entry(void *arg, const struct ringlog_entry *e)
     struct ringlog_site_info si;
     if (ringlog_entry_site(cur_reader, e, &si) == 0)
         sink += strlen(si.file) + strlen(si.function) + strlen(si.format) + si.line + si.nargs;
+    /* The typed arguments (what `ringlog export --ctf` writes): every
+     * string handed out lies within the entry's payload. */
+    struct ringlog_arg args[RINGLOG_MAX_ARGS];
+    int na = ringlog_entry_args(cur_reader, e, args, RINGLOG_MAX_ARGS);
+    if (na > RINGLOG_MAX_ARGS)
+        fail("more arguments than a site can have");
+    for (int i = 0; i < na; i++) {
+        uint64_t fbits; /* the bits: a cast of NaN or a huge value is undefined */
+        memcpy(&fbits, &args[i].f, sizeof fbits);
+        sink += args[i].u + fbits + args[i].flags;
+        if (args[i].str) {
+            const char *d = e->data;
+            if (args[i].str < d || args[i].len > e->length ||
+                args[i].str + args[i].len > d + e->length)
+                fail("argument string outside the payload");
+            for (size_t k = 0; k < args[i].len; k++)
+                sink += (unsigned char)args[i].str[k];
+        }
+    }
     return 0;
 }
 

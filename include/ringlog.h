@@ -478,6 +478,31 @@ RINGLOG_API int ringlog_reader_sites(ringlog_reader *r,
                                      void *arg);
 RINGLOG_API int ringlog_entry_site(ringlog_reader *r, const struct ringlog_entry *e,
                                    struct ringlog_site_info *out);
+/* The typed arguments of a DEFERRED entry, as its call site recorded
+ * them: for exporters that keep values as values (numbers stay numbers)
+ * rather than as the formatted text.  The payload is checked against the
+ * site's types, whole and within bounds, before anything is returned. */
+#define RINGLOG_ARGF_NULL 0x1u /* STR, BYTES: a NULL pointer was passed (str NULL, len 0) */
+#define RINGLOG_ARGF_CUT 0x2u  /* STR, BYTES: cut to RINGLOG_STRING_MAX bytes at the call */
+struct ringlog_arg {
+    uint32_t type;   /* enum ringlog_arg_type */
+    uint32_t flags;  /* RINGLOG_ARGF_* */
+    int64_t i;       /* I32, I64, BLEN, ERRNO: the value (sign-extended); U32, U64,
+                        PTR, SUPPRESSED: the same bits as u */
+    uint64_t u;      /* every integer type: the value's bits (I32 sign-extended) */
+    double f;        /* F64; LDBL rounded to double */
+    const char *str; /* STR (UTF-8, wide strings converted), BYTES: not NUL-terminated;
+                        valid while the entry is (during the callback) */
+    size_t len;      /* bytes at str */
+};
+/* Fills up to `max` of `out` in call order (ERRNO and SUPPRESSED, when the
+ * site has them, come last) and returns the site's argument count, which
+ * may exceed `max`.  RINGLOG_ENOENT for other entry types and unknown or
+ * corrupt sites, RINGLOG_EFORMAT when the payload does not match the
+ * site's types (ringlog_entry_text still describes such an entry),
+ * RINGLOG_EINVAL for NULL arguments. */
+RINGLOG_API int ringlog_entry_args(ringlog_reader *r, const struct ringlog_entry *e,
+                                   struct ringlog_arg *out, unsigned max);
 
 /* Callbacks; either may be NULL.  Returning non-zero stops ringlog_read
  * after the current item (it returns what was delivered so far). */

@@ -316,3 +316,39 @@ size_t rl_deferred_text(const struct rl_site_copy *site, const struct ringlog_en
     return o.len;
 }
 
+
+int ringlog_entry_args(ringlog_reader *r, const struct ringlog_entry *e, struct ringlog_arg *out,
+                       unsigned max)
+{
+    if (!r || !e || (!out && max) || (!e->data && e->length))
+        return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    struct ringlog_site_info si;
+    int rc = ringlog_entry_site(r, e, &si);
+    if (rc != 0)
+        return rc;
+    const struct rl_site_copy *site = rl_site_copy_of(si.format, si.nargs);
+    if (!site)
+        return rl_fail(RINGLOG_ENOENT, "site %u: no validated copy", si.id);
+    struct arg a[RINGLOG_MAX_ARGS];
+    if (decode(site, e->data, e->length, a) != 0)
+        return rl_fail(RINGLOG_EFORMAT, "arguments of site %u do not match its %u types (%zu bytes)",
+                       site->id, site->nargs, e->length);
+    for (unsigned k = 0; k < site->nargs && k < max; k++) {
+        const struct arg *x = &a[k];
+        struct ringlog_arg *o = &out[k];
+        memset(o, 0, sizeof *o);
+        o->type = x->type;
+        o->u = x->u;
+        o->i = (int64_t)x->u;
+        if (x->type == RINGLOG_ARG_F64)
+            o->f = x->d;
+        else if (x->type == RINGLOG_ARG_LDBL)
+            o->f = (double)x->ld;
+        else if (x->type == RINGLOG_ARG_STR || x->type == RINGLOG_ARG_BYTES) {
+            o->flags = (x->null ? RINGLOG_ARGF_NULL : 0u) | (x->cut ? RINGLOG_ARGF_CUT : 0u);
+            o->str = x->null ? NULL : (const char *)x->bytes;
+            o->len = x->null ? 0 : x->len;
+        }
+    }
+    return (int)site->nargs;
+}

@@ -244,6 +244,13 @@ struct rl_site_copy {
     const char *fmt, *file, *func; /* into the same allocation */
 };
 struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const char **why);
+/* The copy whose `fmt` is `fmt` (as ringlog_entry_site hands it out, from
+ * the reader's cache of copies), or NULL: decode.c reaches a site's types
+ * through the public reader API this way, with the reader's internals left
+ * to reader.c.  `fmt` must come from an rl_dict_copy: the bytes before it
+ * are read.  (When reader.c is free to change, ringlog_entry_args belongs
+ * next to ringlog_entry_site, using reader_site directly.) */
+const struct rl_site_copy *rl_site_copy_of(const char *fmt, uint32_t nargs);
 /* Calls fn with the id of every site the dictionary's buckets reference
  * (each once); stops when fn returns non-zero.  Returns the count. */
 int rl_dict_each(const struct rl_region *g, int (*fn)(void *arg, uint32_t id), void *arg);

@@ -19,6 +19,7 @@
 #   capture, top                         `ringlog run` (LD_PRELOAD), `ringlog top` under tmux
 #   journald, rsyslog                    `ringlog forward` into a real journald / rsyslog
 #   tail --json                          read by jq and rsyslog imfile + mmjsonparse
+#   ctf                                  `ringlog export --ctf` read back by babeltrace2
 set -u
 cd "$(dirname "$0")/.." || exit 2
 JOBS=${JOBS:-2}
@@ -68,6 +69,7 @@ run "ringlog top under tmux" $MK $NORMAL check-top
 run "forward to a real journald" $MK $NORMAL check-journald
 run "forward to a real rsyslog (TCP, UDP, restart)" $MK $NORMAL check-syslog
 run "tail --json read by jq and rsyslog imfile+mmjsonparse" $MK $NORMAL check-jsonl
+run "CTF export read by babeltrace2" $MK $NORMAL check-ctf
 run "header compiles as C11 and C++" $MK $NORMAL check-headers
 run "unloggable argument types fail to compile" $MK $NORMAL check-bad-arg
 run "deferred macros from C++11 (g++ and clang++)" $MK $NORMAL check-cxx

@@ -40,7 +40,7 @@ trap cleanup EXIT
 new_region() { "$RL" demo --seconds 0 --threads 1 --ring-size 4096 --keep --name "$1" >/dev/null 2>&1; }
 
 expect "help" "$RL" --help
-for c in demo tail dump stats ls rm write trigger record level sites run top forward; do
+for c in demo tail dump stats ls rm write trigger record level sites run top forward export; do
     expect "$c --help" "$RL" "$c" --help
     grep -q "^Usage: ringlog $c" "$TMP/out" && ok "$c --help prints its usage" || bad "$c --help prints its usage"
     expect "help $c" "$RL" help "$c"

@@ -39,6 +39,7 @@ static const char main_help[] =
     "  run     run a program, capturing its stderr, syslog and err/warn lines\n"
     "  top     a live view of regions: rates, counters, levels, newest messages\n"
     "  forward consume a region into journald (native protocol, with fields)\n"
+    "  export  write what a region or snapshot holds as a CTF trace (babeltrace2)\n"
     "  help    show this text, or `ringlog help COMMAND`\n"
     "\n"
     "NAME is a shared-memory name (\"app\" or \"/app\") or, when it contains a\n"
@@ -135,7 +136,8 @@ struct command {
 static const struct command commands[] = {
     {"demo", cmd_demo}, {"tail", cmd_tail}, {"dump", cmd_dump},   {"stats", cmd_stats},
     {"ls", cmd_ls},     {"rm", cmd_rm},     {"write", cmd_write}, {"trigger", cmd_trigger}, {"record", cmd_record},
-    {"level", cmd_level}, {"sites", cmd_sites}, {"run", cmd_run}, {"top", cmd_top}, {"forward", cmd_forward}, {NULL, NULL},
+    {"level", cmd_level}, {"sites", cmd_sites}, {"run", cmd_run}, {"top", cmd_top}, {"forward", cmd_forward},
+    {"export", cmd_export}, {NULL, NULL},
 };
 
 static const struct command *find_command(const char *name)

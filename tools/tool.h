@@ -134,6 +134,7 @@ int cmd_sites(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_forward(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* Shared by stats and demo (read_cmds.c). */
 void print_info(FILE *out, const char *name, const struct ringlog_info *in);
