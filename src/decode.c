@@ -316,19 +316,11 @@ size_t rl_deferred_text(const struct rl_site_copy *site, const struct ringlog_en
     return o.len;
 }
 
-
-int ringlog_entry_args(ringlog_reader *r, const struct ringlog_entry *e, struct ringlog_arg *out,
-                       unsigned max)
+/* The typed arguments (ringlog_entry_args): the same checked decode as the
+ * text. */
+int rl_entry_args(const struct rl_site_copy *site, const struct ringlog_entry *e,
+                  struct ringlog_arg *out, unsigned max)
 {
-    if (!r || !e || (!out && max) || (!e->data && e->length))
-        return rl_fail(RINGLOG_EINVAL, "NULL argument");
-    struct ringlog_site_info si;
-    int rc = ringlog_entry_site(r, e, &si);
-    if (rc != 0)
-        return rc;
-    const struct rl_site_copy *site = rl_site_copy_of(si.format, si.nargs);
-    if (!site)
-        return rl_fail(RINGLOG_ENOENT, "site %u: no validated copy", si.id);
     struct arg a[RINGLOG_MAX_ARGS];
     if (decode(site, e->data, e->length, a) != 0)
         return rl_fail(RINGLOG_EFORMAT, "arguments of site %u do not match its %u types (%zu bytes)",

@@ -184,8 +184,6 @@ struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const 
     size_t body = (size_t)h.nargs + h.fmt_len + 1 + h.file_len + 1 + h.func_len + 1;
     if (body > h.size - sizeof h)
         return NULL;
-    /* Laid out as rl_site_copy_of expects: struct, types, format (and
-     * ringlog_entry_site hands out this copy's `fmt`). */
     struct rl_site_copy *c = malloc(sizeof *c + body);
     if (!c) {
         *why = "out of memory";
@@ -224,18 +222,6 @@ struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const 
     c->func = func;
     *why = NULL;
     return c;
-}
-
-/* rl_dict_copy's allocation is the struct, the types, then the format:
- * the format's address gives the struct back.  The fields checked are in
- * memory the caller's format pointer already belongs to. */
-const struct rl_site_copy *rl_site_copy_of(const char *fmt, uint32_t nargs)
-{
-    if (!fmt || nargs > RINGLOG_MAX_ARGS)
-        return NULL;
-    const struct rl_site_copy *c =
-        (const struct rl_site_copy *)(const void *)((const unsigned char *)fmt - nargs) - 1;
-    return c->fmt == fmt && c->nargs == nargs ? c : NULL;
 }
 
 int rl_dict_each(const struct rl_region *g, int (*fn)(void *arg, uint32_t id), void *arg)

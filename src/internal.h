@@ -244,13 +244,6 @@ struct rl_site_copy {
     const char *fmt, *file, *func; /* into the same allocation */
 };
 struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const char **why);
-/* The copy whose `fmt` is `fmt` (as ringlog_entry_site hands it out, from
- * the reader's cache of copies), or NULL: decode.c reaches a site's types
- * through the public reader API this way, with the reader's internals left
- * to reader.c.  `fmt` must come from an rl_dict_copy: the bytes before it
- * are read.  (When reader.c is free to change, ringlog_entry_args belongs
- * next to ringlog_entry_site, using reader_site directly.) */
-const struct rl_site_copy *rl_site_copy_of(const char *fmt, uint32_t nargs);
 /* Calls fn with the id of every site the dictionary's buckets reference
  * (each once); stops when fn returns non-zero.  Returns the count. */
 int rl_dict_each(const struct rl_region *g, int (*fn)(void *arg, uint32_t id), void *arg);
@@ -258,6 +251,9 @@ int rl_dict_each(const struct rl_region *g, int (*fn)(void *arg, uint32_t id), v
 /* deferred.c: reader side */
 size_t rl_deferred_text(const struct rl_site_copy *site, const struct ringlog_entry *e, char *buf,
                         size_t cap);
+/* ringlog_entry_args for a site the reader found (decode.c). */
+int rl_entry_args(const struct rl_site_copy *site, const struct ringlog_entry *e,
+                  struct ringlog_arg *out, unsigned max);
 
 /* reader.c */
 int rl_reader_open_memory(void *base, size_t size, unsigned flags, ringlog_reader **out);

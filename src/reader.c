@@ -1020,6 +1020,20 @@ int ringlog_entry_site(ringlog_reader *r, const struct ringlog_entry *e,
     return 0;
 }
 
+int ringlog_entry_args(ringlog_reader *r, const struct ringlog_entry *e, struct ringlog_arg *out,
+                       unsigned max)
+{
+    if (!r || !e || (!out && max) || (!e->data && e->length))
+        return rl_fail(RINGLOG_EINVAL, "NULL argument");
+    if (e->type != RINGLOG_TYPE_DEFERRED)
+        return rl_fail(RINGLOG_ENOENT, "entry of type %u has no call site", e->type);
+    const char *why = NULL;
+    const struct rl_site_copy *c = reader_site(r, e->remarks, &why);
+    if (!c)
+        return rl_fail(RINGLOG_ENOENT, "site %u: %s", e->remarks, why);
+    return rl_entry_args(c, e, out, max);
+}
+
 struct sites_ctx {
     const struct rl_region *g;
     int (*fn)(void *arg, const struct ringlog_site_info *si);

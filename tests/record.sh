@@ -101,6 +101,16 @@ run() {
     check "$label: all $r_written calls accounted for" [ $((entries + gaps)) -eq "$r_written" ]
     check "$label: the last producer's last entry is in the files" \
         grep -q '"message":"done after 150000 orders"' "$TMP/all.json"
+    # The exports read recording files too: babeltrace2 gets every entry
+    # and gap of one file (gaps are events of their own).
+    if command -v babeltrace2 >/dev/null; then
+        f=$(ls "$dir"/*.rlrec | sort | sed -n 2p)
+        rm -rf "$TMP/ctf"
+        "$RL" export "$f" --ctf "$TMP/ctf" >/dev/null 2>"$TMP/err" &&
+            [ "$(babeltrace2 "$TMP/ctf" 2>/dev/null | wc -l)" -eq "$("$RL" dump "$f" --json | wc -l)" ] &&
+            ok "$label: export --ctf of a recording file, read by babeltrace2" ||
+            { bad "$label: export --ctf of a recording file, read by babeltrace2"; cat "$TMP/err"; }
+    fi
     bytes=$(cat "$dir"/*.rlrec | wc -c)
     echo "# $label: $entries entries, $gaps in gaps, $nfiles files, $bytes bytes ($(((bytes + entries - 1) / entries)) bytes/entry)"
     eval "bytes_$label=$bytes entries_$label=$entries"
