@@ -14,6 +14,10 @@
  *         every entry formatted, info and stats taken;
  *   "RLSNAP01...": a snapshot file as is, same path (checksums patched
  *         unless bit 0 of byte 60, the reserved field, is set);
+ *   "RLREC001...": a recording file (continuous recording), same path:
+ *         the header's and every block's checksums patched unless bit 0 of
+ *         byte 352 (padding) is set, so that mutations reach the blocks'
+ *         records (entries, gaps, call sites, zstd frames);
  *   3:    a valid region holding one call-site record and one deferred entry
  *         built from the input (argument types, format, payload), so the
  *         fuzzer works on the argument decoder and the checked formatter;
@@ -116,6 +120,10 @@ static void fail(const char *what)
     abort();
 }
 
+/* A recording file's entries are bounded by their records, not by a
+ * sub-buffer. */
+static int reading_recording;
+
 static int on_entry(void *arg, const struct ringlog_entry *e)
 {
     (void)arg;
@@ -123,7 +131,7 @@ static int on_entry(void *arg, const struct ringlog_entry *e)
         fail("entry of a lane that does not exist");
     if (e->cpu != e->lane)
         fail("entry's cpu differs from its lane");
-    if (cur_sub && e->length > cur_sub - RL_EHDR)
+    if (cur_sub && !reading_recording && e->length > cur_sub - RL_EHDR)
         fail("entry larger than a sub-buffer");
     /* Touch every byte handed out: ASan proves they are ours. */
     const unsigned char *p = e->data;
@@ -902,6 +910,56 @@ static void snapshot_file(unsigned char *f, size_t size, unsigned flags)
     ringlog_reader_close(r);
 }
 
+/* Recording files: checksums patched as the writer would have, then read
+ * by path like any file. */
+static int rec_fd = -1;
+
+static int count_site(void *arg, const struct ringlog_site_info *si)
+{
+    (void)arg;
+    sink += strlen(si->format) + strlen(si->file) + strlen(si->function) + si->line + si->nargs;
+    return 0;
+}
+
+static void recording_file(unsigned char *f, size_t size)
+{
+    if (size >= RL_REC_HEADER_SIZE && !(f[352] & 1)) {
+        uint32_t c = rl_crc32(f, offsetof(struct rl_rec_header, crc));
+        memcpy(f + offsetof(struct rl_rec_header, crc), &c, 4);
+        size_t off = RL_REC_HEADER_SIZE;
+        while (off + sizeof(struct rl_rec_block) <= size) {
+            struct rl_rec_block b;
+            memcpy(&b, f + off, sizeof b);
+            if (b.stored_len > size - off - sizeof b)
+                break;
+            b.crc = rl_crc32(f + off + sizeof b, b.stored_len);
+            b.hcrc = rl_crc32(&b, offsetof(struct rl_rec_block, hcrc));
+            memcpy(f + off, &b, sizeof b);
+            off += sizeof b + b.stored_len;
+        }
+    }
+    if (rec_fd < 0 && (rec_fd = open_memfd("ringlog-fuzz-recording")) < 0)
+        return;
+    if (put_file(rec_fd, f, size) != 0)
+        return;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", rec_fd);
+    ringlog_reader *r;
+    if (ringlog_reader_open(path, RINGLOG_READER_PEEK, &r) != 0) {
+        sink += strlen(ringlog_errmsg());
+        return;
+    }
+    struct ringlog_recording rc;
+    if (ringlog_reader_recording(r, &rc) != 0)
+        fail("a recording file's reader does not say it is one");
+    sink += strlen(rc.region) + rc.first_index + rc.next_index + rc.blocks + rc.raw_bytes;
+    ringlog_reader_sites(r, count_site, NULL);
+    reading_recording = 1;
+    read_all(r, 1000, 0);
+    reading_recording = 0;
+    ringlog_reader_close(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -917,6 +975,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             snapshot_file(f, n, flags);
             free(f);
         }
+    } else if (size >= 8 && memcmp(data, RL_REC_MAGIC, 8) == 0) {
+        unsigned char *f = malloc(size);
+        if (!f)
+            return 0;
+        memcpy(f, data, size);
+        recording_file(f, size);
+        free(f);
     } else if (size >= 8 && memcmp(data, RL_SNAP_MAGIC, 8) == 0) {
         unsigned char *f = malloc(size);
         if (!f)

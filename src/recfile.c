@@ -259,12 +259,14 @@ static void add_site(struct rl_rec_reader *rr, const unsigned char *p, size_t n)
     rr->nsites++;
 }
 
-static int get_entry(const unsigned char *p, size_t n, struct rl_rec_entry *e)
+/* An ENTRY record: its payload within the record, its lane one of the
+ * region's. */
+static int get_entry(const unsigned char *p, size_t n, uint32_t nlanes, struct rl_rec_entry *e)
 {
     if (n < sizeof *e)
         return -1;
     memcpy(e, p, sizeof *e);
-    return e->length > n - sizeof *e ? -1 : 0;
+    return e->length > n - sizeof *e || e->lane >= nlanes ? -1 : 0;
 }
 
 /* The opening scan: sites, counters, damage, where the indices end. */
@@ -286,7 +288,7 @@ static int scan(struct rl_rec_reader *rr)
                 add_site(rr, b, n);
             } else if (kind == RL_REC_ENTRY) {
                 struct rl_rec_entry e;
-                if (get_entry(b, n, &e))
+                if (get_entry(b, n, nl, &e))
                     continue;
                 if (e.lane < nl) {
                     rr->lanes[e.lane].written++;
@@ -300,7 +302,7 @@ static int scan(struct rl_rec_reader *rr)
             } else if (kind == RL_REC_GAP && n >= sizeof(struct rl_rec_gap)) {
                 struct rl_rec_gap g;
                 memcpy(&g, b, sizeof g);
-                if (g.count > (UINT64_C(1) << 48))
+                if (g.count > (UINT64_C(1) << 48) || (g.lane >= nl && g.lane != RINGLOG_NO_LANE))
                     continue;
                 if (g.lane < nl) {
                     rr->lanes[g.lane].written += g.count;
@@ -452,7 +454,7 @@ int rl_rec_read(struct rl_rec_reader *rr, const struct ringlog_handler *h, struc
         struct rl_rec_entry e;
         struct rl_rec_gap g;
         if (kind == RL_REC_ENTRY) {
-            if (get_entry(b, len, &e)) {
+            if (get_entry(b, len, rr->h.nlanes, &e)) {
                 rr->corrupt++;
                 continue;
             }
@@ -464,7 +466,8 @@ int rl_rec_read(struct rl_rec_reader *rr, const struct ringlog_handler *h, struc
             }
             memcpy(&g, b, sizeof g);
             first = g.first_index;
-            if (g.count == 0 || g.count > (UINT64_C(1) << 48)) {
+            if (g.count == 0 || g.count > (UINT64_C(1) << 48) ||
+                (g.lane >= rr->h.nlanes && g.lane != RINGLOG_NO_LANE)) {
                 rr->corrupt++;
                 continue;
             }
