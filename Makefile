@@ -93,7 +93,7 @@ TOOL     := $(BUILD)/ringlog
 .PHONY: all lib tool tests examples test test-quick check check-headers check-bad-arg \
         check-cxx check-replay check-tool check-record check-python check-capture check-top \
         check-journald check-syslog check-jsonl check-ctf fuzz seeds install uninstall clean \
-        bench bench-quick bench-forward
+        bench bench-quick bench-forward bench-record
 
 CAPTURE  := $(BUILD)/libringlog_capture.so
 
@@ -301,6 +301,10 @@ bench-quick:
 # the forwarder and end to end, median of 3 runs (N=200000 RUNS=3).
 bench-forward: $(TOOL) $(EXAMPLES)
 	@bash bench/forward_rate.sh $(BUILD)
+
+# Continuous recording to disk, plain and zstd: entries/s and bytes/entry.
+bench-record: $(TOOL) $(EXAMPLES)
+	@bash bench/record_rate.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
