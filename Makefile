@@ -70,7 +70,7 @@ HDR_CFLAGS   := -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude
 HDR_CXXFLAGS := -std=c++11 -Wall -Wextra -Werror -Iinclude
 
 # The tests `make test` also runs under TSan (the others run under ASan only).
-TSAN_TESTS := test_stress test_basic test_queue test_snapshot test_deferred test_stopped
+TSAN_TESTS := test_stress test_basic test_queue test_snapshot test_deferred test_stopped test_continuous
 
 LIB_SRC  := $(wildcard src/*.c)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)

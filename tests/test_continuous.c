@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #define THREADS 3
@@ -278,8 +279,8 @@ static void run(const char *tag, unsigned flags, uint64_t file_size)
     ringlog_unlink(g_name);
 }
 
-static uint64_t files_seen;
-static int errors_seen;
+static _Atomic uint64_t files_seen; /* written by the recording thread */
+static _Atomic int errors_seen;
 
 static void count_file(void *arg, const char *path, const struct ringlog_continuous_file *f,
                        int err)
