@@ -234,6 +234,57 @@ def test_no_gaps_unless_asked(drop_region):
         assert not any(isinstance(x, ringlog.Gap) for x in r)
 
 
+# --- recording files (ringlog record --continuous) --------------------------
+
+@pytest.fixture(scope="module")
+def recording(rl, orders, tmp_path_factory):
+    """A region recorded into files while examples/orders logs: the files."""
+    d = tmp_path_factory.mktemp("rec")
+    name = str(d / "rec.rlog")
+    assert run(orders, name, "0").returncode == 0
+    err = open(d / "record.err", "w+")
+    p = subprocess.Popen([rl, "record", name, "--dir", str(d / "files"), "--continuous",
+                          "--max-file-size", "16K", "--flush", "0.01", "--no-snapshots"],
+                         stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        for _ in range(200):  # the recorder says it started: 20 s at most
+            err.seek(0)
+            if "recording" in err.read():
+                break
+            time.sleep(0.1)
+        assert run(orders, name, "3000").returncode == 0
+        time.sleep(0.3)
+    finally:
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=20) == 0
+    files = sorted(str(f) for f in (d / "files").glob("*.rlrec"))
+    yield files
+    run(rl, "rm", name)
+
+
+def test_recording_files_read_like_the_tool(recording, rl):
+    assert len(recording) >= 2  # rotated
+    for f in recording:
+        tool = [json.loads(l) for l in run(rl, "dump", f, "--json").stdout.splitlines()]
+        with ringlog.Reader(f, gaps=True) as r:
+            mine = list(r)
+        assert [t.get("index", t.get("gap")) for t in tool] == \
+            [x.first if isinstance(x, ringlog.Gap) else x.index for x in mine]
+        assert [t["message"] for t in tool if "message" in t] == \
+            [x.message for x in mine if isinstance(x, ringlog.Entry)]
+
+
+def test_recording_files_continue_the_index(recording):
+    nxt = 0
+    for f in recording:
+        with ringlog.Reader(f, gaps=True) as r:
+            for x in r:
+                first = x.first if isinstance(x, ringlog.Gap) else x.index
+                assert first == nxt
+                nxt = first + (x.count if isinstance(x, ringlog.Gap) else 1)
+    assert nxt == 2 * 3000 + 2  # every call of both runs of orders
+
+
 # --- consuming readers and follow -----------------------------------------
 
 def test_consumer_claims_every_entry_once(own_region):
