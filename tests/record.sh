@@ -85,6 +85,8 @@ run() {
         "$RL" stats "$f" >"$TMP/st" 2>&1 && grep -q "^balanced: yes" "$TMP/st" ||
             { bad "$label: stats $f balances"; cat "$TMP/st"; }
     done
+    "$RL" dump $(ls "$dir"/*.rlrec | sort) --json 2>/dev/null | cmp -s - "$TMP/all.json" &&
+        ok "$label: dump FILE... reads the files in one go" || bad "$label: dump FILE... reads the files in one go"
     jq -e -s '[.[] | if .gap != null then {f: .gap, n: .count} else {f: .index, n: 1} end] as $s
               | ($s | length) > 0 and $s[0].f == 0
               and ([range(1; $s | length) | select($s[.].f != $s[. - 1].f + $s[. - 1].n)] | length) == 0' \

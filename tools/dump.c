@@ -8,7 +8,7 @@
 
 
 static const char dump_help[] =
-    "Usage: ringlog dump NAME|FILE [--json] [--level L] [--lane N] [--grep REGEX]\n"
+    "Usage: ringlog dump NAME|FILE... [--json] [--level L] [--lane N] [--grep REGEX]\n"
     "                   [--utc] [--where] [--no-color]\n"
     "\n"
     "Print every entry the region still holds, all lanes merged oldest first\n"
@@ -16,6 +16,9 @@ static const char dump_help[] =
     "region read-only and changes nothing, so it may run next to live\n"
     "producers and a consuming reader (entries written while it runs may or\n"
     "may not be included).  A FILE must contain a '/' (e.g. ./app.rlog).\n"
+    "Several names are read one after the other: `ringlog dump DIR/app-*.rlrec`\n"
+    "prints a continuous recording's files in order (their names sort by time\n"
+    "and their indices continue one another).\n"
     "\n"
     "Deferred entries (RINGLOG_INFO & co.) are formatted from the region's\n"
     "call-site dictionary, so no producer binary is needed.\n"
@@ -53,19 +56,15 @@ static const char dump_help[] =
     "                    NO_COLOR is not set)\n"
     "  -h, --help        show this help\n";
 
-int cmd_dump(int argc, char **argv)
+/* One region or file: everything it holds, then what could not be read.
+ * Returns 0, or EXIT_RUNTIME. */
+static int dump_one(struct view *v, const char *name)
 {
-    struct view v;
-    int no_color = 0;
-    view_init(&v);
-    const char *name = parse_view_args(argc, argv, &v, dump_help, 1, &no_color);
-    v.color = !v.json && want_color(no_color);
-    signal(SIGPIPE, SIG_IGN);
-
     ringlog_reader *r = open_reader_or_die(name, RINGLOG_READER_PEEK);
-    v.rd = r;
-    check_lane_filter(&v, r, name);
-    struct ringlog_handler h = {on_entry, on_gap, &v};
+    v->rd = r;
+    v->end = 0; /* each reader counts its own indices */
+    check_lane_filter(v, r, name);
+    struct ringlog_handler h = {on_entry, on_gap, v};
     /* A peeking reader delivers all it holds in one call, up to a bound on
      * its memory: go on while calls deliver something, but stop at the
      * index the region had reached when we started, so that a busy region
@@ -75,14 +74,14 @@ int cmd_dump(int argc, char **argv)
     if (n == 0) {
         do
             n = ringlog_read(r, &h, 0);
-        while (n > 0 && !v.write_error && v.end < info.next_index);
+        while (n > 0 && !v->write_error && v->end < info.next_index);
     }
     int status = 0;
     if (n < 0) {
         warnx_("%s: reading: %s", name, tool_describe(n, name));
         status = EXIT_RUNTIME;
-    } else if (!v.write_error) {
-        flush_pending_gap(&v);
+    } else if (!v->write_error) {
+        flush_pending_gap(v);
     }
     /* What could not be read is said, and the exit status says it too
      * (issue 11): a corrupt head or length hides entries behind it. */
@@ -96,8 +95,27 @@ int cmd_dump(int argc, char **argv)
     if (status == 0 && snapshot_damaged(r, name))
         status = EXIT_RUNTIME;
     ringlog_reader_close(r);
+    v->rd = NULL;
+    return status;
+}
+
+int cmd_dump(int argc, char **argv)
+{
+    struct view v;
+    int no_color = 0;
+    view_init(&v);
+    const char *name = parse_view_args(argc, argv, &v, dump_help, 1, &no_color);
+    v.color = !v.json && want_color(no_color);
+    signal(SIGPIPE, SIG_IGN);
+    /* Several names: read one after the other (the files of a continuous
+     * recording, in name order, continue each other's indices). */
+    int status = dump_one(&v, name);
+    for (int i = 0; i < v.nmore && !v.write_error; i++) {
+        int st = dump_one(&v, v.more[i]);
+        if (st)
+            status = st;
+    }
     int out = finish_output(&v);
     view_free(&v);
     return status ? status : out;
 }
-

@@ -347,6 +347,8 @@ int cmd_tail(int argc, char **argv)
     int no_color = 0;
     view_init(&v);
     const char *name = parse_view_args(argc, argv, &v, tail_help, 1, &no_color);
+    if (v.nmore)
+        usage_error("unexpected argument '%s' (one region at a time)", v.more[0]);
     v.color = !v.json && want_color(no_color);
     install_stop_handlers();
 

@@ -326,6 +326,7 @@ void view_free(struct view *v)
     sb_free(&v->line);
     sb_free(&v->text);
     sb_free(&v->msg);
+    free(v->more);
 }
 
 /* Ends the command after stdout failed.  A closed pipe (`ringlog dump x |
@@ -388,8 +389,14 @@ const char *parse_view_args(int argc, char **argv, struct view *v, const char *h
             v->json = 1;
             break;
         case OPT_POSITIONAL:
-            if (name)
-                usage_error("unexpected argument '%s' (one region at a time)", st.value);
+            if (name) {
+                const char **m = realloc(v->more, (size_t)(v->nmore + 1) * sizeof *m);
+                if (!m)
+                    die(EXIT_RUNTIME, "out of memory");
+                v->more = m;
+                v->more[v->nmore++] = st.value;
+                break;
+            }
             name = st.value;
             break;
         default: break;

@@ -32,6 +32,10 @@ struct view {
      * one line, printed before the next shown entry, instead of burying the
      * rare entries the filter is for under the gaps of hidden ones. */
     uint64_t pend_count, pend_first, pend_last;
+    /* Names after the first (dump reads several files one after the
+     * other; other commands refuse them). */
+    const char **more;
+    int nmore;
 };
 
 /* An entry decoded once: its message (text, a trigger's reason, or a
