@@ -24,7 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BLOCK_TARGET (256u * 1024)     /* write a block once it holds this much */
+#define BLOCK_TARGET (256u * 1024)     /* write a block once it holds this much, */
+#define BLOCK_MIN 2048u                /* or half max_file_size, not less than this */
 #define ENTRY_DATA_MAX (16u << 20)     /* an entry's bytes kept in a file */
 #define DEFAULT_FILE_SIZE (64ull << 20)
 #define DEFAULT_FLUSH_MS 1000u
@@ -52,6 +53,7 @@ struct ringlog_continuous {
     size_t blen, bcap;
     uint64_t blk_items;      /* entries and gap calls in it */
     uint64_t blk_since;      /* monotonic ns of its first record */
+    size_t blk_target;       /* written once it holds this much */
     unsigned char *zbuf;
     size_t zcap;
     uint64_t next_index;
@@ -275,6 +277,8 @@ static int put_site(struct ringlog_continuous *c, uint32_t id)
     return rc;
 }
 
+static int rotate_if_full(struct ringlog_continuous *c);
+
 static int on_entry(void *arg, const struct ringlog_entry *e)
 {
     struct ringlog_continuous *c = arg;
@@ -292,7 +296,9 @@ static int on_entry(void *arg, const struct ringlog_entry *e)
     c->cur.entries++;
     c->st.entries++;
     c->next_index = e->index + 1;
-    return c->blen >= BLOCK_TARGET && flush_block(c) ? 1 : 0;
+    if (c->blen >= c->blk_target && (flush_block(c) || rotate_if_full(c)))
+        return 1;
+    return 0;
 }
 
 static int on_gap(void *arg, uint64_t first, uint64_t count)
@@ -449,6 +455,18 @@ static int close_file(struct ringlog_continuous *c, uint32_t why)
     return c->err;
 }
 
+/* Rotation: a file past max_file_size is closed; the next record opens
+ * the next file. */
+static int rotate_if_full(struct ringlog_continuous *c)
+{
+    if (c->fd < 0 || c->file_bytes < c->o.max_file_size)
+        return 0;
+    if (close_file(c, 0))
+        return c->err;
+    prune(c);
+    return 0;
+}
+
 static void report_error(struct ringlog_continuous *c)
 {
     if (c->o.on_file) {
@@ -479,11 +497,8 @@ static void *continuous_main(void *arg)
         uint64_t now = rl_plat_mono_ns();
         if (c->blen && (stopping || now - c->blk_since >= flush_ns) && flush_block(c))
             break;
-        if (c->fd >= 0 && c->file_bytes >= c->o.max_file_size) {
-            if (close_file(c, 0))
-                break;
-            prune(c);
-        }
+        if (rotate_if_full(c))
+            break;
         if (stopping && (n == 0 || now >= drain_until))
             break;
     }
@@ -525,6 +540,11 @@ int ringlog_continuous_start(const char *name, const struct ringlog_continuous_o
         c->o.max_file_size = DEFAULT_FILE_SIZE;
     if (!c->o.flush_ms)
         c->o.flush_ms = DEFAULT_FLUSH_MS;
+    /* A file passes max_file_size by at most one block: at most half. */
+    c->blk_target = c->o.max_file_size / 2 < BLOCK_TARGET ? (size_t)(c->o.max_file_size / 2)
+                                                           : BLOCK_TARGET;
+    if (c->blk_target < BLOCK_MIN)
+        c->blk_target = BLOCK_MIN;
     if (!c->o.zstd_level)
         c->o.zstd_level = 3;
     const char *slash = strrchr(name, '/');

@@ -440,8 +440,20 @@ int rl_rec_read(struct rl_rec_reader *rr, const struct ringlog_handler *h, struc
         int kind = next_rec(rr, &b, &len);
         if (!kind) {
             int rc = load_block(rr, 0);
-            if (rc <= 0)
+            if (rc < 0)
                 return rc;
+            if (rc == 0) {
+                /* The end: indices the file accounts for (its END record,
+                 * or records the opening scan saw) but no record delivered
+                 * were in a damaged block. */
+                if (rr->expect < rr->next_index) {
+                    struct ringlog_gap lost = {rr->expect, rr->next_index - rr->expect,
+                                               RINGLOG_NO_LANE, 0, 0};
+                    if (deliver_gap(rr, h, cur, lost, n))
+                        return 1;
+                }
+                return 0;
+            }
             continue;
         }
         if (kind == RL_REC_SITE) {
