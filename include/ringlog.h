@@ -521,7 +521,10 @@ RINGLOG_API int ringlog_gap_info(ringlog_reader *r, struct ringlog_gap *out);
                                       maps the region read-only */
 
 /* `name` may also be a snapshot file (ringlog_snapshot); it is checked
- * whole (checksums, every field) and read as a peeking reader. */
+ * whole (checksums, every field) and read as a peeking reader.  Or a
+ * recording file (ringlog_continuous_start): read as a peeking reader, its
+ * indices as the recording delivered them; ringlog_read returns 0 at the
+ * end of what is written (more may come while it is being recorded). */
 RINGLOG_API int ringlog_reader_open(const char *name, unsigned flags, ringlog_reader **out);
 RINGLOG_API void ringlog_reader_close(ringlog_reader *r);
 
@@ -567,7 +570,9 @@ struct ringlog_info {
     uint64_t read_late, read_corrupt;
     /* A damaged snapshot file: pieces (a lane, the dictionary, an image's
      * header) that failed their checksums and were left out, and which, in
-     * words; 0 and NULL when the file is whole (or not a snapshot). */
+     * words; for a recording file, its blocks that failed (their indices
+     * are delivered as a gap); 0 and NULL when the file is whole (or not
+     * a file). */
     uint32_t snapshot_damaged;
     const char *snapshot_damage;
 };
