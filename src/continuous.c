@@ -381,6 +381,23 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* NAME-YYYYmmddTHHMMSSZ-i<digits>[-k].rlrec: a file of this region's
+ * recordings, not of a region whose name merely starts like it. */
+static int is_ours(const char *f, size_t len, const char *base, size_t blen)
+{
+    static const char shape[] = "-ddddddddTddddddZ-i";
+    if (len < blen + sizeof shape - 1 + 1 + 6 || strncmp(f, base, blen) != 0 ||
+        strcmp(f + len - 6, ".rlrec") != 0)
+        return 0;
+    const char *p = f + blen;
+    for (size_t i = 0; i < sizeof shape - 1; i++) {
+        char want = shape[i];
+        if (want == 'd' ? (p[i] < '0' || p[i] > '9') : p[i] != want)
+            return 0;
+    }
+    return p[sizeof shape - 1] >= '0' && p[sizeof shape - 1] <= '9';
+}
+
 /* Oldest first by name (the UTC time and the index in the name order
  * them), never the file being written. */
 static void prune(struct ringlog_continuous *c)
@@ -396,8 +413,7 @@ static void prune(struct ringlog_continuous *c)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         size_t len = strlen(de->d_name);
-        if (strncmp(de->d_name, c->base, blen) != 0 || de->d_name[blen] != '-' || len < 6 ||
-            strcmp(de->d_name + len - 6, ".rlrec") != 0 || strcmp(de->d_name, cur) == 0)
+        if (!is_ours(de->d_name, len, c->base, blen) || strcmp(de->d_name, cur) == 0)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;

@@ -183,8 +183,10 @@ for k in 1 2; do
     : >"$TMP/aged/$NAME-20200101T00000${k}Z-i000000000$k.rlrec"
     touch -d '2 hours ago' "$TMP/aged/$NAME-20200101T00000${k}Z-i000000000$k.rlrec"
 done
-: >"$TMP/aged/other-20200101T000001Z-i0000000001.rlrec"
-touch -d '2 hours ago' "$TMP/aged/other-20200101T000001Z-i0000000001.rlrec"
+for other in other "$NAME-x"; do # another region, and one whose name starts like NAME's
+    : >"$TMP/aged/$other-20200101T000001Z-i0000000001.rlrec"
+    touch -d '2 hours ago' "$TMP/aged/$other-20200101T000001Z-i0000000001.rlrec"
+done
 rm -f "$TMP/rec.err"
 "$RL" record "$NAME" --dir "$TMP/aged" --continuous --max-file-size 16K --max-age 3600 --flush 0.02 \
     --no-snapshots >"$TMP/rec.out" 2>"$TMP/rec.err" &
@@ -195,7 +197,8 @@ sleep 0.3
 stop_rec
 old=$(ls "$TMP/aged" | grep -c "^$NAME-2020")
 check "--max-age removes the old files of NAME at rotation ($old left)" [ "$old" -eq 0 ]
-check "--max-age leaves other regions' files alone" [ -e "$TMP/aged/other-20200101T000001Z-i0000000001.rlrec" ]
+check "--max-age leaves other regions' files alone" [ -e "$TMP/aged/other-20200101T000001Z-i0000000001.rlrec" ] &&
+    [ -e "$TMP/aged/$NAME-x-20200101T000001Z-i0000000001.rlrec" ]
 check "--max-age keeps the new files" [ "$(ls "$TMP/aged" | grep "^$NAME-" | grep -vc "^$NAME-2020")" -gt 0 ]
 
 # A full disk: exit 1 naming the file and the reason and what was not
