@@ -174,7 +174,7 @@ for k in 1 2 3 4 5 6; do "$ORDERS" "$NAME" 5000 >/dev/null; sleep 0.1; done
 stop_rec
 n=$(ls "$TMP/few"/*.rlrec | wc -l)
 closed=$(wc -l <"$TMP/rec.out")
-check "--max-files 3 keeps 3 of $closed files" [ "$n" -le 3 ] && [ "$closed" -gt 3 ]
+check "--max-files 3 keeps 3 of $closed files" [ "$n" -le 3 -a "$closed" -gt 3 ]
 
 # --max-age: files of NAME last written long ago go at the next rotation;
 # other files stay.
@@ -197,8 +197,8 @@ sleep 0.3
 stop_rec
 old=$(ls "$TMP/aged" | grep -c "^$NAME-2020")
 check "--max-age removes the old files of NAME at rotation ($old left)" [ "$old" -eq 0 ]
-check "--max-age leaves other regions' files alone" [ -e "$TMP/aged/other-20200101T000001Z-i0000000001.rlrec" ] &&
-    [ -e "$TMP/aged/$NAME-x-20200101T000001Z-i0000000001.rlrec" ]
+check "--max-age leaves other regions' files alone" [ -e "$TMP/aged/other-20200101T000001Z-i0000000001.rlrec" \
+    -a -e "$TMP/aged/$NAME-x-20200101T000001Z-i0000000001.rlrec" ]
 check "--max-age keeps the new files" [ "$(ls "$TMP/aged" | grep "^$NAME-" | grep -vc "^$NAME-2020")" -gt 0 ]
 
 # A full disk: exit 1 naming the file and the reason and what was not
