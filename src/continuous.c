@@ -26,7 +26,6 @@
 
 #define BLOCK_TARGET (256u * 1024)     /* write a block once it holds this much, */
 #define BLOCK_MIN 2048u                /* or half max_file_size, not less than this */
-#define ENTRY_DATA_MAX (16u << 20)     /* an entry's bytes kept in a file */
 #define DEFAULT_FILE_SIZE (64ull << 20)
 #define DEFAULT_FLUSH_MS 1000u
 #define STOP_DRAIN_NS 2000000000ull    /* stop: read what is there for at most 2 s */
@@ -284,7 +283,7 @@ static int on_entry(void *arg, const struct ringlog_entry *e)
     struct ringlog_continuous *c = arg;
     if (e->type == RINGLOG_TYPE_DEFERRED && !in_set(c, e->remarks) && put_site(c, e->remarks))
         return 1;
-    uint32_t len = e->length > ENTRY_DATA_MAX ? ENTRY_DATA_MAX : (uint32_t)e->length;
+    uint32_t len = e->length > RL_REC_ENTRY_MAX ? RL_REC_ENTRY_MAX : (uint32_t)e->length;
     struct rl_rec_entry re = {e->index, e->timestamp, e->time_ns, e->seq,   e->lane,
                               e->level, e->type,      e->remarks, e->flags, e->pid,
                               e->tid,   len};
@@ -395,7 +394,22 @@ static int is_ours(const char *f, size_t len, const char *base, size_t blen)
         if (want == 'd' ? (p[i] < '0' || p[i] > '9') : p[i] != want)
             return 0;
     }
-    return p[sizeof shape - 1] >= '0' && p[sizeof shape - 1] <= '9';
+    /* Then the index, an optional -k, and nothing but the suffix. */
+    const char *q = p + sizeof shape - 1, *end = f + len - 6;
+    size_t digits = 0;
+    while (q < end && *q >= '0' && *q <= '9')
+        q++, digits++;
+    if (!digits)
+        return 0;
+    if (q < end && *q == '-') {
+        q++;
+        digits = 0;
+        while (q < end && *q >= '0' && *q <= '9')
+            q++, digits++;
+        if (!digits)
+            return 0;
+    }
+    return q == end;
 }
 
 /* Oldest first by name (the UTC time and the index in the name order
@@ -492,6 +506,20 @@ static void report_error(struct ringlog_continuous *c)
     }
 }
 
+static int count_entry(void *arg, const struct ringlog_entry *e)
+{
+    (void)e;
+    ((struct ringlog_continuous *)arg)->st.unsaved++;
+    return 0;
+}
+
+static int count_gap(void *arg, uint64_t first, uint64_t count)
+{
+    (void)first;
+    ((struct ringlog_continuous *)arg)->st.unsaved += count;
+    return 0;
+}
+
 static void *continuous_main(void *arg)
 {
     struct ringlog_continuous *c = arg;
@@ -518,7 +546,20 @@ static void *continuous_main(void *arg)
         if (stopping && (n == 0 || now >= drain_until))
             break;
     }
+    /* What the reader claimed but held back (behind the clock, or for a
+     * snapshot) is ours to write: the region counts it as read. */
+    if (!c->err) {
+        rl_reader_flush_staged(c->r, &h);
+        if (c->blen)
+            flush_block(c);
+    }
     if (c->err) {
+        /* Nothing more can be written: count what was read and not saved. */
+        c->st.unsaved += c->blk_items;
+        c->blk_items = 0;
+        c->blen = 0;
+        const struct ringlog_handler count = {count_entry, count_gap, c};
+        rl_reader_flush_staged(c->r, &count);
         if (c->fd >= 0) {
             close(c->fd);
             c->fd = -1;

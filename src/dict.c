@@ -165,6 +165,17 @@ uint32_t rl_dict_register(struct rl_region *g, const struct rl_site_desc *d)
     return 0;
 }
 
+int rl_site_types_ok(const uint8_t *t, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (t[i] < RINGLOG_ARG_I32 || t[i] > RINGLOG_ARG_SUPPRESSED ||
+            (t[i] == RINGLOG_ARG_SUPPRESSED && i + 1 != n) || /* last */
+            (t[i] == RINGLOG_ARG_ERRNO && i + 1 != n &&        /* last, or before it */
+             !(i + 2 == n && t[i + 1] == RINGLOG_ARG_SUPPRESSED)))
+            return 0;
+    return 1;
+}
+
 struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const char **why)
 {
     *why = "unknown call site";
@@ -195,12 +206,8 @@ struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const 
     h.switches = 0; /* hashed as zero: switching a site off keeps its record valid */
     uint64_t hash = fnv64(0xcbf29ce484222325ull, &h.line, 16);
     hash = fnv64(hash, p, body);
-    for (unsigned i = 0; i < h.nargs; i++)
-        if (p[i] < RINGLOG_ARG_I32 || p[i] > RINGLOG_ARG_SUPPRESSED ||
-            (p[i] == RINGLOG_ARG_SUPPRESSED && i + 1 != h.nargs) || /* last */
-            (p[i] == RINGLOG_ARG_ERRNO && i + 1 != h.nargs &&        /* last, or before it */
-             !(i + 2 == h.nargs && p[i + 1] == RINGLOG_ARG_SUPPRESSED)))
-            hash = ~h.hash; /* force the mismatch below */
+    if (!rl_site_types_ok(p, h.nargs))
+        hash = ~h.hash; /* force the mismatch below */
     const char *fmt = (const char *)p + h.nargs, *file = fmt + h.fmt_len + 1,
                *func = file + h.file_len + 1;
     /* Each string must end exactly where its length says. */

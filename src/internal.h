@@ -132,6 +132,9 @@ struct ringlog {
 #define RL_ABANDON_MS 50u
 /* Longest a trigger holds writers from evicting while a recorder copies. */
 #define RL_FREEZE_MS 250u
+/* rl_put flags above the stored byte: the trigger's own entry may evict
+ * while the region is frozen (only ringlog_trigger passes it). */
+#define RL_PUT_EXEMPT 0x100u
 
 /* The region's run-time minimum level (ringlog_set_level): one relaxed
  * load; a change reaches other producers "soon", which is all a filter
@@ -244,6 +247,9 @@ struct rl_site_copy {
     const char *fmt, *file, *func; /* into the same allocation */
 };
 struct rl_site_copy *rl_dict_copy(const struct rl_region *g, uint32_t id, const char **why);
+/* A site's argument types are ones the decoder knows, in an order the
+ * producer can make (ERRNO, SUPPRESSED only at the end). */
+int rl_site_types_ok(const uint8_t *t, unsigned n);
 /* Calls fn with the id of every site the dictionary's buckets reference
  * (each once); stops when fn returns non-zero.  Returns the count. */
 int rl_dict_each(const struct rl_region *g, int (*fn)(void *arg, uint32_t id), void *arg);
@@ -263,6 +269,10 @@ int rl_reader_open_memory(void *base, size_t size, unsigned flags, ringlog_reade
 const struct rl_site_copy *rl_reader_site(ringlog_reader *r, uint32_t id, const char **why);
 const struct rl_header_fixed *rl_reader_fixed(ringlog_reader *r);
 int rl_reader_live(const ringlog_reader *r);
+/* A consuming reader about to close: delivers every entry it has claimed
+ * and not yet delivered (held back by the cut, or by a freeze), in order
+ * among themselves.  Returns how many items it delivered. */
+int rl_reader_flush_staged(ringlog_reader *r, const struct ringlog_handler *h);
 
 /* recorder.c: create `dir` if missing, then create and remove a file in it,
  * so that a recorder that cannot save says so at start; `what` names the
@@ -331,6 +341,7 @@ struct rl_snap_job {
     size_t isz;
     unsigned nimg;
     uint32_t covered; /* the region's trigger count read before the last image */
+    int lift;         /* the recorder's job: lift the freeze after each copy */
     uint64_t taken_ns, post_ns;
 };
 int rl_snap_begin(struct rl_snap_job *j, const char *name);

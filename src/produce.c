@@ -174,7 +174,7 @@ static int lane_put(struct rl_region *g, struct rl_lane *l, struct rl_wpos *wp, 
     uint64_t in = h & (g->sub - 1);
     if (RL_UNLIKELY(in == 0 || in + need > g->sub ||
                     (g->policy == RINGLOG_DROP && h + need > wp->limit))) {
-        int rc = make_room(g, l, wp, &h, need, now, type == RINGLOG_TYPE_TRIGGER);
+        int rc = make_room(g, l, wp, &h, need, now, (flags & RL_PUT_EXEMPT) != 0);
         if (rc)
             return refuse(l, wp, rc == -2 ? &l->frozen : NULL, RINGLOG_DROPPED);
     }
@@ -344,7 +344,11 @@ int ringlog_trigger(ringlog *log, const char *reason)
     if (RL_UNLIKELY((int32_t)(done - s) > 0))
         atomic_compare_exchange_strong_explicit(seq, &s, done, memory_order_relaxed,
                                                 memory_order_relaxed);
-    uint32_t number = atomic_fetch_add_explicit(seq, 1, memory_order_relaxed) + 1;
+    /* seq_cst here and on the freeze word: a copier that reads the freeze,
+     * then this number and the count, and lifts the freeze only when they
+     * agree, either sees us in flight or finds the word changed by us
+     * (snapshot.c, copy_and_thaw). */
+    uint32_t number = atomic_fetch_add_explicit(seq, 1, memory_order_seq_cst) + 1;
     /* With a recorder attached, hold the history until it has copied it:
      * writers stop evicting and the consumer stops claiming (DESIGN.md,
      * "Snapshots").  Before the entry: a consumer that copies the entry
@@ -355,16 +359,23 @@ int ringlog_trigger(ringlog *log, const char *reason)
     struct rl_header *hd = log->g.hdr;
     uint32_t rpid = atomic_load_explicit(&hd->recorder_pid, memory_order_relaxed);
     if (rpid && rl_plat_proc_alive(rpid, 0)) {
+        /* Always a new value, never lower: a copier's lift (a CAS from the
+         * value it read before its copy) then fails for every trigger that
+         * froze after that read. */
         uint64_t until = rl_ticks(log->g.clock) + rl_ms_ticks(&log->g, RL_FREEZE_MS);
-        uint64_t cur = atomic_load_explicit(&hd->freeze_until, memory_order_relaxed);
-        while ((int64_t)(until - cur) > 0 &&
-               !atomic_compare_exchange_weak_explicit(&hd->freeze_until, &cur, until,
-                                                      memory_order_relaxed, memory_order_relaxed))
-            ;
+        uint64_t cur = atomic_load_explicit(&hd->freeze_until, memory_order_seq_cst);
+        for (;;) {
+            uint64_t want = (int64_t)(until - cur) > 0 ? until : cur + 1;
+            if (atomic_compare_exchange_weak_explicit(&hd->freeze_until, &cur, want,
+                                                      memory_order_seq_cst,
+                                                      memory_order_seq_cst))
+                break;
+        }
     }
     /* The entry before the count, so a recorder woken below finds it in
      * the rings; the freeze never refuses it (evict's `exempt`). */
-    int rc = rl_put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, 0, reason, n);
+    int rc = rl_put(log, RINGLOG_LEVEL_CRITICAL, RINGLOG_TYPE_TRIGGER, number, RL_PUT_EXEMPT,
+                    reason, n);
     atomic_fetch_add_explicit(word, 1, memory_order_release);
     rl_plat_futex_wake(word);
     return rc;

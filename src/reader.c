@@ -77,6 +77,10 @@ struct ringlog_reader {
     uint64_t nolane_seen;
     int nolane_known;
     int dirty;           /* a round staged or delivered something */
+    /* A consumer waiting out a snapshot's freeze: since when (monotonic
+     * ns, 0: not waiting), and until when it no longer waits (a freeze
+     * nobody lifted: a recorder stopped, or triggers faster than copies). */
+    uint64_t freeze_t0, freeze_ignore_until;
     struct ringlog_gap cur_gap; /* the gap being delivered */
     /* Snapshot files: the file's bytes, and its post-trigger image. */
     unsigned char *snapfile;
@@ -400,6 +404,37 @@ static int copy_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
     return 0;
 }
 
+#define FREEZE_IGNORE_NS 1000000000ull /* after a freeze nobody lifted in time */
+
+/* Must a consumer leave this lane's entries for a snapshot being copied?
+ * A trigger freezes before it publishes its entry, and the caller loaded
+ * the lane's head with acquire: if what it would copy holds the entry, the
+ * freeze is visible here (DESIGN.md, "The consumer and the freeze").  A
+ * wait lasts at most RL_FREEZE_MS; one that long (nobody lifted it) makes
+ * the consumer ignore freezes for a second, so that a recorder that stopped
+ * copying, or a storm of triggers, slows it but never stops it. */
+static int frozen_for_consumer(struct ringlog_reader *r, const struct rl_region *g)
+{
+    uint64_t until = atomic_load_explicit(&g->hdr->freeze_until, memory_order_relaxed);
+    if (!until || (int64_t)(until - rl_ticks(g->clock)) <= 0) {
+        r->freeze_t0 = 0;
+        return 0;
+    }
+    uint64_t now = rl_plat_mono_ns();
+    if (now < r->freeze_ignore_until)
+        return 0;
+    if (!r->freeze_t0) {
+        r->freeze_t0 = now;
+        return 1;
+    }
+    if (now - r->freeze_t0 > (uint64_t)RL_FREEZE_MS * 1000000u) {
+        r->freeze_ignore_until = now + FREEZE_IGNORE_NS;
+        r->freeze_t0 = 0;
+        return 0;
+    }
+    return 1;
+}
+
 /* Pass 2 for one lane: copy what is new, then prove it intact (claim the
  * space, or see that the tail did not pass it). */
 static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32_t i,
@@ -422,6 +457,12 @@ static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
     if (t > s->pos)
         s->pos = t; /* evicted before we came to it: the writer counted it */
     if (h <= s->pos) {
+        s->copied_to = s->pos;
+        return 0;
+    }
+    /* Copy nothing while a snapshot is being taken: the lane then blocks
+     * the merge like any lane copied short (INV-R1). */
+    if (consume && frozen_for_consumer(r, g)) {
         s->copied_to = s->pos;
         return 0;
     }
@@ -452,17 +493,6 @@ static int take_lane(struct ringlog_reader *r, const struct rl_region *g, uint32
             return rc;
         uint64_t nt;
         if (consume) {
-            /* A snapshot is copying the lanes for a trigger: leave what
-             * we copied where it can copy it too, and take it when the
-             * freeze is over (at most RL_FREEZE_MS).  A trigger freezes
-             * before it publishes its entry, and we loaded the head with
-             * acquire: a copy that holds the entry sees the freeze. */
-            uint64_t until = atomic_load_explicit(&g->hdr->freeze_until, memory_order_relaxed);
-            if (until && (int64_t)(until - rl_ticks(g->clock)) > 0) {
-                s->len = mark;
-                s->copied_to = s->pos;
-                return 0;
-            }
             /* Claim: moving the tail over the copies proves the writer did
              * not evict them meanwhile (it evicts by moving the tail first). */
             nt = s->pos;
@@ -1131,4 +1161,15 @@ int ringlog_reader_recording(ringlog_reader *r, struct ringlog_recording *out)
         return rl_fail(RINGLOG_ENOENT, "not a recording file");
     *out = *rl_rec_about(r->rec);
     return 0;
+}
+
+int rl_reader_flush_staged(ringlog_reader *r, const struct ringlog_handler *h)
+{
+    if (!r || r->rec)
+        return 0;
+    int n = 0;
+    /* Claimed already: the cut and the safety of unseen lanes no longer
+     * matter to a reader about to close. */
+    merge(r, h, UINT64_MAX, 1, &n);
+    return n;
 }

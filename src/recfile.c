@@ -216,9 +216,8 @@ static void add_site(struct rl_rec_reader *rr, const unsigned char *p, size_t n)
     if (body > n - sizeof s)
         return;
     const unsigned char *b = p + sizeof s;
-    for (unsigned i = 0; i < s.nargs; i++)
-        if (b[i] < RINGLOG_ARG_I32 || b[i] > RINGLOG_ARG_SUPPRESSED)
-            return;
+    if (!rl_site_types_ok(b, s.nargs))
+        return;
     const char *fmt = (const char *)b + s.nargs, *file = fmt + s.fmt_len + 1,
                *func = file + s.file_len + 1;
     if (memchr(fmt, 0, s.fmt_len) || fmt[s.fmt_len] || memchr(file, 0, s.file_len) ||
@@ -259,14 +258,26 @@ static void add_site(struct rl_rec_reader *rr, const unsigned char *p, size_t n)
     rr->nsites++;
 }
 
-/* An ENTRY record: its payload within the record, its lane one of the
- * region's. */
+/* An ENTRY record: its payload within the record and the writer's cap,
+ * its lane one of the region's, its fields as wide as a region's. */
 static int get_entry(const unsigned char *p, size_t n, uint32_t nlanes, struct rl_rec_entry *e)
 {
     if (n < sizeof *e)
         return -1;
     memcpy(e, p, sizeof *e);
-    return e->length > n - sizeof *e || e->lane >= nlanes ? -1 : 0;
+    return e->length > n - sizeof *e || e->length > RL_REC_ENTRY_MAX || e->lane >= nlanes ||
+                   e->level > 255 || e->type > 0xffff || e->flags > 0xff
+               ? -1
+               : 0;
+}
+
+/* Indices a file may hold: from its first_index, at most 2^48 of them, so
+ * that nothing derived from them (gaps, counts) can wrap. */
+#define INDEX_SPAN (UINT64_C(1) << 48)
+static int span_ok(const struct rl_rec_reader *rr, uint64_t first, uint64_t count)
+{
+    uint64_t base = rr->h.first_index;
+    return first >= base && first - base < INDEX_SPAN && count <= INDEX_SPAN - (first - base);
 }
 
 /* The opening scan: sites, counters, damage, where the indices end. */
@@ -275,6 +286,7 @@ static int scan(struct rl_rec_reader *rr)
     uint32_t nl = rr->h.nlanes;
     struct ringlog_stats *tot = &rr->lanes[nl];
     rr->next_index = rr->h.first_index;
+    uint64_t expect = rr->h.first_index;
     int rc;
     while ((rc = load_block(rr, 1)) == 1) {
         rr->about.blocks++;
@@ -288,8 +300,11 @@ static int scan(struct rl_rec_reader *rr)
                 add_site(rr, b, n);
             } else if (kind == RL_REC_ENTRY) {
                 struct rl_rec_entry e;
-                if (get_entry(b, n, nl, &e))
+                /* The rules rl_rec_read applies: what it drops is not
+                 * counted either. */
+                if (get_entry(b, n, nl, &e) || !span_ok(rr, e.index, 1) || e.index < expect)
                     continue;
+                expect = e.index + 1;
                 if (e.lane < nl) {
                     rr->lanes[e.lane].written++;
                     rr->lanes[e.lane].read++;
@@ -302,8 +317,10 @@ static int scan(struct rl_rec_reader *rr)
             } else if (kind == RL_REC_GAP && n >= sizeof(struct rl_rec_gap)) {
                 struct rl_rec_gap g;
                 memcpy(&g, b, sizeof g);
-                if (g.count > (UINT64_C(1) << 48) || (g.lane >= nl && g.lane != RINGLOG_NO_LANE))
+                if (g.count == 0 || !span_ok(rr, g.first_index, g.count) ||
+                    g.first_index < expect || (g.lane >= nl && g.lane != RINGLOG_NO_LANE))
                     continue;
+                expect = g.first_index + g.count;
                 if (g.lane < nl) {
                     rr->lanes[g.lane].written += g.count;
                     rr->lanes[g.lane].lost += g.count;
@@ -315,7 +332,7 @@ static int scan(struct rl_rec_reader *rr)
             } else if (kind == RL_REC_END && n >= sizeof(struct rl_rec_end)) {
                 struct rl_rec_end e;
                 memcpy(&e, b, sizeof e);
-                if (e.next_index > rr->next_index && e.next_index - rr->next_index < (UINT64_C(1) << 48))
+                if (e.next_index > rr->next_index && span_ok(rr, e.next_index, 0))
                     rr->next_index = e.next_index;
                 struct ringlog_stats *t = &rr->about.region_total;
                 rr->about.closed_ns = e.closed_ns;
@@ -471,6 +488,10 @@ int rl_rec_read(struct rl_rec_reader *rr, const struct ringlog_handler *h, struc
                 continue;
             }
             first = e.index;
+            if (!span_ok(rr, first, 1)) {
+                rr->corrupt++;
+                continue;
+            }
         } else {
             if (len < sizeof g) {
                 rr->corrupt++;
@@ -478,7 +499,7 @@ int rl_rec_read(struct rl_rec_reader *rr, const struct ringlog_handler *h, struc
             }
             memcpy(&g, b, sizeof g);
             first = g.first_index;
-            if (g.count == 0 || g.count > (UINT64_C(1) << 48) ||
+            if (g.count == 0 || !span_ok(rr, g.first_index, g.count) ||
                 (g.lane >= rr->h.nlanes && g.lane != RINGLOG_NO_LANE)) {
                 rr->corrupt++;
                 continue;

@@ -112,16 +112,21 @@ static void find_trigger(unsigned char *image, size_t size, struct trig_find *f)
     ringlog_reader_close(r);
 }
 
-/* Copies an image, then lets writers evict again (a trigger froze them,
- * DESIGN.md "Snapshots").  Only the freeze we copied for is lifted: a
- * trigger raised during the copy raised the word and keeps its own. */
+/* Copies an image, then lets writers evict (and the consumer claim) again:
+ * a trigger froze them (DESIGN.md "Snapshots").  Only the recorder lifts,
+ * and only a freeze whose every trigger is in the copy: none was in flight
+ * (numbers taken == count finished) when the freeze was read, and no
+ * trigger touched the word since (each changes it; the CAS fails). */
 static void copy_and_thaw(struct rl_snap_job *j, unsigned char *dst)
 {
-    uint64_t frozen = atomic_load_explicit(&j->g.hdr->freeze_until, memory_order_relaxed);
+    struct rl_header *hd = j->g.hdr;
+    uint64_t frozen = atomic_load_explicit(&hd->freeze_until, memory_order_seq_cst);
+    uint32_t started = atomic_load_explicit(&hd->trigger_seq, memory_order_seq_cst);
+    uint32_t done = atomic_load_explicit(&hd->triggers, memory_order_seq_cst);
     copy_image(&j->g, dst);
-    if (j->g.map.writable && frozen)
-        atomic_compare_exchange_strong_explicit(&j->g.hdr->freeze_until, &frozen, 0,
-                                                memory_order_relaxed, memory_order_relaxed);
+    if (j->lift && j->g.map.writable && frozen && started == done)
+        atomic_compare_exchange_strong_explicit(&hd->freeze_until, &frozen, 0,
+                                                memory_order_seq_cst, memory_order_seq_cst);
 }
 
 static void snap_start(struct rl_snap_job *j)
@@ -142,6 +147,7 @@ int rl_snap_begin_at(struct rl_snap_job *j, const struct rl_region *g, unsigned 
     memset(j, 0, sizeof *j);
     j->g = *g;
     j->borrowed = 1;
+    j->lift = 1; /* only the recorder copies from a region it keeps mapped */
     j->isz = (size_t)g->fixed.region_size;
     if (cap < RL_SNAP_HEADER_SIZE + j->isz)
         return rl_fail(RINGLOG_EINVAL, "snapshot buffer of %zu bytes: too small", cap);

@@ -448,6 +448,192 @@ static void triggers_while_recording(void)
     ringlog_unlink(g_name);
 }
 
+/* --- the freeze, seen by a consumer (review findings F1, F3, F4) --------- */
+
+static int trig_got, plain_got;
+static int count_trig(void *a, const struct ringlog_entry *e)
+{
+    (void)a;
+    if (e->type == RINGLOG_TYPE_TRIGGER)
+        trig_got++;
+    else
+        plain_got++;
+    return 0;
+}
+
+static void freeze_and_consumer(void)
+{
+    const char *name = test_region_name("freeze");
+    ringlog_unlink(name);
+    struct ringlog_options o = {.nrings = 16};
+    ringlog *log;
+    CHECK(ringlog_open(name, &o, &log) == 0);
+    ringlog_reader *r;
+    CHECK(ringlog_reader_open(name, RINGLOG_READER_CONSUME, &r) == 0);
+    struct ringlog_handler h = {count_trig, NULL, NULL};
+    ringlog_printf(log, RINGLOG_LEVEL_INFO, "history");
+    /* A recorder attached (a live pid: ours) that has not copied yet. */
+    atomic_store(&log->g.hdr->recorder_pid, (uint32_t)getpid());
+    ringlog_trigger(log, "boom");
+    usleep(1000);
+    ringlog_read(r, &h, 20);
+    CHECK_EQ(trig_got, 0); /* left for the snapshot */
+    /* A snapshot taken by hand does not lift the recorder's freeze. */
+    char snap[256];
+    snprintf(snap, sizeof snap, "/tmp/ringlog-cont-manual-%d.rlsnap", (int)getpid());
+    CHECK(ringlog_snapshot(name, snap, "by hand", 0) == 0);
+    unlink(snap);
+    CHECK(atomic_load(&log->g.hdr->freeze_until) != 0);
+    ringlog_read(r, &h, 20);
+    CHECK_EQ(trig_got, 0);
+    /* Nobody lifts it: the consumer waits RL_FREEZE_MS at most, then goes on. */
+    for (int i = 0; i < 100 && !trig_got; i++)
+        ringlog_read(r, &h, 20);
+    CHECK_EQ(trig_got, 1);
+    CHECK_EQ(plain_got, 1);
+
+    /* A storm of triggers nobody copies for: the consumer still moves. */
+    trig_got = plain_got = 0;
+    uint64_t t0 = rl_plat_mono_ns();
+    while (rl_plat_mono_ns() - t0 < 1500000000ull) {
+        ringlog_trigger(log, "storm");
+        ringlog_printf(log, RINGLOG_LEVEL_INFO, "during the storm");
+        ringlog_read(r, &h, 5);
+    }
+    printf("trigger storm without copies: %d entries delivered in 1.5 s\n", plain_got);
+    CHECK(plain_got > 10);
+
+    /* Entries the consumer claimed but held back (a call in progress on
+     * another lane holds the cut) are delivered by the final flush, not
+     * lost when the reader closes. */
+    atomic_store(&log->g.hdr->recorder_pid, 0);
+    while (ringlog_read(r, &h, 50) > 0)
+        ;
+    plain_got = 0;
+    atomic_store(&rl_lane_at(&log->g, 15)->inflight, rl_ticks(log->g.clock));
+    ringlog_printf(log, RINGLOG_LEVEL_INFO, "held back");
+    ringlog_read(r, &h, 5);
+    struct ringlog_stats st;
+    ringlog_reader_stats(r, &st, NULL, 0);
+    int claimed_not_delivered = plain_got == 0;
+    CHECK_EQ(rl_reader_flush_staged(r, &h) >= 0, 1);
+    if (claimed_not_delivered)
+        CHECK_EQ(plain_got, 1);
+    printf("held back by a call in progress: %s, then delivered by the flush: %s\n",
+           claimed_not_delivered ? "yes" : "no", plain_got == 1 ? "yes" : "no");
+    atomic_store(&rl_lane_at(&log->g, 15)->inflight, 0);
+    ringlog_reader_close(r);
+    ringlog_close(log);
+    ringlog_unlink(name);
+}
+
+/* --- hostile indices in a recording file (review finding R1) ------------ */
+
+static unsigned char hb[4096];
+static size_t hbl;
+static void h_rec(unsigned kind, const void *b, size_t n)
+{
+    struct rl_rec_rec h = {(uint32_t)((8 + n + 7) & ~(size_t)7), (uint16_t)kind, 0};
+    memcpy(hb + hbl, &h, 8);
+    memcpy(hb + hbl + 8, b, n);
+    hbl += h.len;
+}
+static void h_entry(uint64_t idx)
+{
+    struct rl_rec_entry e;
+    memset(&e, 0, sizeof e);
+    e.index = idx;
+    h_rec(RL_REC_ENTRY, &e, sizeof e);
+}
+static void h_gap(uint64_t f, uint64_t c)
+{
+    struct rl_rec_gap g;
+    memset(&g, 0, sizeof g);
+    g.first_index = f;
+    g.count = c;
+    g.lane = RINGLOG_NO_LANE;
+    h_rec(RL_REC_GAP, &g, sizeof g);
+}
+
+struct mono {
+    uint64_t next;
+    int ok;
+    uint64_t items;
+};
+static int mono_entry(void *a, const struct ringlog_entry *e)
+{
+    struct mono *m = a;
+    m->ok &= e->index >= m->next;
+    m->next = e->index + 1;
+    m->items++;
+    return 0;
+}
+static int mono_gap(void *a, uint64_t f, uint64_t c)
+{
+    struct mono *m = a;
+    m->ok &= f >= m->next && c > 0 && c <= (UINT64_C(1) << 48);
+    m->next = f + c;
+    m->items++;
+    return 0;
+}
+
+static void hostile_indices(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/ringlog-cont-hostile-%d.rlrec", (int)getpid());
+    for (int mode = 0; mode < 3; mode++) {
+        struct rl_rec_header h;
+        memset(&h, 0, sizeof h);
+        memcpy(h.magic, RL_REC_MAGIC, 8);
+        h.version = RL_REC_VERSION;
+        h.header_size = RL_REC_HEADER_SIZE;
+        h.nlanes = 1;
+        h.clock_hz = 1000000000;
+        h.name_len = 1;
+        h.name[0] = 'x';
+        h.crc = rl_crc32(&h, offsetof(struct rl_rec_header, crc));
+        hbl = 0;
+        if (mode == 0) {
+            h_entry(0);
+            h_entry(UINT64_MAX);
+            h_entry(3);
+        } else if (mode == 1) {
+            h_entry(0);
+            h_gap(UINT64_MAX - 5, 100);
+            h_entry(50);
+        } else {
+            h_entry(0);
+            h_entry(UINT64_C(1) << 62);
+            h_entry(1);
+        }
+        struct rl_rec_block b = {RL_REC_BLOCK_MAGIC, 0, (uint32_t)hbl, (uint32_t)hbl,
+                                 rl_crc32(hb, hbl), 0};
+        b.hcrc = rl_crc32(&b, offsetof(struct rl_rec_block, hcrc));
+        FILE *f = fopen(path, "wb");
+        fwrite(&h, sizeof h, 1, f);
+        fwrite(&b, sizeof b, 1, f);
+        fwrite(hb, hbl, 1, f);
+        fclose(f);
+        ringlog_reader *r;
+        CHECK(ringlog_reader_open(path, RINGLOG_READER_PEEK, &r) == 0);
+        struct ringlog_stats t;
+        ringlog_reader_stats(r, &t, NULL, 0);
+        CHECK(t.written < 100);
+        CHECK_EQ(t.written, t.read + t.lost);
+        struct mono m = {0, 1, 0};
+        struct ringlog_handler hh = {mono_entry, mono_gap, &m};
+        while (ringlog_read(r, &hh, 0) > 0)
+            ;
+        CHECK(m.ok);
+        CHECK(m.next < 100);
+        struct ringlog_info in;
+        ringlog_reader_info(r, &in);
+        CHECK(in.read_corrupt > 0);
+        ringlog_reader_close(r);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     run("plain", 0, 32 * 1024);
@@ -458,6 +644,8 @@ int main(void)
         printf("zstd: skipped: %s\n", why);
     pruning_and_removal();
     triggers_while_recording();
+    freeze_and_consumer();
+    hostile_indices();
     /* Bad options are refused at start, clearly. */
     ringlog_continuous *c;
     struct ringlog_continuous_options co = {.dir = "/tmp", .zstd_level = 40};
