@@ -356,7 +356,7 @@ _Static_assert(offsetof(struct rl_rec_header, crc) == 508, "FORMAT.md");
 
 #define RL_REC_BLOCK_MAGIC 0x4b4c4252u /* "RBLK" */
 #define RL_REC_B_ZSTD 0x1u             /* the stored bytes are one zstd frame */
-#define RL_REC_RAW_MAX (64u << 20)     /* a block's records: at most 64 MiB */
+#define RL_REC_RAW_MAX (20u << 20)     /* a block's records: at most 20 MiB (an entry of 16) */
 #define RL_REC_ENTRY_MAX (16u << 20)   /* an entry's bytes kept: longer is cut, flagged */
 struct rl_rec_block {
     uint32_t magic;      /*  0: RL_REC_BLOCK_MAGIC */
