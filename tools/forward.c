@@ -156,16 +156,28 @@ static int syslog_connect(struct forwarder *f)
     return 0;
 }
 
-static int send_all(int fd, const char *p, size_t n)
+/* Writes the n pieces (changed in place) as one stream write where the
+ * socket takes it all: one system call per message, not one per piece. */
+static int send_iov(int fd, struct iovec *iov, int n)
 {
-    while (n) {
-        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+    struct msghdr mh = {0};
+    mh.msg_iov = iov;
+    mh.msg_iovlen = (size_t)n;
+    while (mh.msg_iovlen) { /* bounded: each round writes bytes or fails */
+        ssize_t k = sendmsg(fd, &mh, MSG_NOSIGNAL);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
+            return -1; /* also EAGAIN: a send timeout (RELP) ran out */
+        while (mh.msg_iovlen && (size_t)k >= mh.msg_iov->iov_len) {
+            k -= (ssize_t)mh.msg_iov->iov_len;
+            mh.msg_iov++;
+            mh.msg_iovlen--;
+        }
+        if (mh.msg_iovlen) {
+            mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + k;
+            mh.msg_iov->iov_len -= (size_t)k;
+        }
     }
     return 0;
 }
@@ -210,8 +222,8 @@ static void send_syslog(struct forwarder *f)
         if (f->tcp) {
             char len[24];
             int n = snprintf(len, sizeof len, "%zu ", f->dgram.len);
-            ok = f->fd >= 0 && send_all(f->fd, len, (size_t)n) == 0 &&
-                 send_all(f->fd, f->dgram.p, f->dgram.len) == 0;
+            struct iovec iov[2] = {{len, (size_t)n}, {f->dgram.p, f->dgram.len}};
+            ok = f->fd >= 0 && send_iov(f->fd, iov, 2) == 0;
         } else {
             ok = f->fd >= 0 && sendto(f->fd, f->dgram.p, f->dgram.len, MSG_NOSIGNAL,
                                       (struct sockaddr *)&f->sa, f->salen) == (ssize_t)f->dgram.len;
@@ -314,26 +326,7 @@ static int relp_write_frame(struct forwarder *f, uint32_t txnr, const char *cmd,
     char head[64];
     int n = snprintf(head, sizeof head, "%u %s %zu%s", txnr, cmd, len, len ? " " : "");
     struct iovec iov[3] = {{head, (size_t)n}, {(void *)data, len}, {"\n", 1}};
-    struct msghdr mh = {0};
-    mh.msg_iov = iov;
-    mh.msg_iovlen = 3;
-    while (mh.msg_iovlen) { /* bounded: each round writes bytes or fails */
-        ssize_t k = sendmsg(f->fd, &mh, MSG_NOSIGNAL);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1; /* also EAGAIN: SO_SNDTIMEO ran out */
-        while (mh.msg_iovlen && (size_t)k >= mh.msg_iov->iov_len) {
-            k -= (ssize_t)mh.msg_iov->iov_len;
-            mh.msg_iov++;
-            mh.msg_iovlen--;
-        }
-        if (mh.msg_iovlen) {
-            mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + k;
-            mh.msg_iov->iov_len -= (size_t)k;
-        }
-    }
-    return 0;
+    return send_iov(f->fd, iov, 3);
 }
 
 /* The server's "open" answer: "200 OK", then offers one a line; it must
