@@ -303,6 +303,10 @@ struct relp {
     int open_ok;          /* ... which accepted syslog */
     uint32_t close_txnr;  /* the final "close", answered when it is 0 again */
     int stalls;           /* full-window waits in a row that got no answer */
+    int fast_breaks;      /* sessions in a row that broke within a second */
+    long long open_ms;    /* when this session opened */
+    long long progress_ms; /* the last answer, or when the window last became non-empty */
+    int warned;
     long long down_until; /* after giving up: no reconnecting before then */
     int down;
     uint64_t resent, refused;
@@ -400,6 +404,7 @@ static int relp_frame(struct forwarder *f, uint32_t txnr, const char *cmd, const
     }
     relp_pop(r);
     r->stalls = 0;
+    r->progress_ms = now_ms();
     return 0;
 }
 
@@ -525,6 +530,7 @@ static int relp_open(struct forwarder *f)
     if (!r->open_ok)
         goto fail;
     r->open = 1;
+    r->open_ms = now_ms();
     return 0;
 fail:
     relp_drop_fd(f);
@@ -584,18 +590,35 @@ static int relp_reconnect(struct forwarder *f, long long deadline)
 
 /* The session broke: the oldest unanswered message takes the blame (a
  * message the server cannot take would otherwise break every session), then
- * connect again and resend; give up after RELP_GIVE_UP_MS. */
+ * connect again and resend.  Sessions that keep breaking at once are
+ * reconnected with a growing pause, and a window that has had no answer
+ * for RELP_GIVE_UP_MS is given up: a server that accepts sessions and then
+ * breaks them costs bounded time, not a loop. */
 static void relp_broken(struct forwarder *f)
 {
     struct relp *r = f->relp;
-    if (r->nwritten && ++relp_at(r, 0)->blame >= RELP_BLAME_MAX) {
-        warnx_("forward: a message broke %d RELP sessions in a row: counted unsent",
-               RELP_BLAME_MAX);
-        f->unsent++;
-        relp_pop(r);
+    long long now = now_ms();
+    if (r->open) {
+        r->fast_breaks = now - r->open_ms < 1000 ? r->fast_breaks + 1 : 0;
+        if (r->nwritten && ++relp_at(r, 0)->blame >= RELP_BLAME_MAX) {
+            if (!r->warned++)
+                warnx_("a message broke %d RELP sessions in a row: counted unsent (and any "
+                       "more such)", RELP_BLAME_MAX);
+            f->unsent++;
+            relp_pop(r);
+        }
     }
     relp_drop_fd(f);
-    if (relp_reconnect(f, now_ms() + RELP_GIVE_UP_MS) != 0)
+    if (r->count && now - r->progress_ms >= RELP_GIVE_UP_MS) {
+        relp_give_up(f);
+        return;
+    }
+    if (r->fast_breaks) {
+        int k = r->fast_breaks < 5 ? r->fast_breaks : 5;
+        sleep_ms(50L << k > 1000 ? 1000 : 50L << k);
+    }
+    long long deadline = r->count ? r->progress_ms + RELP_GIVE_UP_MS : now_ms() + RELP_GIVE_UP_MS;
+    if (relp_reconnect(f, deadline) != 0)
         relp_give_up(f);
 }
 
@@ -659,11 +682,15 @@ static void relp_send(struct forwarder *f)
             else
                 relp_broken(f);
         }
-        if (r->down) {
-            f->unsent++;
-            return;
-        }
+        if (r->down)
+            break;
     }
+    if (r->down) { /* given up: not even a session to queue for */
+        f->unsent++;
+        return;
+    }
+    if (!r->count)
+        r->progress_ms = now_ms();
     struct relp_msg *m = &r->slot[(r->head + r->count) % RELP_WINDOW];
     sb_reset(&m->data);
     sb_add(&m->data, f->dgram.p, len);
