@@ -170,5 +170,37 @@ echo "# RELP restart: $before lines before it; $lines lines, $d distinct indexes
 [ -n "$resent" ] && [ $((lines - d)) -le "$resent" ] && ok "duplicates ($((lines - d))) at most the resends ($resent)" || bad "duplicates ($((lines - d))) at most the resends ($resent)"
 [ "$sent" = "$d" ] && ok "sent = distinct arrivals ($sent)" || bad "sent = distinct arrivals ($sent, $d)"
 [ "$unsent" = 0 ] && [ "$rc" -eq 0 ] && ok "nothing unsent, exit 0" || bad "nothing unsent, exit 0 ($unsent, $rc)"
+# A misbehaving RELP server (tests/relp_fake.py): refusals are counted
+# unsent; "serverclose" and a malformed answer end the session, and forward
+# reconnects and resends; counts exact, duplicates at most the resends.
+FPORT=$((RPORT + 1))
+R5="$TMP/fake.rlog"
+for mode in refuse serverclose garbage; do
+    : >"$TMP/fake.out"
+    python3 "$(dirname "$0")/relp_fake.py" $mode $FPORT "$TMP/fake.out" &
+    sp=$!
+    i=0
+    while [ $i -lt 50 ] && ! listening $FPORT; do sleep 0.1; i=$((i + 1)); done
+    "$RL" demo --seconds 0.01 --threads 1 --keep --name "$R5" >/dev/null 2>&1
+    seq 1 300 | sed 's/^/fake line /' | "$RL" write "$R5" >/dev/null 2>&1
+    timeout 60 "$RL" forward "$R5" --syslog relp://127.0.0.1:$FPORT --exit-when-idle 2>"$TMP/fwd5.err"
+    rc=$?
+    kill -TERM $sp 2>/dev/null; wait $sp 2>/dev/null
+    "$RL" rm "$R5" >/dev/null 2>&1 || rm -f "$R5"
+    sent=$(sent_of "$TMP/fwd5.err"); resent=$(resent_of "$TMP/fwd5.err"); unsent=$(unsent_of "$TMP/fwd5.err")
+    lines=$(grep -c "fake line" "$TMP/fake.out")
+    d=$(grep -o "fake line [0-9]*$" "$TMP/fake.out" | sort -u | wc -l)
+    if [ $mode = refuse ]; then
+        [ "$rc" -eq 1 ] && [ "$sent" = 150 ] && [ "$unsent" = 150 ] && [ "$lines" -eq 300 ] &&
+            ok "fake RELP server refusing every other message: 150 sent, 150 unsent, exit 1" ||
+            { bad "fake RELP server refusing every other message (rc $rc, $lines lines)"; cat "$TMP/fwd5.err"; }
+    else
+        [ "$rc" -eq 0 ] && [ "$sent" = 300 ] && [ "$unsent" = 0 ] && [ "$d" -eq 300 ] &&
+            [ "$resent" -gt 0 ] && [ $((lines - d)) -le "$resent" ] &&
+            ok "fake RELP server, $mode: all 300 arrived, duplicates $((lines - d)) <= resent $resent" ||
+            { bad "fake RELP server, $mode (rc $rc, $lines lines, $d distinct)"; cat "$TMP/fwd5.err"; }
+    fi
+done
+
 echo "syslog: $fails failed"
 [ "$fails" -eq 0 ]
