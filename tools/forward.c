@@ -656,7 +656,11 @@ static void relp_send(struct forwarder *f)
             return;
         }
     }
-    relp_pump(f);
+    /* Answers are taken in when half the window waits for them (and after
+     * each batch the reader hands over): two system calls per many
+     * messages, not per message. */
+    if (r->count >= RELP_WINDOW / 2 || r->bytes >= RELP_WINDOW_BYTES / 2)
+        relp_pump(f);
     /* A full window waits for answers; no answer in RELP_ACK_WAIT_MS breaks
      * the session, twice in a row gives the window up.  Bounded: each round
      * waits at most that long, and ends a session or takes an answer. */
