@@ -46,7 +46,7 @@ start_rsyslog() { # both ports listening within 5 s, or say so
     RPID=$!
     i=0
     while [ $i -lt 50 ] && ! { listening $PORT && listening $RPORT; }; do sleep 0.1; i=$((i + 1)); done
-    [ $i -lt 50 ] || { bad "rsyslog listens on TCP $PORT and RELP $RPORT within 5 s (rsyslog-relp installed?)"; cat "$TMP/rsyslogd.out"; }
+    [ $i -lt 50 ] || { bad "rsyslog listens on TCP $PORT and RELP $RPORT within 5 s (rsyslog-relp and iproute2 installed?)"; cat "$TMP/rsyslogd.out"; }
 }
 stop_rsyslog() { # SIGTERM, and wait (bounded: 5 s) until it has exited
     kill -TERM "$RPID" 2>/dev/null
