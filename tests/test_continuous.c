@@ -354,11 +354,16 @@ static void *busy_producer(void *arg)
     return NULL;
 }
 
+static _Atomic uint32_t snaps_last; /* the last trigger covered by a file */
+
 static void on_snap(void *arg, const char *path, uint32_t first, uint32_t last, int err)
 {
-    (void)arg, (void)path, (void)first, (void)last;
-    if (!err)
+    (void)arg, (void)path, (void)first;
+    if (!err) {
         atomic_fetch_add(&snaps_written, 1);
+        if (last > atomic_load(&snaps_last))
+            atomic_store(&snaps_last, last);
+    }
 }
 
 struct trig_seen {
@@ -423,12 +428,14 @@ static void triggers_while_recording(void)
     }
     atomic_store(&stop_producing, 1);
     pthread_join(th, NULL);
-    for (int i = 0; i < 200 && atomic_load(&snaps_written) < TRIGGERS; i++)
+    for (int i = 0; i < 500 && atomic_load(&snaps_last) < TRIGGERS; i++)
         usleep(10000);
     ringlog_recorder_stop(rec);
     struct ringlog_continuous_stats cs;
     CHECK(ringlog_continuous_stop(c, &cs) == 0);
-    CHECK_EQ(atomic_load(&snaps_written), TRIGGERS);
+    /* One file per burst: under a slow build two triggers may share one. */
+    CHECK(atomic_load(&snaps_written) >= 1 && atomic_load(&snaps_written) <= TRIGGERS);
+    CHECK_EQ(atomic_load(&snaps_last), TRIGGERS);
     struct trig_seen in_snaps, in_rec;
     memset(&in_snaps, 0, sizeof in_snaps);
     memset(&in_rec, 0, sizeof in_rec);
