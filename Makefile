@@ -301,6 +301,7 @@ bench-quick:
 # the forwarder and end to end, median of 3 runs (N=200000 RUNS=3).
 bench-forward: $(TOOL) $(EXAMPLES)
 	@bash bench/forward_rate.sh $(BUILD)
+	@PROTO=relp bash bench/forward_rate.sh $(BUILD)
 
 # Continuous recording to disk, plain and zstd: entries/s and bytes/entry.
 bench-record: $(TOOL) $(EXAMPLES)

@@ -14,12 +14,16 @@
 #               polled every 20 ms)
 # The producers are not timed: the region is full before forward starts.
 # Prints each run and the median of RUNS.  Usage:
-#   bench/forward_rate.sh [BUILD_DIR]      (env: N=200000 RUNS=3 PORT=...)
+#   bench/forward_rate.sh [BUILD_DIR]      (env: N=200000 RUNS=3 PORT=... PROTO=tcp|relp)
+# PROTO=relp forwards over RELP into imrelp (rsyslog-relp): every message
+# acknowledged, so rsyslog's answers pace it.
 # Needs rsyslogd (Debian: rsyslog).  Nothing is left behind.
 set -u
 B=${1:-build}
 N=${N:-200000}
 RUNS=${RUNS:-3}
+PROTO=${PROTO:-tcp}
+case $PROTO in tcp | relp) ;; *) echo "forward_rate: PROTO is tcp or relp" >&2; exit 2 ;; esac
 RL=$(cd "$B" && pwd)/ringlog
 EX=$(cd "$B" && pwd)/examples/orders
 RSD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
@@ -47,8 +51,8 @@ one_run() { # one_run I: "FWD_RATE E2E_RATE" (entries/s) into $TMP/rates
     mkdir -p "$d"
     cat >"$d/rsyslog.conf" <<CONF
 global(workDirectory="$d")
-module(load="imtcp")
-input(type="imtcp" address="127.0.0.1" port="$PORT")
+module(load="im$PROTO")
+input(type="im$PROTO" address="127.0.0.1" port="$PORT")
 template(name="fields" type="string"
          string="pri=%pri% app=%app-name% procid=%procid% msgid=%msgid% sd=%structured-data% msg=%msg%\n")
 action(type="omfile" file="$d/out.log" template="fields")
@@ -72,7 +76,7 @@ CONF
 
     local t0 t1 t2 n rc
     t0=$(now_ns)
-    "$RL" forward "$R" --syslog "tcp://127.0.0.1:$PORT" --exit-when-idle 2>"$d/fwd.err" &
+    "$RL" forward "$R" --syslog "$PROTO://127.0.0.1:$PORT" --exit-when-idle 2>"$d/fwd.err" &
     FPID=$!
     i=0 # bounded: 120 s
     while [ $i -lt 6000 ] && [ "$(lines "$d/out.log")" -lt "$N" ]; do sleep 0.02; i=$((i + 1)); done
@@ -91,7 +95,7 @@ CONF
     rm -rf "$d"
 }
 
-echo "ringlog forward --syslog tcp:// into rsyslog $("$RSD" -v | awk 'NR == 1 { print $2 }'), $N entries, $RUNS runs ($(nproc) CPUs)"
+echo "ringlog forward --syslog $PROTO:// into rsyslog $("$RSD" -v | awk 'NR == 1 { print $2 }'), $N entries, $RUNS runs ($(nproc) CPUs)"
 # Other work on the CPUs moves these numbers a lot: say how busy they were.
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 fwd=()
