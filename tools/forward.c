@@ -136,9 +136,11 @@ int syslog_connect(struct forwarder *f)
     f->fd = socket(f->sa.ss_family, (f->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
     if (f->fd < 0)
         return -1;
-    if (f->relp) {
-        /* RELP never blocks for ever: a send (and connect) that cannot
-         * finish in 2 s fails, and the session is treated as broken. */
+    if (f->tcp) {
+        /* A stream never blocks for ever on a server that stopped reading:
+         * a send (and connect) that cannot finish in 2 s fails; RELP then
+         * treats the session as broken, tcp:// reconnects once and counts
+         * the message unsent. */
         struct timeval tv = {2, 0};
         setsockopt(f->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     }
