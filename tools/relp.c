@@ -18,7 +18,7 @@
  * Everything the server sends is untrusted: lengths and digits are bounded,
  * an answer out of order ends the session.
  */
-#include "forward.h"
+#include "relp.h"
 
 #include <errno.h>
 #include <poll.h>

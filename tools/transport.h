@@ -1,9 +1,10 @@
 /*
- * ringlog forward's parts: the forwarder (forward.c: journald, syslog over
- * UDP, TCP and a Unix socket) and its RELP client (relp.c).
+ * What ringlog forward's two parts share (forward.c: journald, syslog over
+ * UDP, TCP and a Unix socket; relp.c: its RELP client): the forwarder's
+ * state and the socket it sends on (transport.c).
  */
-#ifndef RINGLOG_TOOL_FORWARD_H
-#define RINGLOG_TOOL_FORWARD_H
+#ifndef RINGLOG_TOOL_TRANSPORT_H
+#define RINGLOG_TOOL_TRANSPORT_H
 
 #include "view.h"
 
@@ -38,15 +39,5 @@ void sleep_ms(long ms);
 int syslog_connect(struct forwarder *f);
 /* writev all of it (short writes, EINTR); 0 or -1. */
 int send_iov(int fd, struct iovec *iov, int n);
-
-/* relp.c: relp://HOST:PORT, acknowledged delivery. */
-struct relp *relp_new(void);
-/* Queues f->dgram (an RFC 5424 message) and writes it; counts in f. */
-void relp_send(struct forwarder *f);
-/* Reads answers, reconnects a broken session: call while idle. */
-void relp_pump(struct forwarder *f);
-/* Waits (bounded) for the last answers, counts the rest unsent, closes. */
-void relp_finish(struct forwarder *f);
-uint64_t relp_resent(const struct relp *r);
 
 #endif
