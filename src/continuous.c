@@ -12,7 +12,6 @@
  */
 #include "internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -375,11 +374,6 @@ static int open_file(struct ringlog_continuous *c)
     return 0;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* NAME-YYYYmmddTHHMMSSZ-i<digits>[-k].rlrec: a file of this region's
  * recordings, not of a region whose name merely starts like it. */
 static int is_ours(const char *f, size_t len, const char *base, size_t blen)
@@ -412,36 +406,28 @@ static int is_ours(const char *f, size_t len, const char *base, size_t blen)
     return q == end;
 }
 
+struct rec_names {
+    const char *base, *cur; /* cur: the file being written, "" if none */
+    size_t blen;
+};
+
+static int recording_file(void *arg, const char *name)
+{
+    const struct rec_names *rn = arg;
+    return is_ours(name, strlen(name), rn->base, rn->blen) && strcmp(name, rn->cur) != 0;
+}
+
 /* Oldest first by name (the UTC time and the index in the name order
  * them), never the file being written. */
 static void prune(struct ringlog_continuous *c)
 {
     if (!c->o.max_files && !c->o.max_age_s)
         return;
-    DIR *d = opendir(c->dir);
-    if (!d)
-        return;
-    char **names = NULL;
-    size_t n = 0, cap = 0, blen = strlen(c->base);
-    const char *cur = c->fd < 0 ? "" : strrchr(c->path, '/') ? strrchr(c->path, '/') + 1 : c->path;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        if (!is_ours(de->d_name, len, c->base, blen) || strcmp(de->d_name, cur) == 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **p = realloc(names, cap * sizeof *names);
-            if (!p)
-                break;
-            names = p;
-        }
-        if ((names[n] = strdup(de->d_name)) != NULL)
-            n++;
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, name_cmp);
+    const char *slash = strrchr(c->path, '/');
+    struct rec_names rn = {c->base, c->fd < 0 ? "" : slash ? slash + 1 : c->path,
+                           strlen(c->base)};
+    char **names;
+    size_t n = rl_plat_dir_names(c->dir, recording_file, &rn, &names);
     time_t now = time(NULL);
     /* The file being written, or the one the next record opens, counts
      * as one of max_files. */

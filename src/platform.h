@@ -61,6 +61,11 @@ int rl_plat_is_path(const char *name);
 /* Calls fn with the name of every shared-memory object; returns the count
  * or an error. */
 int rl_plat_list_shm(void (*fn)(void *arg, const char *name), void *arg);
+/* The names in directory `dir` that want() accepts, sorted by strcmp (the
+ * recorders' file names sort oldest first); the caller frees each name and
+ * *out.  Returns the count (0 when the directory cannot be read). */
+size_t rl_plat_dir_names(const char *dir, int (*want)(void *arg, const char *name), void *arg,
+                         char ***out);
 /* Reads up to `cap` bytes from the start of object `name` without mapping
  * it, following no final symlink and opening nothing but regular files;
  * *size is the object's size.  0, or a RINGLOG_E* code (RINGLOG_EFORMAT:

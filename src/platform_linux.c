@@ -376,6 +376,41 @@ int rl_plat_unlink(const char *name)
     return 0;
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t rl_plat_dir_names(const char *dir, int (*want)(void *arg, const char *name), void *arg,
+                         char ***out)
+{
+    *out = NULL;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!want(arg, de->d_name))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **p = realloc(names, cap * sizeof *names);
+            if (!p)
+                break;
+            names = p;
+        }
+        if ((names[n] = strdup(de->d_name)) != NULL)
+            n++;
+    }
+    closedir(d);
+    if (n > 1)
+        qsort(names, n, sizeof *names, name_cmp);
+    *out = names;
+    return n;
+}
+
 int rl_plat_list_shm(void (*fn)(void *arg, const char *name), void *arg)
 {
     DIR *d = opendir("/dev/shm");

@@ -6,7 +6,6 @@
  */
 #include "internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -91,59 +90,48 @@ static unsigned scan_deaths(struct ringlog_recorder *rec, uint32_t *pids, unsign
     return n;
 }
 
-static int name_cmp(const void *a, const void *b)
+struct snap_names {
+    const char *dir, *base;
+    size_t blen;
+};
+
+/* NAME-... .rlsnap files; on the way, removes the temporary file of a
+ * recorder that died while writing it. */
+static int snapshot_file(void *arg, const char *name)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    const struct snap_names *sn = arg;
+    size_t len = strlen(name);
+    if (strncmp(name, sn->base, sn->blen) != 0 || name[sn->blen] != '-')
+        return 0;
+    const char *tmp = strstr(name, ".rlsnap.tmp.");
+    if (tmp) {
+        long pid = strtol(tmp + 12, NULL, 10);
+        if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", sn->dir, name);
+            unlink(path);
+        }
+        return 0;
+    }
+    return len >= 7 && strcmp(name + len - 7, ".rlsnap") == 0;
 }
 
 /* Oldest first by name: the UTC time in the name orders them. */
 static void prune(const char *dir, const char *base, unsigned keep)
 {
-    DIR *d = opendir(dir);
-    if (!keep || !d) {
-        if (d)
-            closedir(d);
+    if (!keep)
         return;
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0, blen = strlen(base);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        /* A temporary file of a recorder that died while writing it. */
-        const char *tmp = strstr(de->d_name, ".rlsnap.tmp.");
-        if (tmp && strncmp(de->d_name, base, blen) == 0 && de->d_name[blen] == '-') {
-            long pid = strtol(tmp + 12, NULL, 10);
-            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
-                char path[4096];
-                snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-                unlink(path);
-            }
-            continue;
+    struct snap_names sn = {dir, base, strlen(base)};
+    char **names;
+    size_t n = rl_plat_dir_names(dir, snapshot_file, &sn, &names);
+    for (size_t i = 0; i < n; i++) {
+        if (i + keep < n) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            unlink(path);
         }
-        if (strncmp(de->d_name, base, blen) != 0 || de->d_name[blen] != '-' || len < 7 ||
-            strcmp(de->d_name + len - 7, ".rlsnap") != 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **p = realloc(names, cap * sizeof *names);
-            if (!p)
-                break;
-            names = p;
-        }
-        if ((names[n] = strdup(de->d_name)) != NULL)
-            n++;
-    }
-    closedir(d);
-    if (n > 1)
-        qsort(names, n, sizeof *names, name_cmp);
-    for (size_t i = 0; i + keep < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    for (size_t i = 0; i < n; i++)
         free(names[i]);
+    }
     free(names);
 }
 
