@@ -1028,25 +1028,36 @@ static const struct rl_site_copy *reader_site(ringlog_reader *r, uint32_t id, co
     return c;
 }
 
+/* The site of a DEFERRED entry, or NULL with the reason set (ENOENT). */
+static const struct rl_site_copy *entry_site(ringlog_reader *r, const struct ringlog_entry *e)
+{
+    if (e->type != RINGLOG_TYPE_DEFERRED) {
+        rl_fail(RINGLOG_ENOENT, "entry of type %u has no call site", e->type);
+        return NULL;
+    }
+    const char *why = NULL;
+    const struct rl_site_copy *c = reader_site(r, e->remarks, &why);
+    if (!c)
+        rl_fail(RINGLOG_ENOENT, "site %u: %s", e->remarks, why);
+    return c;
+}
+
+static struct ringlog_site_info site_info(const struct rl_site_copy *c)
+{
+    struct ringlog_site_info si = {c->fmt,   c->file, c->func, c->line,
+                                   c->level, c->nargs, c->id,  c->off};
+    return si;
+}
+
 int ringlog_entry_site(ringlog_reader *r, const struct ringlog_entry *e,
                        struct ringlog_site_info *out)
 {
     if (!r || !e || !out)
         return rl_fail(RINGLOG_EINVAL, "NULL argument");
-    if (e->type != RINGLOG_TYPE_DEFERRED)
-        return rl_fail(RINGLOG_ENOENT, "entry of type %u has no call site", e->type);
-    const char *why = NULL;
-    const struct rl_site_copy *c = reader_site(r, e->remarks, &why);
+    const struct rl_site_copy *c = entry_site(r, e);
     if (!c)
-        return rl_fail(RINGLOG_ENOENT, "site %u: %s", e->remarks, why);
-    out->format = c->fmt;
-    out->file = c->file;
-    out->function = c->func;
-    out->line = c->line;
-    out->level = c->level;
-    out->nargs = c->nargs;
-    out->id = c->id;
-    out->off = c->off;
+        return RINGLOG_ENOENT;
+    *out = site_info(c);
     return 0;
 }
 
@@ -1055,13 +1066,8 @@ int ringlog_entry_args(ringlog_reader *r, const struct ringlog_entry *e, struct 
 {
     if (!r || !e || (!out && max) || (!e->data && e->length))
         return rl_fail(RINGLOG_EINVAL, "NULL argument");
-    if (e->type != RINGLOG_TYPE_DEFERRED)
-        return rl_fail(RINGLOG_ENOENT, "entry of type %u has no call site", e->type);
-    const char *why = NULL;
-    const struct rl_site_copy *c = reader_site(r, e->remarks, &why);
-    if (!c)
-        return rl_fail(RINGLOG_ENOENT, "site %u: %s", e->remarks, why);
-    return rl_entry_args(c, e, out, max);
+    const struct rl_site_copy *c = entry_site(r, e);
+    return c ? rl_entry_args(c, e, out, max) : RINGLOG_ENOENT;
 }
 
 struct sites_ctx {
@@ -1078,8 +1084,7 @@ static int each_site(void *arg, uint32_t id)
     struct rl_site_copy *sc = rl_dict_copy(c->g, id, &why);
     if (!sc)
         return 0; /* a corrupt record: not a site */
-    struct ringlog_site_info si = {sc->fmt, sc->file, sc->func, sc->line, sc->level,
-                                   sc->nargs, sc->id, sc->off};
+    struct ringlog_site_info si = site_info(sc);
     c->stopped = c->fn(c->arg, &si) != 0;
     free(sc);
     return c->stopped;
@@ -1088,8 +1093,7 @@ static int each_site(void *arg, uint32_t id)
 static int each_rec_site(void *arg, const struct rl_site_copy *sc)
 {
     struct sites_ctx *c = arg;
-    struct ringlog_site_info si = {sc->fmt, sc->file, sc->func, sc->line, sc->level,
-                                   sc->nargs, sc->id, sc->off};
+    struct ringlog_site_info si = site_info(sc);
     return c->fn(c->arg, &si) != 0;
 }
 
