@@ -34,7 +34,7 @@ struct rl_rec_reader {
     unsigned char *raw, *stored;
     size_t raw_cap, stored_cap, rlen, rpos;
     uint64_t expect;       /* the next index */
-    uint64_t corrupt;      /* blocks and records skipped while reading */
+    uint64_t corrupt;      /* records skipped while reading (damaged blocks are `damaged`) */
     /* What the opening scan found. */
     struct rl_site_copy **sites;
     size_t nsites, capsites;
@@ -133,7 +133,6 @@ static int load_block(struct rl_rec_reader *rr, int scan)
                 return 0; /* most likely a block being written: wait for it */
             if (scan)
                 note_damage(rr, off, "has a damaged header");
-            rr->corrupt++;
             rr->off = next;
             continue;
         }
@@ -164,7 +163,6 @@ static int load_block(struct rl_rec_reader *rr, int scan)
                 snprintf(why, sizeof why, "%s%s", bad, zr ? ringlog_errmsg() : "");
                 note_damage(rr, off, why);
             }
-            rr->corrupt++;
             continue;
         }
         rr->rlen = b.raw_len;

@@ -83,16 +83,7 @@ static int dump_one(struct view *v, const char *name)
     } else if (!v->write_error) {
         flush_pending_gap(v);
     }
-    /* What could not be read is said, and the exit status says it too
-     * (issue 11): a corrupt head or length hides entries behind it. */
-    struct ringlog_info after;
-    if (status == 0 && ringlog_reader_info(r, &after) == 0 && after.read_corrupt) {
-        warnx_("%s: %llu corrupt span%s skipped (impossible head or entry length): entries "
-               "there could not be read",
-               name, (unsigned long long)after.read_corrupt, after.read_corrupt > 1 ? "s" : "");
-        status = EXIT_RUNTIME;
-    }
-    if (status == 0 && snapshot_damaged(r, name))
+    if (status == 0 && report_unread(r, name, "entries there could not be read"))
         status = EXIT_RUNTIME;
     ringlog_reader_close(r);
     v->rd = NULL;

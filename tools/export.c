@@ -783,14 +783,7 @@ int cmd_export(int argc, char **argv)
     if (x.failed)
         status = EXIT_RUNTIME;
 
-    struct ringlog_info after;
-    if (ringlog_reader_info(r, &after) == 0 && after.read_corrupt) {
-        warnx_("%s: %llu corrupt span%s skipped (impossible head or entry length): entries "
-               "there could not be read",
-               name, (unsigned long long)after.read_corrupt, after.read_corrupt > 1 ? "s" : "");
-        status = EXIT_RUNTIME;
-    }
-    if (snapshot_damaged(r, name))
+    if (report_unread(r, name, "entries there could not be read"))
         status = EXIT_RUNTIME;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -337,13 +337,7 @@ int cmd_stats(int argc, char **argv)
             break;
         clock_gettime(CLOCK_MONOTONIC, &w1);
     } while ((w1.tv_sec - w0.tv_sec) * 1000000000L + (w1.tv_nsec - w0.tv_nsec) < 1000000000L);
-    if (ringlog_reader_info(r, &info) == 0 && info.read_corrupt) {
-        warnx_("%s: %llu corrupt span%s (impossible head or entry length): the counters "
-               "cannot account for what is there",
-               name, (unsigned long long)info.read_corrupt, info.read_corrupt > 1 ? "s" : "");
-        status = EXIT_RUNTIME;
-    }
-    if (snapshot_damaged(r, name))
+    if (report_unread(r, name, "the counters cannot account for what is there"))
         status = EXIT_RUNTIME;
     ringlog_reader_close(r);
     if (fflush(stdout) != 0 && errno != EPIPE)

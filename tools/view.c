@@ -81,18 +81,27 @@ void decode_entry(ringlog_reader *rd, const struct ringlog_entry *e, struct deco
     }
 }
 
-/* A snapshot file that failed some checksums was read in part: say what
- * was left out (the reader delivered everything that verified). */
-int snapshot_damaged(ringlog_reader *r, const char *name)
+/* What the reader could not read, said (issue 11): corrupt spans (an
+ * impossible head or length hides what is behind it; `cost` says what that
+ * means to the command), and the parts of a damaged snapshot or recording
+ * file that failed their checksums (the reader delivered everything that
+ * verified).  Returns 1 when there was any: the command's exit status says
+ * it too. */
+int report_unread(ringlog_reader *r, const char *name, const char *cost)
 {
     struct ringlog_info info;
-    if (ringlog_reader_info(r, &info) != 0 || !info.snapshot_damage)
+    if (ringlog_reader_info(r, &info) != 0)
         return 0;
-    struct ringlog_recording rec;
-    warnx_("%s: damaged %s, read in part: %s", name,
-           ringlog_reader_recording(r, &rec) == 0 ? "recording file" : "snapshot",
-           info.snapshot_damage);
-    return 1;
+    if (info.read_corrupt)
+        warnx_("%s: %llu corrupt span%s (impossible head or entry length): %s", name,
+               (unsigned long long)info.read_corrupt, info.read_corrupt > 1 ? "s" : "", cost);
+    if (info.snapshot_damage) {
+        struct ringlog_recording rec;
+        warnx_("%s: damaged %s, read in part: %s", name,
+               ringlog_reader_recording(r, &rec) == 0 ? "recording file" : "snapshot",
+               info.snapshot_damage);
+    }
+    return info.read_corrupt || info.snapshot_damage;
 }
 
 static int passes_filters(struct view *v, const struct decoded *d)

@@ -75,6 +75,6 @@ int want_color(int no_color);
 /* Ends a command's output: 0, or EXIT_RUNTIME when stdout failed (not EPIPE). */
 int finish_output(struct view *v);
 /* Warns when r read a damaged snapshot; returns 1 then. */
-int snapshot_damaged(ringlog_reader *r, const char *name);
+int report_unread(ringlog_reader *r, const char *name, const char *cost);
 
 #endif
