@@ -58,12 +58,18 @@ struct ringlog_continuous {
     struct ringlog_continuous_stats st;
 };
 
-static int fail_here(struct ringlog_continuous *c, int err, const char *fmt, const char *what, int e)
+/* Recording stops with `err`; the message rl_fail left in this thread is
+ * kept for ringlog_continuous_stop's caller, in another thread. */
+static int stop_with(struct ringlog_continuous *c, int err)
 {
-    rl_fail(err, fmt, what, strerror(e));
     c->err = err;
     snprintf(c->errmsg, sizeof c->errmsg, "%s", ringlog_errmsg());
     return err;
+}
+
+static int fail_here(struct ringlog_continuous *c, int err, const char *fmt, const char *what, int e)
+{
+    return stop_with(c, rl_fail(err, fmt, what, strerror(e)));
 }
 
 static int blk_reserve(struct ringlog_continuous *c, size_t more)
@@ -75,9 +81,7 @@ static int blk_reserve(struct ringlog_continuous *c, size_t more)
         cap *= 2;
     unsigned char *p = realloc(c->blk, cap);
     if (!p) {
-        c->err = rl_fail(RINGLOG_ENOMEM, "no memory for a %zu-byte block", cap);
-        snprintf(c->errmsg, sizeof c->errmsg, "%s", ringlog_errmsg());
-        return c->err;
+        return stop_with(c, rl_fail(RINGLOG_ENOMEM, "no memory for a %zu-byte block", cap));
     }
     c->blk = p;
     c->bcap = cap;
@@ -143,11 +147,8 @@ static int flush_block(struct ringlog_continuous *c)
             c->zcap = need;
         }
         int rc = rl_zstd_compress(c->zbuf, c->zcap, c->blk, c->blen, c->o.zstd_level, &z);
-        if (rc) {
-            c->err = rc;
-            snprintf(c->errmsg, sizeof c->errmsg, "%s", ringlog_errmsg());
-            return rc;
-        }
+        if (rc)
+            return stop_with(c, rc);
         if (z < c->blen) { /* else stored as it is */
             stored = c->zbuf;
             slen = z;
@@ -173,17 +174,16 @@ static int flush_block(struct ringlog_continuous *c)
         c->st.gap_calls -= c->cur.gap_calls;
         c->blen = 0;
         c->blk_items = 0;
-        c->err = rl_fail(RINGLOG_EIO, "%s: removed while being written (its directory too?)",
-                         c->path);
-        snprintf(c->errmsg, sizeof c->errmsg, "%s", ringlog_errmsg());
-        return c->err;
+        return stop_with(c, rl_fail(RINGLOG_EIO,
+                                    "%s: removed while being written (its directory too?)",
+                                    c->path));
     }
     if (e) {
         /* Keep the file whole: what a reader finds ends at the last good
          * block.  The block's entries were read from the region and are
          * gone from it: count them. */
-        if (ftruncate(c->fd, (off_t)c->file_bytes) != 0 || lseek(c->fd, 0, SEEK_END) < 0) {
-            /* Nothing more to do: the short tail is ignored by readers. */
+        if (ftruncate(c->fd, (off_t)c->file_bytes) != 0) {
+            /* Nothing more to do: readers ignore a short tail. */
         }
         c->st.unsaved += c->blk_items;
         c->blen = 0;
@@ -334,8 +334,6 @@ static int open_file(struct ringlog_continuous *c)
     }
     if (c->fd < 0)
         return fail_here(c, RINGLOG_EIO, "%s: cannot create: %s", c->path, errno);
-    struct ringlog_info in;
-    ringlog_reader_info(c->r, &in);
     const struct rl_header_fixed *f = rl_reader_fixed(c->r);
     struct rl_rec_header h;
     memset(&h, 0, sizeof h);
@@ -520,8 +518,9 @@ static void *continuous_main(void *arg)
         if (c->err)
             break;
         if (n < 0) {
-            c->err = n;
-            snprintf(c->errmsg, sizeof c->errmsg, "reading the region: %s", ringlog_errmsg());
+            char why[400]; /* rl_fail writes the buffer ringlog_errmsg reads */
+            snprintf(why, sizeof why, "%s", ringlog_errmsg());
+            stop_with(c, rl_fail(n, "reading the region: %s", why));
             break;
         }
         uint64_t now = rl_plat_mono_ns();

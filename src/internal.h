@@ -294,7 +294,6 @@ int rl_rec_sites(struct rl_rec_reader *rr, int (*fn)(void *arg, const struct rl_
 int rl_rec_stats(struct rl_rec_reader *rr, struct ringlog_stats *total,
                  struct ringlog_stats *per_ring, unsigned max);
 void rl_rec_info(struct rl_rec_reader *rr, struct ringlog_info *info);
-const struct rl_rec_header *rl_rec_header(const struct rl_rec_reader *rr);
 const struct ringlog_recording *rl_rec_about(const struct rl_rec_reader *rr);
 
 /* zstd.c: libzstd loaded on first use (when built with <zstd.h>). */

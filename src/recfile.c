@@ -589,8 +589,3 @@ void rl_rec_info(struct rl_rec_reader *rr, struct ringlog_info *info)
     info->snapshot_damaged = rr->damaged;
     info->snapshot_damage = rr->damaged ? rr->damage : NULL;
 }
-
-const struct rl_rec_header *rl_rec_header(const struct rl_rec_reader *rr)
-{
-    return &rr->h;
-}
