@@ -85,6 +85,11 @@ run() {
         "$RL" stats "$f" >"$TMP/st" 2>&1 && grep -q "^balanced: yes" "$TMP/st" ||
             { bad "$label: stats $f balances"; cat "$TMP/st"; }
     done
+    f2=$(ls "$dir"/*.rlrec | sort | sed -n 2p)
+    "$RL" stats "$f2" --json | jq -e --arg n "$NAME" '.balanced and .recording.region == $n and
+        .recording.first_index > 0 and .recording.next_index > .recording.first_index and
+        .recording.closed_ns > 0' >/dev/null && ok "$label: stats --json of a file says what it holds" ||
+        bad "$label: stats --json of a file says what it holds"
     "$RL" dump $(ls "$dir"/*.rlrec | sort) --json 2>/dev/null | cmp -s - "$TMP/all.json" &&
         ok "$label: dump FILE... reads the files in one go" || bad "$label: dump FILE... reads the files in one go"
     jq -e -s '[.[] | if .gap != null then {f: .gap, n: .count} else {f: .index, n: 1} end] as $s

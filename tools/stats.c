@@ -287,7 +287,7 @@ int cmd_stats(int argc, char **argv)
                   "\"clock\":\"%s\",\"next_index\":%llu,\"created\":\"%s\",\"created_ns\":%llu,"
                   "\"creator_pid\":%u,\"triggers\":%u,\"min_level\":%u,\"sites\":%u,"
                   "\"sites_refused\":%u,\"dict_size\":%llu,\"dict_used\":%llu},"
-                  "\"balanced\":%s,\"busy\":%s}\n",
+                  "\"balanced\":%s,\"busy\":%s",
                   info.version, info.nrings, (unsigned long long)info.ring_size,
                   policy_name(info.policy), info.clock ? info.clock : "?",
                   (unsigned long long)info.next_index, created,
@@ -296,8 +296,6 @@ int cmd_stats(int argc, char **argv)
                   (unsigned long long)info.dict_size, (unsigned long long)info.dict_used,
                   stats_balanced(&total) ? "true" : "false", busy ? "true" : "false");
         if (is_rec) {
-            b.len--; /* the closing brace and newline go after the recording */
-            b.len--;
             sb_puts(&b, ",\"recording\":{\"region\":\"");
             sb_json_escaped(&b, (const unsigned char *)rec.region, strlen(rec.region));
             sb_printf(&b,
@@ -311,8 +309,9 @@ int cmd_stats(int argc, char **argv)
                       (unsigned long long)rec.blocks, (unsigned long long)rec.zstd_blocks,
                       (unsigned long long)rec.raw_bytes);
             json_stats_obj(&b, &rec.region_total, -1);
-            sb_puts(&b, "}}\n");
+            sb_putc(&b, '}');
         }
+        sb_puts(&b, "}\n");
         if (sb_write_stdout(&b) != 0 && errno != EPIPE)
             warnx_("writing output: %s", strerror(errno));
         sb_free(&b);
