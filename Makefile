@@ -242,7 +242,7 @@ check-tool: $(TOOL)
 
 # ringlog record --continuous: rotation, zstd, pruning, full disk.
 check-record: $(TOOL) $(EXAMPLES)
-	sh tests/record.sh $(BUILD)
+	HAVE_ZSTD=$(HAVE_ZSTD) sh tests/record.sh $(BUILD)
 
 # ringlog run and the capture library, with real programs.
 $(BUILD)/tests/capture_prog: tests/capture_prog.c
