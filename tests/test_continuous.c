@@ -643,6 +643,9 @@ int main(void)
 {
     run("plain", 0, 32 * 1024);
     const char *why;
+#ifdef RINGLOG_HAVE_ZSTD
+    CHECK(rl_zstd_available(&why)); /* built with <zstd.h>: libzstd.so.1 must load */
+#endif
     if (rl_zstd_available(&why))
         run("zstd", RINGLOG_CONTINUOUS_ZSTD, 8 * 1024);
     else
